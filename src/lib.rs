@@ -14,9 +14,14 @@
 
 pub mod classify;
 pub mod data;
+pub mod display;
 mod error;
 pub mod exec;
 pub mod metrics;
+pub mod plot;
+
+/// polars itself, for notebooks that only `:dep codefail`.
+pub use polars;
 
 pub use error::{Error, Result};
 
@@ -24,11 +29,18 @@ pub use error::{Error, Result};
 pub mod prelude {
     pub use crate::classify::{ClassifyConfig, classify};
     pub use crate::data::{
-        ImportOptions, LoadOptions, PublicSplit, load, load_generations, load_generations_with,
-        read_generations, read_problems, write_generations, write_problems,
+        ImportOptions, LoadOptions, PublicSplit, data_file, load, load_generations,
+        load_generations_with, read_generations, read_problems, read_results,
+        reference_generations, write_generations, write_problems, write_results,
     };
+    pub use crate::display::FrameDisplay;
     pub use crate::exec::{RunConfig, run, summary};
-    pub use crate::metrics::{pass_at_k, pass_at_k_frame, rsr};
+    pub use crate::metrics::{
+        best_checkpoints, checkpoint_flips, checkpoint_pass_at_1, checkpoint_trajectories,
+        filter_eq, filter_true, first_per_group, pass_at_k, pass_at_k_frame, rate_by, rsr,
+        semi_join, solved_by_any, solved_up_to, value_counts, with_checkpoints, with_metadata,
+    };
+    pub use crate::plot::{self, Chart};
     pub use crate::{Error, Result};
-    pub use polars::prelude::DataFrame;
+    pub use polars::prelude::*;
 }

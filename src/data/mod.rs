@@ -28,4 +28,39 @@ pub use schema::{
     problems_from_frame, problems_schema, results_frame, results_from_frame, results_schema,
     test_result_dtype, test_struct_dtype,
 };
-pub use sources::{DATA_ENV, HubFile, cache_dir, data_roots, fetch_hub, find_local, project_root};
+pub use sources::{
+    DATA_ENV, HubFile, cache_dir, data_file, data_roots, fetch_hub, find_local, project_root,
+};
+
+use crate::error::Result;
+use polars::prelude::DataFrame;
+
+/// A generations frame whose programs are the problems' own reference
+/// solutions (model `reference`, one sample per problem that has one): the
+/// harness's sanity check, every row should pass.
+///
+/// ```no_run
+/// use codefail::prelude::*;
+/// let problems = load("mbpp", &LoadOptions::default())?;
+/// let refs = codefail::data::reference_generations(&problems)?;
+/// assert_eq!(refs.height(), 974);
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn reference_generations(problems: &DataFrame) -> Result<DataFrame> {
+    let rows: Vec<Generation> = problems_from_frame(problems)?
+        .into_iter()
+        .filter_map(|p| {
+            let code = p.reference?;
+            Some(Generation {
+                task_id: p.task_id,
+                sample_idx: 0,
+                model: "reference".into(),
+                prompt_id: "reference".into(),
+                raw_output: code.clone(),
+                code: Some(code),
+                gen_metadata: "{}".into(),
+            })
+        })
+        .collect();
+    generations_frame(&rows)
+}

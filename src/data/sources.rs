@@ -192,3 +192,26 @@ impl HubFile {
         }
     }
 }
+
+/// The path of a file under the first of [`data_roots`] that has it (e.g.
+/// `generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl`); the error
+/// lists every place tried.
+///
+/// ```
+/// match codefail::data::data_file("mbpp/mbpp.jsonl") {
+///     Ok(p) => assert!(p.exists()),
+///     Err(e) => assert!(e.to_string().contains("tried")),
+/// }
+/// ```
+pub fn data_file(rel: &str) -> Result<PathBuf> {
+    let mut tried = Vec::new();
+    match find_local(None, rel, &mut tried)? {
+        Some(p) => Ok(p),
+        None => Err(Error::NotFound {
+            what: format!(
+                "data file {rel} (set {DATA_ENV} to a folder laid out like ../shared/data)"
+            ),
+            tried,
+        }),
+    }
+}

@@ -1,12 +1,19 @@
 //! Metrics over results frames: unbiased pass@k, confidence intervals, RSR,
 //! paired comparisons (McNemar) and checkpoint analysis.
 
+mod tables;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
 use crate::data::{RunResult, results_from_frame};
 use crate::error::{Error, Result};
+
+pub use tables::{
+    filter_eq, filter_true, first_per_group, rate_by, rows_differing, semi_join, solved_by_any,
+    solved_up_to, value_counts, with_metadata,
+};
 
 /// Unbiased pass@k of one task with `n` samples of which `c` pass (Chen et al.
 /// 2021): `1 - C(n-c, k) / C(n, k)`, computed as the numerically stable product
@@ -222,7 +229,9 @@ pub fn paired(baseline: &DataFrame, method: &DataFrame) -> Result<DataFrame> {
 
 /// Add `variant` and `checkpoint_step` columns to a results frame, taken from
 /// the generations' `gen_metadata` (as the LiveCodeBench checkpoint importer
-/// records them), matched on `model`, `task_id`, `sample_idx`.
+/// records them), matched on `model`, `task_id`, `sample_idx`; and a short
+/// `checkpoint_label` (`deep@100` for variant `deep_instruction`, step 100)
+/// for chart axes.
 ///
 /// ```no_run
 /// # let (results, gens) = (codefail::data::results_frame(&[]).unwrap(), codefail::data::generations_frame(&[]).unwrap());
@@ -257,9 +266,18 @@ pub fn with_checkpoints(results: &DataFrame, generations: &DataFrame) -> Result<
         variant.push(v);
         step.push(s);
     }
+    let label: Vec<Option<String>> = variant
+        .iter()
+        .zip(&step)
+        .map(|(v, s)| match (v, s) {
+            (Some(v), Some(s)) => Some(format!("{}@{s}", v.split('_').next().unwrap_or(v))),
+            _ => None,
+        })
+        .collect();
     let mut out = results.clone();
     out.with_column(Column::new("variant".into(), variant))?;
     out.with_column(Column::new("checkpoint_step".into(), step))?;
+    out.with_column(Column::new("checkpoint_label".into(), label))?;
     Ok(out)
 }
 
