@@ -27,10 +27,11 @@ fn shared() -> PathBuf {
 }
 
 /// One fresh interpreter per program; pass = exit code 0 within the timeout.
-fn fresh_python(programs: &[String], jobs: usize, timeout: Duration) -> Vec<bool> {
+/// Gives each program's verdict and wall time.
+fn fresh_python(programs: &[String], jobs: usize, timeout: Duration) -> Vec<(bool, Duration)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let queue = Arc::new(Mutex::new((0..programs.len()).collect::<Vec<_>>()));
-    let out = Arc::new(Mutex::new(vec![false; programs.len()]));
+    let out = Arc::new(Mutex::new(vec![(false, Duration::ZERO); programs.len()]));
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let (queue, out, dir) = (Arc::clone(&queue), Arc::clone(&out), dir.path());
@@ -61,7 +62,7 @@ fn fresh_python(programs: &[String], jobs: usize, timeout: Duration) -> Vec<bool
                         }
                         std::thread::sleep(Duration::from_millis(1));
                     };
-                    out.lock().expect("lock")[i] = ok;
+                    out.lock().expect("lock")[i] = (ok, t0.elapsed());
                 }
             });
         }
@@ -87,7 +88,24 @@ fn main() {
     };
     let mut report = serde_json::Map::new();
     report.insert("jobs".into(), json!(jobs));
+    // CODEFAIL_BENCH_PARTS=2 runs part 2 only.
+    let parts = std::env::var("CODEFAIL_BENCH_PARTS").unwrap_or_else(|_| "1,2".into());
+    if parts.contains('1') {
+        part1(&cfg, jobs, &mut report);
+    }
+    if parts.contains('2') {
+        part2(&cfg, jobs, &mut report);
+    }
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("outputs/bench-executor.json");
+    std::fs::create_dir_all(out.parent().expect("parent")).ok();
+    std::fs::write(&out, serde_json::to_string_pretty(&report).expect("json"))
+        .expect("write report");
+    println!("wrote {}", out.display());
+}
 
+type Report = serde_json::Map<String, serde_json::Value>;
+
+fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     // ---- 1. DeepSeek-Coder-1.3B generations: codefail vs fresh python3 per program.
     let mut problems = load_problems(
         "mbpp",
@@ -103,7 +121,7 @@ fn main() {
     .expect("gens");
     let gens = generations_from_frame(&gens).expect("gens");
     let t0 = Instant::now();
-    let rows = run_records(&mut problems, &gens, &cfg).expect("run");
+    let rows = run_records(&mut problems, &gens, cfg).expect("run");
     let t_codefail = t0.elapsed().as_secs_f64();
     let by_id: BTreeMap<&str, &Problem> =
         problems.iter().map(|p| (p.task_id.as_str(), p)).collect();
@@ -130,7 +148,7 @@ fn main() {
     let agree = rows
         .iter()
         .zip(&fresh)
-        .filter(|(r, f)| r.passed == **f)
+        .filter(|(r, f)| r.passed == f.0)
         .count();
     let n = gens.len() as f64;
     println!(
@@ -147,7 +165,7 @@ fn main() {
         "   fresh python3/prog  {:7.2} s  {:7.1} programs/s  passed {}",
         t_fresh,
         n / t_fresh,
-        fresh.iter().filter(|&&f| f).count()
+        fresh.iter().filter(|f| f.0).count()
     );
     println!(
         "   speed-up x{:.1}; verdicts agree on {agree} of {}",
@@ -155,22 +173,53 @@ fn main() {
         gens.len()
     );
     for (r, f) in rows.iter().zip(&fresh) {
-        if r.passed != *f {
+        if r.passed != f.0 {
             println!(
                 "     differs: {} codefail={} fresh={} ({} {:?})",
-                r.task_id, r.passed, f, r.status, r.first_error_type
+                r.task_id, r.passed, f.0, r.status, r.first_error_type
             );
         }
     }
+    // The same comparison without the programs that ran into the time limit
+    // in either harness (their cost is the limit, the same for both): the
+    // per-program cost of each harness, summed and divided by the workers.
+    let limit_ms = 0.95 * cfg.timeout.min(cfg.program_timeout) * 1000.0;
+    let finished: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].wall_ms < limit_ms && (fresh[i].1.as_secs_f64() * 1000.0) < limit_ms)
+        .collect();
+    let ours_ms: f64 = finished.iter().map(|&i| rows[i].wall_ms).sum::<f64>() / jobs as f64;
+    let fresh_ms: f64 = finished
+        .iter()
+        .map(|&i| fresh[i].1.as_secs_f64() * 1000.0)
+        .sum::<f64>()
+        / jobs as f64;
+    println!(
+        "   without the {} programs that hit the time limit: codefail {:.2} s, fresh {:.2} s of worker time per worker: x{:.1}",
+        rows.len() - finished.len(),
+        ours_ms / 1000.0,
+        fresh_ms / 1000.0,
+        fresh_ms / ours_ms
+    );
     report.insert(
         "deepseek".into(),
         json!({"programs": gens.len(), "codefail_s": t_codefail, "fresh_python_s": t_fresh,
-        "speedup": t_fresh / t_codefail, "agree": agree}),
+        "speedup": t_fresh / t_codefail, "agree": agree,
+        "finished_programs": finished.len(), "finished_codefail_s": ours_ms / 1000.0,
+        "finished_fresh_s": fresh_ms / 1000.0, "finished_speedup": fresh_ms / ours_ms}),
     );
+}
+
+fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
+    // EvalPlus's default evaluation stops a program at its first failing
+    // input; codefail's fail_fast does the same (the verdict is unchanged).
+    let cfg = &RunConfig {
+        fail_fast: true,
+        ..cfg.clone()
+    };
 
     // ---- 2. MBPP+ canonical and bug-injected solutions: codefail vs EvalPlus 0.3.1.
     let mut plus = load_problems("mbppplus", &LoadOptions::default()).expect("mbppplus");
-    fill_expected(&mut plus, &cfg).expect("expected outputs");
+    fill_expected(&mut plus, cfg).expect("expected outputs");
     let canonical: Vec<Generation> = plus
         .iter()
         .map(|p| generation(p, "canonical", p.reference.clone().unwrap_or_default()))
@@ -181,9 +230,16 @@ fn main() {
         .collect();
     let mut all = canonical.clone();
     all.extend(bugged.iter().cloned());
+    // Two runs, one per sample set, as EvalPlus is run.
     let t0 = Instant::now();
-    let rows = run_records(&mut plus, &all, &cfg).expect("run mbpp+");
+    let mut rows = run_records(&mut plus, &canonical, cfg).expect("run mbpp+ canonical");
+    let t_canonical = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    rows.extend(run_records(&mut plus, &bugged, cfg).expect("run mbpp+ bugged"));
+    let t_bugged = t1.elapsed().as_secs_f64();
     let t_codefail = t0.elapsed().as_secs_f64();
+    let mut slow: Vec<&RunResult> = rows.iter().collect();
+    slow.sort_by(|a, b| b.wall_ms.total_cmp(&a.wall_ms));
     let ours: BTreeMap<(String, String), bool> = rows
         .iter()
         .map(|r| ((r.model.clone(), r.task_id.clone()), r.passed))
@@ -203,7 +259,16 @@ fn main() {
             .filter(|r| r.model == "bugged" && r.passed)
             .count()
     );
-    let mut part2 = json!({"programs": all.len(), "codefail_s": t_codefail});
+    println!(
+        "     canonical {t_canonical:.2} s, bugged {t_bugged:.2} s; slowest: {}",
+        slow.iter()
+            .take(5)
+            .map(|r| format!("{} {} {:.1} s", r.model, r.task_id, r.wall_ms / 1000.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut part2 = json!({"programs": all.len(), "codefail_s": t_codefail,
+        "codefail_canonical_s": t_canonical, "codefail_bugged_s": t_bugged});
     match std::env::var("EVALPLUS_PYTHON") {
         Ok(py) => {
             let mut t_total = 0.0;
@@ -240,7 +305,9 @@ fn main() {
             for d in &disagree {
                 println!("     differs: {d}");
             }
-            part2 = json!({"programs": all.len(), "codefail_s": t_codefail, "evalplus_s": t_eval, "evalplus_ground_truth_s": t_gt,
+            part2 = json!({"programs": all.len(), "codefail_s": t_codefail,
+                "codefail_canonical_s": t_canonical, "codefail_bugged_s": t_bugged,
+                "evalplus_s": t_eval, "evalplus_ground_truth_s": t_gt,
                 "speedup": t_eval / t_codefail, "agree": agree, "disagreements": disagree});
         }
         Err(_) => {
@@ -248,11 +315,6 @@ fn main() {
         }
     }
     report.insert("mbppplus".into(), part2);
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("outputs/bench-executor.json");
-    std::fs::create_dir_all(out.parent().expect("parent")).ok();
-    std::fs::write(&out, serde_json::to_string_pretty(&report).expect("json"))
-        .expect("write report");
-    println!("wrote {}", out.display());
 }
 
 fn generation(p: &Problem, model: &str, code: String) -> Generation {

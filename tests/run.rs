@@ -344,3 +344,75 @@ fn stdin_programs_are_judged_by_their_output() {
         "trailing blank lines and spaces are stripped"
     );
 }
+
+#[test]
+fn fail_fast_stops_at_the_first_failure_without_changing_verdicts() {
+    let _guard = heavy();
+    let problems = vec![Problem {
+        task_id: "Mbpp/1".into(),
+        dataset: "mbpp".into(),
+        split: "test".into(),
+        prompt: String::new(),
+        entry_point: Some("f".into()),
+        test_type: TestType::Functional,
+        tests: vec![
+            TestCase::assert("assert f(1) == 2"),
+            TestCase::assert("assert f(2) == 3"),
+            TestCase::assert("assert f(3) == 4"),
+        ],
+        setup_code: String::new(),
+        reference: None,
+        atol: 0.0,
+        metadata: "{}".into(),
+    }];
+    let make = |model: &str, code: &str| Generation {
+        task_id: "Mbpp/1".into(),
+        sample_idx: 0,
+        model: model.into(),
+        prompt_id: String::new(),
+        raw_output: code.into(),
+        code: Some(code.into()),
+        gen_metadata: "{}".into(),
+    };
+    let gens = vec![
+        make("right", "def f(x):\n    return x + 1"),
+        make("wrong-first", "def f(x):\n    return x + 1 if x > 1 else 0"),
+        make(
+            "hangs-second",
+            "def f(x):\n    while x == 2:\n        pass\n    return x + 1 if x != 3 else 0",
+        ),
+    ];
+    let slow = run_records(
+        &mut problems.clone(),
+        &gens,
+        &RunConfig {
+            timeout: 2.0,
+            ..cfg()
+        },
+    )
+    .unwrap();
+    let fast = run_records(
+        &mut problems.clone(),
+        &gens,
+        &RunConfig {
+            timeout: 2.0,
+            fail_fast: true,
+            ..cfg()
+        },
+    )
+    .unwrap();
+    for (s, f) in slow.iter().zip(&fast) {
+        assert_eq!(
+            (s.passed, &s.status, &s.first_error_stage),
+            (f.passed, &f.status, &f.first_error_stage),
+            "{}",
+            s.model
+        );
+    }
+    assert!(fast[0].passed && fast[0].tests.iter().all(|t| t.status == "passed"));
+    let st = |r: &RunResult| r.tests.iter().map(|t| t.status.clone()).collect::<Vec<_>>();
+    assert_eq!(st(&slow[1]), ["failed", "passed", "passed"]);
+    assert_eq!(st(&fast[1]), ["failed", "not_run", "not_run"]);
+    assert_eq!(st(&slow[2]), ["passed", "timeout", "failed"]);
+    assert_eq!(st(&fast[2]), ["passed", "timeout", "not_run"]);
+}

@@ -92,6 +92,10 @@ enum Command {
         /// Also run MBPP's challenge asserts.
         #[arg(long)]
         with_challenge: bool,
+        /// Stop each program at its first failing test (EvalPlus's default);
+        /// verdicts are unchanged, later tests stay not_run.
+        #[arg(long)]
+        fail_fast: bool,
         /// PYTHONHASHSEED of every program.
         #[arg(long, default_value_t = 0)]
         hash_seed: u64,
@@ -220,6 +224,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             memory_mb,
             jobs,
             with_challenge,
+            fail_fast,
             hash_seed,
             python,
             quiet,
@@ -238,6 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 memory_mb,
                 jobs: jobs.unwrap_or(RunConfig::default().jobs),
                 with_challenge,
+                fail_fast,
                 hash_seed,
                 python,
                 progress: !quiet,

@@ -72,6 +72,11 @@ pub struct RunConfig {
     pub evalplus_min_time: f64,
     /// EvalPlus: factor on the reference's time.
     pub evalplus_time_factor: f64,
+    /// Stop each program at its first failing stage, as EvalPlus does by
+    /// default (`--test-details` off): the program's verdict is unchanged,
+    /// the tests after the failure stay `not_run`. Faster on failing
+    /// programs; leave it off when the per-test list matters.
+    pub fail_fast: bool,
     /// Show a progress bar.
     pub progress: bool,
     /// Append each result to this JSON Lines journal as it completes, and skip
@@ -95,6 +100,7 @@ impl Default for RunConfig {
             output_bytes: 64 * 1024,
             evalplus_min_time: 1.0,
             evalplus_time_factor: 4.0,
+            fail_fast: false,
             progress: false,
             journal: None,
         }
@@ -113,7 +119,7 @@ impl RunConfig {
     pub(crate) fn limits(&self) -> Value {
         json!({
             "timeout": self.timeout, "load_timeout": self.load_timeout, "memory_mb": self.memory_mb,
-            "program_timeout": self.program_timeout,
+            "program_timeout": self.program_timeout, "fail_fast": self.fail_fast,
             "output_bytes": self.output_bytes, "nproc": 64, "fsize_mb": 16, "nofile": 256, "tmp_mb": 64,
         })
     }

@@ -1281,6 +1281,9 @@ def run_functional(job):
         # runs out are marked as timeouts without being run.
         total_budget = min(total_budget, float(limits["program_timeout"]))
     job_deadline = time.monotonic() + total_budget
+    # Stop at the first failing stage (EvalPlus's default): the program's
+    # verdict is the same, the tests after it stay not_run.
+    fail_fast = bool(limits.get("fail_fast"))
     limits = dict(limits)
     limits["cpu_seconds"] = total_budget + 1
     job["limits"] = limits
@@ -1358,6 +1361,9 @@ def run_functional(job):
                             if msg.get("fatal"):
                                 load_fatal = True
                                 raise StopIteration
+                            if fail_fast:
+                                start = n
+                                raise StopIteration
                     elif isinstance(s, int) and 0 <= s < n and s == current:
                         if results[s]["status"] == "not_run":
                             if kind == "exc":
@@ -1378,6 +1384,9 @@ def run_functional(job):
                                 else:
                                     results[s] = test_result("passed", passed=True, wall_ms=wall)
                         start = s + 1
+                        if fail_fast and not results[s].get("passed"):
+                            start = n
+                            raise StopIteration
                 elif kind == "site":
                     s = current
                     if not (isinstance(s, int) and s in plans):
@@ -1411,6 +1420,9 @@ def run_functional(job):
                     results[s] = judge_value(tests[s], msg.get("v"), ep_state, compare, entry, wall,
                                              job.get("want_values"), msg.get("secs"))
                     start = s + 1
+                    if fail_fast and not results[s].get("passed"):
+                        start = n
+                        raise StopIteration
                 elif kind == "end":
                     if start < n or current not in (n - 1, "load", "setup") and n > 0:
                         raise ProtocolViolation("end before the tests ran")
@@ -1449,7 +1461,7 @@ def run_functional(job):
                 res["wall_ms"] = (time.monotonic() - stage_t0) * 1000
                 if results[current]["status"] == "not_run":
                     results[current] = res
-                start = current + 1
+                start = n if fail_fast else current + 1
                 restarts += 1
             if time.monotonic() >= job_deadline:
                 for k in range(start, n):
