@@ -9,7 +9,7 @@
 # 2. makes a project-local venv `.venv` with JupyterLab, nbconvert and nbclient,
 # 3. registers the kernelspec `codefail` (display name "Rust (codefail)") in
 #    that venv, pointing at this checkout: its wrapper gives every notebook the
-#    same evcxr build cache (target/evcxr), so only the first notebook pays the
+#    same evcxr build cache (target/notebook-build), so only the first notebook pays the
 #    cold build of polars (about 10 min on 2 cores), later ones take seconds.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

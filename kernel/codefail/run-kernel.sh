@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # Starts evcxr_jupyter for a codefail notebook.
 #   $1 evcxr_jupyter binary, $2 the codefail checkout, $3 the connection file.
-# Every notebook shares one evcxr build cache ($CODEFAIL_EVCXR_TMPDIR, default
-# <checkout>/target/evcxr), so polars and codefail compile once. Two kernels
-# must not use one cache at the same time: run notebooks one after another
-# (kernel/run-notebooks.sh does).
+# Every notebook shares one evcxr build cache, so polars and codefail compile
+# once. Two kernels must not use one cache at the same time: run notebooks one
+# after another (kernel/run-notebooks.sh does).
 set -euo pipefail
 evcxr="$1"; project="$2"; conn="$3"
-export EVCXR_TMPDIR="${CODEFAIL_EVCXR_TMPDIR:-$project/target/evcxr}"
-mkdir -p "$EVCXR_TMPDIR"
+# One build cache for every notebook: $CODEFAIL_NOTEBOOK_BUILD (default
+# <checkout>/target/notebook-build); evcxr works in its evcxr/ folder.
+build="${CODEFAIL_NOTEBOOK_BUILD:-$project/target/notebook-build}"
+export EVCXR_TMPDIR="$build/evcxr"
+mkdir -p "$EVCXR_TMPDIR" "$build/.cargo"
+# evcxr links a copy of every dependency into each cell. foldhash (polars'
+# hasher) seeds itself from a per-copy static, so a frame whose schema was
+# hashed in one cell could not find its columns in the next ("column
+# missing"). The patched copies in kernel/patches use foldhash's fixed seed in
+# every copy. Cargo reads this config for builds under $build only (evcxr
+# writes its own .cargo/config.toml inside evcxr/, so it goes one level up);
+# the crate itself and its tests are unchanged.
+cat > "$build/.cargo/config.toml" <<TOML
+[patch.crates-io]
+foldhash = { path = "$project/kernel/patches/foldhash-0.2.0" }
+foldhash_0_1 = { package = "foldhash", path = "$project/kernel/patches/foldhash-0.1.5" }
+TOML
 # evcxr loads each cell as a shared library linked against Rust's std; with a
 # persistent tmpdir the loader must be told where that lives.
 sysroot="$(rustc --print sysroot)"

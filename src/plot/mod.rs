@@ -934,7 +934,15 @@ pub fn category_bars(
         let tb: f64 = counts[b].values().sum();
         tb.total_cmp(&ta).then(a.cmp(b))
     });
-    let group_names = distinct(&groups);
+    // Series only for groups that have a counted row (passed rows, with a
+    // null category, must not add an empty legend entry).
+    let counted: Vec<Option<String>> = cats
+        .iter()
+        .zip(&groups)
+        .filter(|(c, _)| c.is_some())
+        .map(|(_, g)| Some(g.clone().unwrap_or_else(|| "null".into())))
+        .collect();
+    let group_names = distinct(&counted);
     let stacks = group_names
         .iter()
         .map(|g| {
