@@ -37,6 +37,14 @@ use crate::error::{Error, Result};
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
+/// Reference lines: dark grey, brown, olive, slate.
+const REFERENCE_COLORS: [RGBColor; 4] = [
+    RGBColor(64, 64, 64),
+    RGBColor(140, 86, 75),
+    RGBColor(128, 128, 0),
+    RGBColor(90, 110, 140),
+];
+
 /// Tableau 10: distinguishable, colour-blind-friendly series colours.
 const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -283,6 +291,18 @@ impl Chart {
         if let Kind::Lines { references, .. } = &mut self.kind {
             references.extend(refs);
         }
+        self
+    }
+
+    /// Name the axes (by default the column names).
+    ///
+    /// ```
+    /// let c = codefail::plot::Chart::line_chart("t", "k", "pass_at_k", vec![]).with_axis_labels("k", "pass@k");
+    /// assert!(c.svg().unwrap().contains("pass@k"));
+    /// ```
+    pub fn with_axis_labels(mut self, x: &str, y: &str) -> Chart {
+        self.x_label = x.to_string();
+        self.y_label = y.to_string();
         self
     }
 
@@ -607,22 +627,25 @@ impl Chart {
                     ))?;
                 }
                 for (i, (name, y)) in references.iter().enumerate() {
-                    let color = RGBColor(90, 90, 90);
-                    let seg = dashes(x0 - pad, x1 + pad, *y);
-                    for (a, b) in seg {
-                        chart.draw_series(LineSeries::new(
-                            vec![a, b],
-                            ShapeStyle::from(&color).stroke_width(px(1.5) as u32),
-                        ))?;
-                    }
-                    chart.draw_series(std::iter::once(Text::new(
-                        name.clone(),
-                        (
-                            x0 - pad + (x1 - x0) * 0.01,
-                            *y + (y1 - y0) * (0.012 + 0.03 * (i % 2) as f64),
-                        ),
-                        tick_style.clone().color(&color),
-                    )))?;
+                    // Dashed, in muted colours, named in the legend.
+                    let color = REFERENCE_COLORS[i % REFERENCE_COLORS.len()];
+                    let width = px(1.8) as u32;
+                    let segments = dashes(x0 - pad, x1 + pad, *y);
+                    chart
+                        .draw_series(segments.into_iter().map(|(a, b)| {
+                            PathElement::new(
+                                vec![a, b],
+                                ShapeStyle::from(&color).stroke_width(width),
+                            )
+                        }))?
+                        .label(name)
+                        .legend(move |(x, y)| {
+                            let d = (5.0 * s) as i32;
+                            let style = ShapeStyle::from(&color).stroke_width(width);
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(0, 0), (d, 0)], style)
+                                + PathElement::new(vec![(2 * d, 0), (3 * d, 0)], style)
+                        });
                 }
                 for (si, ser) in series.iter().enumerate() {
                     let color = series_color(si);
@@ -640,7 +663,11 @@ impl Chart {
                             ser.points.clone(),
                             ShapeStyle::from(&color).stroke_width(px(2.5) as u32),
                         ))?
-                        .label(&ser.name)
+                        .label(if ser.name.is_empty() {
+                            &self.y_label
+                        } else {
+                            &ser.name
+                        })
                         .legend(move |(x, y)| {
                             PathElement::new(
                                 vec![(x, y), (x + (20.0 * s) as i32, y)],
@@ -655,7 +682,7 @@ impl Chart {
                         )?;
                     }
                 }
-                if !series.is_empty() {
+                if !series.is_empty() || !references.is_empty() {
                     legend(&mut chart, s, &label_style)?;
                 }
             }
@@ -1034,7 +1061,7 @@ pub fn lines(
     let ys = col_f64(df, y)?;
     let ss = match series {
         Some(s) => col_strings(df, s)?,
-        None => vec![Some(y.to_string()); xs.len()],
+        None => vec![Some(String::new()); xs.len()], // named after the y axis when drawn
     };
     let bands = match band {
         Some((lo, hi)) => Some((col_f64(df, lo)?, col_f64(df, hi)?)),
@@ -1115,6 +1142,11 @@ pub fn heatmap(df: &DataFrame, row: &str, col: &str, value: &str, title: &str) -
     let range = min_max(cells.iter().flatten().flatten().copied()).unwrap_or((0.0, 1.0));
     let range = (range.0.min(0.0), range.1.max(range.0 + 1e-9));
     let height = (130 + 14 * rows.len() as u32).clamp(360, 1400);
+    // Wide enough that column labels (11 px text, ~7 px a character) do not overlap.
+    let longest_col = cols.iter().map(|c| c.chars().count()).max().unwrap_or(1) as u32;
+    let longest_row = rows.iter().map(|r| r.chars().count()).max().unwrap_or(1) as u32;
+    let width =
+        (260 + longest_row * 8 + cols.len() as u32 * (longest_col * 7 + 10)).clamp(960, 2400);
     Ok(Chart::new(
         title,
         col,
@@ -1126,7 +1158,7 @@ pub fn heatmap(df: &DataFrame, row: &str, col: &str, value: &str, title: &str) -
             range,
         },
     )
-    .size(960, height))
+    .size(width, height))
 }
 
 /// ROC curves of a score predicting a boolean `label`, one per `series`
