@@ -5,6 +5,7 @@ mod extract;
 mod importers;
 mod io;
 mod loaders;
+pub(crate) mod read;
 pub mod schema;
 mod sources;
 

@@ -8,26 +8,11 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde_json::Value;
 
+use crate::data::read;
 use crate::error::{Error, Result};
 
 fn key_strings(df: &DataFrame, by: &[&str]) -> Result<Vec<Vec<Option<String>>>> {
-    by.iter()
-        .map(|name| {
-            let c = df.column(name).map_err(|_| {
-                Error::column(
-                    name,
-                    format!("missing; the frame has {:?}", df.get_column_names()),
-                )
-            })?;
-            let s = c
-                .cast(&DataType::String)
-                .map_err(|e| Error::column(name, format!("cannot be used as a group key: {e}")))?;
-            let ca = s.str()?;
-            Ok((0..ca.len())
-                .map(|i| ca.get(i).map(str::to_string))
-                .collect())
-        })
-        .collect()
+    by.iter().map(|name| read::texts(df, name)).collect()
 }
 
 /// Row indices grouped by the values of `by` (nulls form their own group),
@@ -59,17 +44,7 @@ fn key_frame(df: &DataFrame, by: &[&str], groups: &[Vec<usize>]) -> Result<DataF
 }
 
 fn bool_col(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
-    let c = df.column(name).map_err(|_| {
-        Error::column(
-            name,
-            format!("missing; the frame has {:?}", df.get_column_names()),
-        )
-    })?;
-    let s = c
-        .cast(&DataType::Boolean)
-        .map_err(|e| Error::column(name, format!("is not boolean: {e}")))?;
-    let ca = s.bool()?;
-    Ok((0..ca.len()).map(|i| ca.get(i)).collect())
+    read::bools(df, name)
 }
 
 /// Rows per combination of `by` values: `by...`, `count`, `share` (of all
@@ -311,19 +286,10 @@ pub fn semi_join(df: &DataFrame, other: &DataFrame, column: &str) -> Result<Data
 /// assert_eq!((acc.get(0), acc.get(1)), (Some(0.0), Some(0.5)));
 /// ```
 pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
-    let c = df.column(column).map_err(|_| {
-        Error::column(
-            column,
-            format!("missing; the frame has {:?}", df.get_column_names()),
-        )
-    })?;
-    let x = c
-        .cast(&DataType::Float64)
-        .map_err(|e| Error::column(column, format!("is not numeric: {e}")))?;
-    let x = x.f64()?;
+    let x = read::numbers(df, column)?;
     let tasks = key_strings(df, &["task_id"])?.remove(0);
     let passed = bool_col(df, "passed")?;
-    let mut values: Vec<f64> = (0..x.len()).filter_map(|i| x.get(i)).collect();
+    let mut values: Vec<f64> = x.iter().flatten().copied().collect();
     values.sort_by(f64::total_cmp);
     values.dedup();
     let all: std::collections::HashSet<&String> = tasks.iter().flatten().collect();
@@ -331,7 +297,7 @@ pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
     let mut solved: std::collections::HashSet<&String> = Default::default();
     let (mut n_rows, mut here, mut cum, mut acc) = (vec![], vec![], vec![], vec![]);
     for v in &values {
-        let rows: Vec<usize> = (0..x.len()).filter(|&i| x.get(i) == Some(*v)).collect();
+        let rows: Vec<usize> = (0..x.len()).filter(|&i| x[i] == Some(*v)).collect();
         let solved_here: std::collections::HashSet<&String> = rows
             .iter()
             .filter(|&&i| passed[i] == Some(true))

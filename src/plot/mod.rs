@@ -29,8 +29,9 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use polars::prelude::{DataFrame, DataType};
+use polars::prelude::DataFrame;
 
+use crate::data::read;
 use crate::error::{Error, Result};
 
 /// The font every chart uses (DejaVu Sans, Bitstream Vera licence: `assets/fonts/LICENSE-DejaVu`).
@@ -875,39 +876,11 @@ pub fn outputs_dir() -> PathBuf {
 // Frame readers
 
 fn col_strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    let c = df.column(name).map_err(|_| {
-        Error::column(
-            name,
-            format!("missing; the frame has {:?}", df.get_column_names()),
-        )
-    })?;
-    let s = c
-        .cast(&DataType::String)
-        .map_err(|e| Error::column(name, format!("cannot be read as text: {e}")))?;
-    let ca = s.str()?;
-    Ok((0..ca.len())
-        .map(|i| ca.get(i).map(str::to_string))
-        .collect())
+    read::texts(df, name)
 }
 
 fn col_f64(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let c = df.column(name).map_err(|_| {
-        Error::column(
-            name,
-            format!("missing; the frame has {:?}", df.get_column_names()),
-        )
-    })?;
-    if !(c.dtype().is_primitive_numeric() || c.dtype().is_bool()) {
-        return Err(Error::column(
-            name,
-            format!("is not numeric ({})", c.dtype()),
-        ));
-    }
-    let s = c
-        .cast(&DataType::Float64)
-        .map_err(|e| Error::column(name, format!("is not numeric: {e}")))?;
-    let ca = s.f64()?;
-    Ok((0..ca.len()).map(|i| ca.get(i)).collect())
+    read::numbers(df, name)
 }
 
 /// Distinct values in order of first appearance.
