@@ -27,7 +27,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use polars::prelude::DataFrame;
 
@@ -415,6 +417,22 @@ impl Chart {
         Ok(self)
     }
 
+    /// The house style of every axis grid: light grid lines, axis names,
+    /// tick and axis-name fonts.
+    fn house_mesh<'m, 'a, 'b, DB: DrawingBackend>(
+        &self,
+        mesh: &'m mut MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB>,
+        tick: &FontDesc<'b>,
+        label: &FontDesc<'b>,
+    ) -> &'m mut MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+        mesh.light_line_style(WHITE)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .x_desc(self.x_label.clone())
+            .y_desc(self.y_label.clone())
+            .label_style(tick.clone())
+            .axis_desc_style(label.clone())
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         self.draw_scaled(root, 1.0)
     }
@@ -450,18 +468,11 @@ impl Chart {
                     .x_label_area_size(px(45.0))
                     .y_label_area_size(px((longest as f64 * 8.0 + 20.0).clamp(60.0, 360.0)))
                     .build_cartesian_2d(0.0..x_max, -0.5..(n as f64 - 0.5))?;
-                chart
-                    .configure_mesh()
+                self.house_mesh(&mut chart.configure_mesh(), &tick_style, &label_style)
                     .disable_y_mesh()
                     .y_labels(n)
                     .y_label_formatter(&|y| tick_name(&names, *y, true))
                     .x_label_formatter(&|x| fmt_num(*x))
-                    .light_line_style(WHITE)
-                    .bold_line_style(RGBColor(225, 225, 225))
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .label_style(tick_style.clone())
-                    .axis_desc_style(label_style.clone())
                     .draw()?;
                 let mut left = vec![0.0; labels.len()];
                 for (si, (name, vals)) in stacks.iter().enumerate() {
@@ -521,18 +532,11 @@ impl Chart {
                     .x_label_area_size(px(50.0))
                     .y_label_area_size(px(70.0))
                     .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)?;
-                chart
-                    .configure_mesh()
+                self.house_mesh(&mut chart.configure_mesh(), &tick_style, &label_style)
                     .disable_x_mesh()
                     .x_labels(n)
                     .x_label_formatter(&|x| tick_name(&names, *x, false))
                     .y_label_formatter(&|y| fmt_num(*y))
-                    .light_line_style(WHITE)
-                    .bold_line_style(RGBColor(225, 225, 225))
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .label_style(tick_style.clone())
-                    .axis_desc_style(label_style.clone())
                     .draw()?;
                 let width = 0.8 / g as f64;
                 for (gi, (name, vals)) in groups.iter().enumerate() {
@@ -609,14 +613,9 @@ impl Chart {
                     None => fmt_num(*x),
                 };
                 let mut mesh = chart.configure_mesh();
-                mesh.x_label_formatter(&fmt_x)
-                    .y_label_formatter(&|y| fmt_num(*y))
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .label_style(tick_style.clone())
-                    .axis_desc_style(label_style.clone())
-                    .light_line_style(WHITE)
-                    .bold_line_style(RGBColor(225, 225, 225));
+                self.house_mesh(&mut mesh, &tick_style, &label_style)
+                    .x_label_formatter(&fmt_x)
+                    .y_label_formatter(&|y| fmt_num(*y));
                 if let Some(t) = x_ticks {
                     mesh.x_labels(t.len().max(2) * 4);
                 }
