@@ -24,22 +24,6 @@ fn heavy() -> std::sync::MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A generation per problem whose code is the problem's reference.
-fn reference_generations(problems: &[Problem]) -> Vec<Generation> {
-    problems
-        .iter()
-        .map(|p| Generation {
-            task_id: p.task_id.clone(),
-            sample_idx: 0,
-            model: "reference".into(),
-            prompt_id: "reference".into(),
-            raw_output: String::new(),
-            code: p.reference.clone(),
-            gen_metadata: "{}".into(),
-        })
-        .collect()
-}
-
 fn failures(rows: &[RunResult]) -> Vec<String> {
     rows.iter()
         .filter(|r| !r.passed)
@@ -60,7 +44,7 @@ fn every_mbpp_reference_passes() {
         return;
     }
     let mut problems = load_problems("mbpp", &LoadOptions::default()).unwrap();
-    let gens = reference_generations(&problems);
+    let gens = reference_generation_records(&problems);
     let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 974);
     assert_eq!(failures(&rows), Vec::<String>::new());
@@ -81,7 +65,7 @@ fn every_humaneval_canonical_solution_passes() {
         return;
     }
     let mut problems = load_problems("humaneval", &LoadOptions::default()).unwrap();
-    let gens = reference_generations(&problems);
+    let gens = reference_generation_records(&problems);
     let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 164);
     assert_eq!(failures(&rows), Vec::<String>::new());
@@ -94,7 +78,7 @@ fn every_mbppplus_canonical_solution_passes_every_input() {
         return;
     }
     let mut problems = load_problems("mbppplus", &LoadOptions::default()).unwrap();
-    let gens = reference_generations(&problems);
+    let gens = reference_generation_records(&problems);
     let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 399);
     assert_eq!(failures(&rows), Vec::<String>::new());

@@ -36,9 +36,37 @@ pub use sources::{
 use crate::error::Result;
 use polars::prelude::DataFrame;
 
-/// A generations frame whose programs are the problems' own reference
-/// solutions (model `reference`, one sample per problem that has one): the
-/// harness's sanity check, every row should pass.
+/// One generation per problem whose program is the problem's own reference
+/// solution (model `reference`, sample 0): the harness's sanity check, every
+/// row should pass. A problem without a reference keeps its row, with no
+/// code, so that it shows as `no_code` instead of vanishing.
+///
+/// ```
+/// use codefail::data::{Problem, TestType, reference_generation_records};
+/// let p = Problem {
+///     task_id: "t".into(), dataset: "d".into(), split: "test".into(), prompt: String::new(),
+///     entry_point: None, test_type: TestType::Stdin, tests: vec![], setup_code: String::new(),
+///     reference: Some("x = 1".into()), atol: 0.0, metadata: "{}".into(),
+/// };
+/// let g = reference_generation_records(&[p]);
+/// assert_eq!((g[0].model.as_str(), g[0].code.as_deref()), ("reference", Some("x = 1")));
+/// ```
+pub fn reference_generation_records(problems: &[Problem]) -> Vec<Generation> {
+    problems
+        .iter()
+        .map(|p| Generation {
+            task_id: p.task_id.clone(),
+            sample_idx: 0,
+            model: "reference".into(),
+            prompt_id: "reference".into(),
+            raw_output: p.reference.clone().unwrap_or_default(),
+            code: p.reference.clone(),
+            gen_metadata: "{}".into(),
+        })
+        .collect()
+}
+
+/// [`reference_generation_records`] as a generations frame.
 ///
 /// ```no_run
 /// use codefail::prelude::*;
@@ -48,20 +76,7 @@ use polars::prelude::DataFrame;
 /// # Ok::<(), codefail::Error>(())
 /// ```
 pub fn reference_generations(problems: &DataFrame) -> Result<DataFrame> {
-    let rows: Vec<Generation> = problems_from_frame(problems)?
-        .into_iter()
-        .filter_map(|p| {
-            let code = p.reference?;
-            Some(Generation {
-                task_id: p.task_id,
-                sample_idx: 0,
-                model: "reference".into(),
-                prompt_id: "reference".into(),
-                raw_output: code.clone(),
-                code: Some(code),
-                gen_metadata: "{}".into(),
-            })
-        })
-        .collect();
-    generations_frame(&rows)
+    generations_frame(&reference_generation_records(&problems_from_frame(
+        problems,
+    )?))
 }

@@ -32,19 +32,22 @@ fn groups(df: &DataFrame, by: &[&str]) -> Result<Vec<Vec<usize>>> {
     Ok(out)
 }
 
+/// The index of each group's first row.
+fn first_rows(groups: &[Vec<usize>]) -> IdxCa {
+    IdxCa::from_vec(
+        "idx".into(),
+        groups.iter().map(|g| g[0] as IdxSize).collect(),
+    )
+}
+
 /// The key columns of each group (the dtype of `df`'s columns kept).
 fn key_frame(df: &DataFrame, by: &[&str], groups: &[Vec<usize>]) -> Result<DataFrame> {
-    let first: Vec<IdxSize> = groups.iter().map(|g| g[0] as IdxSize).collect();
-    let idx = IdxCa::from_vec("idx".into(), first);
+    let idx = first_rows(groups);
     let cols: Vec<Column> = by
         .iter()
         .map(|c| Ok(df.column(c)?.take(&idx)?))
         .collect::<Result<_>>()?;
     Ok(DataFrame::new_infer_height(cols)?)
-}
-
-fn bool_col(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
-    read::bools(df, name)
 }
 
 /// Rows per combination of `by` values: `by...`, `count`, `share` (of all
@@ -78,7 +81,7 @@ pub fn value_counts(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
 /// assert_eq!(t.column("rate").unwrap().f64().unwrap().get(0), Some(0.5));
 /// ```
 pub fn rate_by(df: &DataFrame, by: &[&str], flag: &str) -> Result<DataFrame> {
-    let f = bool_col(df, flag)?;
+    let f = read::bools(df, flag)?;
     let gs = groups(df, by)?;
     let mut out = key_frame(df, by, &gs)?;
     let (mut n, mut t, mut rate, mut lo, mut hi) = (vec![], vec![], vec![], vec![], vec![]);
@@ -112,7 +115,7 @@ pub fn rate_by(df: &DataFrame, by: &[&str], flag: &str) -> Result<DataFrame> {
 /// assert_eq!(t.height(), 2);
 /// ```
 pub fn solved_by_any(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
-    let f = bool_col(df, "passed")?;
+    let f = read::bools(df, "passed")?;
     let mut keys: Vec<&str> = by.to_vec();
     keys.push("task_id");
     let gs = groups(df, &keys)?;
@@ -239,7 +242,7 @@ pub fn filter_eq(df: &DataFrame, column: &str, value: &str) -> Result<DataFrame>
 /// assert_eq!(codefail::metrics::filter_true(&df, "passed").unwrap().height(), 1);
 /// ```
 pub fn filter_true(df: &DataFrame, column: &str) -> Result<DataFrame> {
-    let mask: BooleanChunked = bool_col(df, column)?
+    let mask: BooleanChunked = read::bools(df, column)?
         .into_iter()
         .map(|v| v == Some(true))
         .collect();
@@ -288,7 +291,7 @@ pub fn semi_join(df: &DataFrame, other: &DataFrame, column: &str) -> Result<Data
 pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
     let x = read::numbers(df, column)?;
     let tasks = key_strings(df, &["task_id"])?.remove(0);
-    let passed = bool_col(df, "passed")?;
+    let passed = read::bools(df, "passed")?;
     let mut values: Vec<f64> = x.iter().flatten().copied().collect();
     values.sort_by(f64::total_cmp);
     values.dedup();
@@ -335,9 +338,7 @@ pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
 /// assert_eq!(t.column("task_id").unwrap().str().unwrap().get(1), Some("2"));
 /// ```
 pub fn first_per_group(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
-    let gs = groups(df, by)?;
-    let first: Vec<IdxSize> = gs.iter().map(|g| g[0] as IdxSize).collect();
-    Ok(df.take(&IdxCa::from_vec("idx".into(), first))?)
+    Ok(df.take(&first_rows(&groups(df, by)?))?)
 }
 
 /// Keep the rows where two boolean columns are both set and differ (e.g. a
@@ -349,7 +350,7 @@ pub fn first_per_group(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
 /// assert_eq!(codefail::metrics::rows_differing(&df, "passed", "recorded").unwrap().height(), 1);
 /// ```
 pub fn rows_differing(df: &DataFrame, a: &str, b: &str) -> Result<DataFrame> {
-    let (x, y) = (bool_col(df, a)?, bool_col(df, b)?);
+    let (x, y) = (read::bools(df, a)?, read::bools(df, b)?);
     let mask: BooleanChunked = x
         .iter()
         .zip(&y)

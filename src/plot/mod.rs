@@ -872,15 +872,7 @@ pub fn outputs_dir() -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------
-// Frame readers
-
-fn col_strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    read::texts(df, name)
-}
-
-fn col_f64(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    read::numbers(df, name)
-}
+// Frame helpers
 
 /// Distinct values in order of first appearance.
 fn distinct(v: &[Option<String>]) -> Vec<String> {
@@ -912,9 +904,9 @@ pub fn category_bars(
     by: Option<&str>,
     title: &str,
 ) -> Result<Chart> {
-    let cats = col_strings(df, category)?;
+    let cats = read::texts(df, category)?;
     let groups = match by {
-        Some(b) => col_strings(df, b)?,
+        Some(b) => read::texts(df, b)?,
         None => vec![Some(String::from("count")); cats.len()],
     };
     let mut counts: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
@@ -975,10 +967,10 @@ pub fn bars(
     series: Option<&str>,
     title: &str,
 ) -> Result<Chart> {
-    let xs = col_strings(df, x)?;
-    let vs = col_f64(df, value)?;
+    let xs = read::texts(df, x)?;
+    let vs = read::numbers(df, value)?;
     let ss = match series {
-        Some(s) => col_strings(df, s)?,
+        Some(s) => read::texts(df, s)?,
         None => vec![Some(value.to_string()); xs.len()],
     };
     let labels = distinct(&xs);
@@ -1029,14 +1021,14 @@ pub fn lines(
     band: Option<(&str, &str)>,
     title: &str,
 ) -> Result<Chart> {
-    let xs = col_f64(df, x)?;
-    let ys = col_f64(df, y)?;
+    let xs = read::numbers(df, x)?;
+    let ys = read::numbers(df, y)?;
     let ss = match series {
-        Some(s) => col_strings(df, s)?,
+        Some(s) => read::texts(df, s)?,
         None => vec![Some(String::new()); xs.len()], // named after the y axis when drawn
     };
     let bands = match band {
-        Some((lo, hi)) => Some((col_f64(df, lo)?, col_f64(df, hi)?)),
+        Some((lo, hi)) => Some((read::numbers(df, lo)?, read::numbers(df, hi)?)),
         None => None,
     };
     let names = distinct(&ss);
@@ -1080,9 +1072,9 @@ pub fn lines(
 /// assert!(c.svg().unwrap().contains("c2"));
 /// ```
 pub fn heatmap(df: &DataFrame, row: &str, col: &str, value: &str, title: &str) -> Result<Chart> {
-    let rs = col_strings(df, row)?;
-    let cs = col_strings(df, col)?;
-    let vs = col_f64(df, value)?;
+    let rs = read::texts(df, row)?;
+    let cs = read::texts(df, col)?;
+    let vs = read::numbers(df, value)?;
     let rows = distinct(&rs);
     let cols = distinct(&cs);
     let mut sums = vec![vec![(0.0, 0u32); cols.len()]; rows.len()];
@@ -1150,10 +1142,10 @@ pub fn roc(
     series: Option<&str>,
     title: &str,
 ) -> Result<Chart> {
-    let sc = col_f64(df, score)?;
-    let lb = col_strings(df, label)?;
+    let sc = read::numbers(df, score)?;
+    let lb = read::texts(df, label)?;
     let ss = match series {
-        Some(s) => col_strings(df, s)?,
+        Some(s) => read::texts(df, s)?,
         None => vec![Some(score.to_string()); sc.len()],
     };
     let mut out = vec![];
