@@ -57,6 +57,14 @@ pub enum Error {
     /// An argument or configuration is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// A model file or folder could not be used (weights, config, tokenizer).
+    #[error("model {}: {message}", path.display())]
+    Model {
+        /// The model file or folder.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// An error from polars.
     #[error(transparent)]
     Polars(#[from] polars::prelude::PolarsError),

@@ -19,6 +19,7 @@ mod error;
 pub mod exec;
 pub mod metrics;
 pub mod plot;
+pub mod sample;
 
 /// polars itself, for notebooks that only `:dep codefail`.
 pub use polars;

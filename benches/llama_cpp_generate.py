@@ -1,0 +1,47 @@
+"""llama.cpp side of `cargo bench --bench generation`.
+
+Reads prompts (JSON Lines: task_id, prompt text already rendered with the
+model's chat template), generates greedily with llama-cpp-python on the same
+GGUF file, and writes JSON Lines: task_id, raw_output, new_tokens, seconds.
+
+    python benches/llama_cpp_generate.py MODEL.gguf prompts.jsonl out.jsonl THREADS MAX_NEW_TOKENS
+"""
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from llama_cpp import Llama  # noqa: E402
+
+model, prompts, out, threads, max_new = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False, seed=0)
+
+
+def is_eog(tok):
+    """End of generation: llama.cpp's own end-of-turn set (EOS, <|im_end|>, ...)."""
+    model_ = llm._model
+    if hasattr(model_, "token_is_eog"):
+        return model_.token_is_eog(tok)
+    return tok == llm.token_eos()
+
+
+with open(prompts) as f, open(out, "w") as w:
+    for line in f:
+        job = json.loads(line)
+        ids = llm.tokenize(job["prompt"].encode("utf-8"), add_bos=False, special=True)
+        llm.reset()
+        t0 = time.perf_counter()
+        text = b""
+        n = 0
+        for tok in llm.generate(ids, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, reset=True):
+            if is_eog(tok):
+                break
+            text += llm.detokenize([tok])
+            n += 1
+            if n >= max_new:
+                break
+        dt = time.perf_counter() - t0
+        w.write(json.dumps({"task_id": job["task_id"], "raw_output": text.decode("utf-8", "replace"),
+                            "new_tokens": n, "prompt_tokens": len(ids), "seconds": dt}) + "\n")
+        w.flush()

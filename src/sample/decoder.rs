@@ -1,0 +1,712 @@
+//! One decoder for the Llama family (Llama, DeepSeek-Coder, CodeLlama,
+//! WizardCoder-Python, SmolLM2, Qwen2/Qwen2.5), from GGUF or safetensors.
+//!
+//! Written in the style of candle-transformers (an explicit config struct,
+//! plain tensors), with one difference that sampling needs: the KV cache is a
+//! value the caller owns ([`KvCache`]). That is what lets `n` samples of one
+//! prompt share a single prefill (the cache is copied along the batch axis,
+//! [`KvCache::repeat`]), lets finished rows leave the batch
+//! ([`KvCache::select`]), and lets prompts of different lengths decode
+//! together (left padding, [`KvCache::pad`], masked in every attention).
+
+use candle_core::quantized::{QMatMul, QTensor, gguf_file};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::VarBuilder;
+use std::sync::Arc;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// Shape and numerics of a Llama-family decoder.
+///
+/// ```
+/// let cfg = codefail::sample::DecoderConfig::tiny();
+/// assert_eq!(cfg.head_dim, cfg.hidden_size / cfg.num_attention_heads);
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecoderConfig {
+    /// `llama` or `qwen2` (what GGUF calls `general.architecture`, HF `model_type`).
+    pub architecture: String,
+    /// Vocabulary size (rows of the embedding).
+    pub vocab_size: usize,
+    /// Model width.
+    pub hidden_size: usize,
+    /// MLP width.
+    pub intermediate_size: usize,
+    /// Number of decoder blocks.
+    pub num_hidden_layers: usize,
+    /// Query heads.
+    pub num_attention_heads: usize,
+    /// Key/value heads (grouped-query attention when fewer than query heads).
+    pub num_key_value_heads: usize,
+    /// Width of one head.
+    pub head_dim: usize,
+    /// RoPE base frequency.
+    pub rope_theta: f64,
+    /// Linear RoPE scaling factor (DeepSeek-Coder: 4.0); 1.0 for none.
+    pub rope_scaling_factor: f64,
+    /// RMSNorm epsilon.
+    pub rms_norm_eps: f64,
+    /// Longest context the RoPE tables cover.
+    pub max_position_embeddings: usize,
+    /// Q/K/V projections carry a bias (Qwen2).
+    pub attention_bias: bool,
+    /// The output head shares the embedding matrix.
+    pub tie_word_embeddings: bool,
+    /// RoPE rotates interleaved pairs: llama.cpp's GGUF conversion permutes
+    /// Llama's Q/K rows that way; Qwen2 GGUF and every HF checkpoint rotate halves.
+    pub rope_interleaved: bool,
+}
+
+impl DecoderConfig {
+    /// A tiny config for tests and doc examples.
+    ///
+    /// ```
+    /// assert_eq!(codefail::sample::DecoderConfig::tiny().num_hidden_layers, 2);
+    /// ```
+    pub fn tiny() -> Self {
+        DecoderConfig {
+            architecture: "qwen2".into(),
+            vocab_size: 512,
+            hidden_size: 64,
+            intermediate_size: 128,
+            num_hidden_layers: 2,
+            num_attention_heads: 4,
+            num_key_value_heads: 2,
+            head_dim: 16,
+            rope_theta: 10_000.0,
+            rope_scaling_factor: 1.0,
+            rms_norm_eps: 1e-6,
+            max_position_embeddings: 512,
+            attention_bias: true,
+            tie_word_embeddings: true,
+            rope_interleaved: false,
+        }
+    }
+
+    /// Read the config from GGUF metadata (`{arch}.block_count`, ...).
+    ///
+    /// ```no_run
+    /// let mut f = std::fs::File::open("model.gguf")?;
+    /// let ct = candle_core::quantized::gguf_file::Content::read(&mut f)?;
+    /// let cfg = codefail::sample::DecoderConfig::from_gguf(&ct)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_gguf(ct: &gguf_file::Content) -> Result<Self, String> {
+        let arch = ct
+            .metadata
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .ok_or("metadata `general.architecture` missing")?;
+        if arch != "llama" && arch != "qwen2" {
+            return Err(format!(
+                "GGUF architecture `{arch}` is not supported (llama, qwen2)"
+            ));
+        }
+        let get = |k: &str| {
+            ct.metadata
+                .get(&format!("{arch}.{k}"))
+                .ok_or_else(|| format!("metadata `{arch}.{k}` missing"))
+        };
+        let u = |k: &str| -> Result<usize, String> {
+            let v = get(k)?;
+            v.to_u32()
+                .map(|x| x as usize)
+                .or_else(|_| v.to_u64().map(|x| x as usize))
+                .map_err(|e| format!("metadata `{arch}.{k}`: {e}"))
+        };
+        let f = |k: &str| -> Result<f64, String> {
+            get(k)?
+                .to_f32()
+                .map(f64::from)
+                .map_err(|e| format!("metadata `{arch}.{k}`: {e}"))
+        };
+        let hidden = u("embedding_length")?;
+        let heads = u("attention.head_count")?;
+        let vocab = match u("vocab_size") {
+            Ok(v) => v,
+            Err(_) => ct
+                .metadata
+                .get("tokenizer.ggml.tokens")
+                .and_then(|v| v.to_vec().ok())
+                .map(Vec::len)
+                .ok_or("no vocab size in metadata")?,
+        };
+        Ok(DecoderConfig {
+            vocab_size: vocab,
+            hidden_size: hidden,
+            intermediate_size: u("feed_forward_length")?,
+            num_hidden_layers: u("block_count")?,
+            num_attention_heads: heads,
+            num_key_value_heads: u("attention.head_count_kv").unwrap_or(heads),
+            head_dim: u("rope.dimension_count").unwrap_or(hidden / heads),
+            rope_theta: f("rope.freq_base").unwrap_or(10_000.0),
+            rope_scaling_factor: f("rope.scale_linear").unwrap_or(1.0),
+            rms_norm_eps: f("attention.layer_norm_rms_epsilon")?,
+            max_position_embeddings: u("context_length")?,
+            attention_bias: arch == "qwen2",
+            tie_word_embeddings: !ct.tensor_infos.contains_key("output.weight"),
+            rope_interleaved: arch == "llama",
+            architecture: arch,
+        })
+    }
+
+    /// Read a Hugging Face `config.json` of a `llama` or `qwen2` model. Fields
+    /// candle's own config structs reject are handled here: `sliding_window:
+    /// null`, `rope_scaling: {"type": "linear", "factor": 4.0}`.
+    ///
+    /// ```
+    /// let json = serde_json::json!({"model_type": "llama", "vocab_size": 32256,
+    ///   "hidden_size": 2048, "intermediate_size": 5504, "num_hidden_layers": 24,
+    ///   "num_attention_heads": 16, "num_key_value_heads": 16, "rms_norm_eps": 1e-6,
+    ///   "max_position_embeddings": 16384, "rope_theta": 100000,
+    ///   "rope_scaling": {"type": "linear", "factor": 4.0}, "sliding_window": null});
+    /// let cfg = codefail::sample::DecoderConfig::from_hf_config(&json).unwrap();
+    /// assert_eq!(cfg.rope_scaling_factor, 4.0);
+    /// assert!(!cfg.attention_bias);
+    /// ```
+    pub fn from_hf_config(json: &serde_json::Value) -> Result<Self, String> {
+        let model_type = json["model_type"].as_str().unwrap_or_default().to_string();
+        if model_type != "llama" && model_type != "qwen2" && model_type != "mistral" {
+            return Err(format!(
+                "model_type `{model_type}` is not a Llama-family decoder"
+            ));
+        }
+        let u = |k: &str| -> Result<usize, String> {
+            json[k]
+                .as_u64()
+                .map(|x| x as usize)
+                .ok_or_else(|| format!("field `{k}`: expected an unsigned integer"))
+        };
+        let hidden = u("hidden_size")?;
+        let heads = u("num_attention_heads")?;
+        let rope_scaling_factor = match &json["rope_scaling"] {
+            serde_json::Value::Null => 1.0,
+            v => {
+                let kind = v["type"].as_str().or(v["rope_type"].as_str()).unwrap_or("");
+                if kind != "linear" {
+                    return Err(format!(
+                        "field `rope_scaling.type`: `{kind}` is not supported (linear)"
+                    ));
+                }
+                v["factor"]
+                    .as_f64()
+                    .ok_or("field `rope_scaling.factor`: expected a number")?
+            }
+        };
+        Ok(DecoderConfig {
+            vocab_size: u("vocab_size")?,
+            hidden_size: hidden,
+            intermediate_size: u("intermediate_size")?,
+            num_hidden_layers: u("num_hidden_layers")?,
+            num_attention_heads: heads,
+            num_key_value_heads: u("num_key_value_heads").unwrap_or(heads),
+            head_dim: u("head_dim").unwrap_or(hidden / heads),
+            rope_theta: json["rope_theta"].as_f64().unwrap_or(10_000.0),
+            rope_scaling_factor,
+            rms_norm_eps: json["rms_norm_eps"].as_f64().unwrap_or(1e-6),
+            max_position_embeddings: u("max_position_embeddings").unwrap_or(4096),
+            attention_bias: json["attention_bias"]
+                .as_bool()
+                .unwrap_or(model_type == "qwen2"),
+            tie_word_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
+            rope_interleaved: false,
+            architecture: if model_type == "qwen2" {
+                "qwen2".into()
+            } else {
+                "llama".into()
+            },
+        })
+    }
+}
+
+/// A projection: quantized or plain weight, optional bias.
+#[derive(Clone, Debug)]
+struct Proj {
+    w: QMatMul,
+    b: Option<Tensor>,
+}
+
+impl Proj {
+    fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        let y = self.w.forward(x)?;
+        match &self.b {
+            Some(b) => y.broadcast_add(b),
+            None => Ok(y),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Block {
+    q: Proj,
+    k: Proj,
+    v: Proj,
+    o: Proj,
+    gate: Proj,
+    up: Proj,
+    down: Proj,
+    attn_norm: Tensor,
+    ffn_norm: Tensor,
+}
+
+/// The embedding: a quantized table looked up row by row, or a plain one.
+#[derive(Clone, Debug)]
+enum Embed {
+    Quantized(Arc<QTensor>),
+    Plain(Tensor),
+}
+
+/// A Llama-family decoder ready to run.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    cfg: DecoderConfig,
+    embed: Embed,
+    blocks: Vec<Block>,
+    norm: Tensor,
+    head: QMatMul,
+    cos: Tensor,
+    sin: Tensor,
+    dtype: DType,
+    device: Device,
+}
+
+/// The attention cache of a batch: per layer keys and values of shape
+/// `(batch, kv_heads, positions, head_dim)`, plus per row the number of
+/// left-padding positions that every attention must ignore.
+#[derive(Clone, Debug, Default)]
+pub struct KvCache {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+    pad: Vec<usize>,
+    len: usize,
+}
+
+impl KvCache {
+    /// An empty cache for a batch whose rows carry `pad` left-padding tokens.
+    ///
+    /// ```
+    /// let c = codefail::sample::KvCache::new(vec![0, 3]);
+    /// assert_eq!((c.len(), c.batch()), (0, 2));
+    /// ```
+    pub fn new(pad: Vec<usize>) -> Self {
+        KvCache {
+            layers: Vec::new(),
+            pad,
+            len: 0,
+        }
+    }
+
+    /// Positions held (padding included).
+    ///
+    /// ```
+    /// assert!(codefail::sample::KvCache::new(vec![0]).is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Nothing cached yet.
+    ///
+    /// ```
+    /// assert_eq!(codefail::sample::KvCache::new(vec![0]).len(), 0);
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Rows in the batch.
+    ///
+    /// ```
+    /// assert_eq!(codefail::sample::KvCache::new(vec![0, 0, 1]).batch(), 3);
+    /// ```
+    pub fn batch(&self) -> usize {
+        self.pad.len()
+    }
+
+    /// Left padding of each row.
+    ///
+    /// ```
+    /// assert_eq!(codefail::sample::KvCache::new(vec![2]).pad(), &[2]);
+    /// ```
+    pub fn pad(&self) -> &[usize] {
+        &self.pad
+    }
+
+    /// Copy every row `n` times along the batch axis (row `i` becomes rows
+    /// `i*n .. i*n+n`): `n` samples of one prompt share its prefill.
+    ///
+    /// ```
+    /// let c = codefail::sample::KvCache::new(vec![0]).repeat(4).unwrap();
+    /// assert_eq!(c.batch(), 4);
+    /// ```
+    pub fn repeat(&self, n: usize) -> CResult<Self> {
+        let rows: Vec<usize> = (0..self.batch())
+            .flat_map(|r| std::iter::repeat_n(r, n))
+            .collect();
+        self.select(&rows)
+    }
+
+    /// Keep the given rows, in that order (finished samples leave the batch).
+    ///
+    /// ```
+    /// let c = codefail::sample::KvCache::new(vec![0, 1, 2]).select(&[2, 0]).unwrap();
+    /// assert_eq!(c.pad(), &[2, 0]);
+    /// ```
+    pub fn select(&self, rows: &[usize]) -> CResult<Self> {
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            layers.push(match l {
+                None => None,
+                Some((k, v)) => {
+                    let idx = Tensor::from_vec(
+                        rows.iter().map(|&r| r as u32).collect::<Vec<_>>(),
+                        rows.len(),
+                        k.device(),
+                    )?;
+                    Some((
+                        k.index_select(&idx, 0)?.contiguous()?,
+                        v.index_select(&idx, 0)?.contiguous()?,
+                    ))
+                }
+            });
+        }
+        Ok(KvCache {
+            layers,
+            pad: rows.iter().map(|&r| self.pad[r]).collect(),
+            len: self.len,
+        })
+    }
+}
+
+fn rope_tables(cfg: &DecoderConfig, device: &Device) -> CResult<(Tensor, Tensor)> {
+    let half = cfg.head_dim / 2;
+    let inv: Vec<f32> = (0..half)
+        .map(|i| {
+            (1.0 / cfg.rope_theta.powf(2.0 * i as f64 / cfg.head_dim as f64)
+                / cfg.rope_scaling_factor) as f32
+        })
+        .collect();
+    let n = cfg.max_position_embeddings;
+    let inv = Tensor::from_vec(inv, (1, half), device)?;
+    let pos = Tensor::arange(0u32, n as u32, device)?
+        .to_dtype(DType::F32)?
+        .reshape((n, 1))?;
+    let freqs = pos.matmul(&inv)?;
+    Ok((freqs.cos()?, freqs.sin()?))
+}
+
+impl Decoder {
+    /// Load a GGUF file's weights (read with `gguf_file::Content::read`).
+    ///
+    /// ```no_run
+    /// use candle_core::{Device, quantized::gguf_file};
+    /// let mut f = std::fs::File::open("model.gguf")?;
+    /// let ct = gguf_file::Content::read(&mut f)?;
+    /// let cfg = codefail::sample::DecoderConfig::from_gguf(&ct)?;
+    /// let model = codefail::sample::Decoder::from_gguf(cfg, &ct, &mut f, &Device::Cpu)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_gguf<R: std::io::Read + std::io::Seek>(
+        cfg: DecoderConfig,
+        ct: &gguf_file::Content,
+        reader: &mut R,
+        device: &Device,
+    ) -> CResult<Self> {
+        let mut q =
+            |name: &str| -> CResult<Arc<QTensor>> { ct.tensor(reader, name, device).map(Arc::new) };
+        let embed_q = q("token_embd.weight")?;
+        let norm = q("output_norm.weight")?.dequantize(device)?;
+        let head = if cfg.tie_word_embeddings {
+            QMatMul::from_arc(embed_q.clone())?
+        } else {
+            QMatMul::from_arc(q("output.weight")?)?
+        };
+        let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let p = format!("blk.{i}");
+            let mut proj = |name: &str, bias: bool| -> CResult<Proj> {
+                let w = QMatMul::from_arc(q(&format!("{p}.{name}.weight"))?)?;
+                let b = if bias {
+                    Some(q(&format!("{p}.{name}.bias"))?.dequantize(device)?)
+                } else {
+                    None
+                };
+                Ok(Proj { w, b })
+            };
+            let bias = cfg.attention_bias;
+            blocks.push(Block {
+                q: proj("attn_q", bias)?,
+                k: proj("attn_k", bias)?,
+                v: proj("attn_v", bias)?,
+                o: proj("attn_output", false)?,
+                gate: proj("ffn_gate", false)?,
+                up: proj("ffn_up", false)?,
+                down: proj("ffn_down", false)?,
+                attn_norm: q(&format!("{p}.attn_norm.weight"))?.dequantize(device)?,
+                ffn_norm: q(&format!("{p}.ffn_norm.weight"))?.dequantize(device)?,
+            });
+        }
+        let embed = match embed_q.dtype() {
+            candle_core::quantized::GgmlDType::F32 | candle_core::quantized::GgmlDType::F16 => {
+                Embed::Plain(embed_q.dequantize(device)?)
+            }
+            // Row lookup needs whole blocks per row; other tables are dequantized once.
+            t if cfg.hidden_size % t.block_size() == 0 && device.is_cpu() => {
+                Embed::Quantized(embed_q)
+            }
+            _ => Embed::Plain(embed_q.dequantize(device)?),
+        };
+        let (cos, sin) = rope_tables(&cfg, device)?;
+        Ok(Decoder {
+            cfg,
+            embed,
+            blocks,
+            norm,
+            head,
+            cos,
+            sin,
+            dtype: DType::F32,
+            device: device.clone(),
+        })
+    }
+
+    /// Load HF safetensors weights (`model.embed_tokens`, `model.layers.N...`).
+    ///
+    /// ```no_run
+    /// use candle_core::{DType, Device};
+    /// let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("m/config.json")?)?;
+    /// let cfg = codefail::sample::DecoderConfig::from_hf_config(&json)?;
+    /// let vb = unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&["m/model.safetensors"], DType::F32, &Device::Cpu)? };
+    /// let model = codefail::sample::Decoder::from_safetensors(cfg, vb)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_safetensors(cfg: DecoderConfig, vb: VarBuilder) -> CResult<Self> {
+        let device = vb.device().clone();
+        let dtype = vb.dtype();
+        let h = cfg.hidden_size;
+        let kv = cfg.num_key_value_heads * cfg.head_dim;
+        let qd = cfg.num_attention_heads * cfg.head_dim;
+        let m = vb.pp("model");
+        let embed = m.get((cfg.vocab_size, h), "embed_tokens.weight")?;
+        let head_w = if cfg.tie_word_embeddings {
+            embed.clone()
+        } else {
+            vb.get((cfg.vocab_size, h), "lm_head.weight")?
+        };
+        let proj = |vb: &VarBuilder, out: usize, inp: usize, bias: bool| -> CResult<Proj> {
+            Ok(Proj {
+                w: QMatMul::Tensor(vb.get((out, inp), "weight")?),
+                b: if bias {
+                    Some(vb.get(out, "bias")?)
+                } else {
+                    None
+                },
+            })
+        };
+        let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let l = m.pp(format!("layers.{i}"));
+            let a = l.pp("self_attn");
+            let f = l.pp("mlp");
+            let bias = cfg.attention_bias;
+            blocks.push(Block {
+                q: proj(&a.pp("q_proj"), qd, h, bias)?,
+                k: proj(&a.pp("k_proj"), kv, h, bias)?,
+                v: proj(&a.pp("v_proj"), kv, h, bias)?,
+                o: proj(&a.pp("o_proj"), h, qd, false)?,
+                gate: proj(&f.pp("gate_proj"), cfg.intermediate_size, h, false)?,
+                up: proj(&f.pp("up_proj"), cfg.intermediate_size, h, false)?,
+                down: proj(&f.pp("down_proj"), h, cfg.intermediate_size, false)?,
+                attn_norm: l.get(h, "input_layernorm.weight")?,
+                ffn_norm: l.get(h, "post_attention_layernorm.weight")?,
+            });
+        }
+        let norm = m.get(h, "norm.weight")?;
+        let (cos, sin) = rope_tables(&cfg, &device)?;
+        Ok(Decoder {
+            embed: Embed::Plain(embed),
+            blocks,
+            norm,
+            head: QMatMul::Tensor(head_w),
+            cos: cos.to_dtype(dtype)?,
+            sin: sin.to_dtype(dtype)?,
+            dtype,
+            device,
+            cfg,
+        })
+    }
+
+    /// The config the model was built from.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device};
+    /// let cfg = codefail::sample::DecoderConfig::tiny();
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(cfg.clone(), vb).unwrap();
+    /// assert_eq!(m.config(), &cfg);
+    /// ```
+    pub fn config(&self) -> &DecoderConfig {
+        &self.cfg
+    }
+
+    /// The device the weights live on.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device};
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(codefail::sample::DecoderConfig::tiny(), vb).unwrap();
+    /// assert!(m.device().is_cpu());
+    /// ```
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn embed(&self, ids: &Tensor) -> CResult<Tensor> {
+        match &self.embed {
+            Embed::Quantized(q) => q.embedding(ids),
+            Embed::Plain(t) => {
+                let (b, s) = ids.dims2()?;
+                t.index_select(&ids.flatten_all()?, 0)?
+                    .reshape((b, s, self.cfg.hidden_size))
+            }
+        }
+    }
+
+    /// Run `ids` (shape `(batch, new)`, left-padded rows as the cache says)
+    /// after what `cache` holds, append their keys and values to it, and
+    /// return the logits (f32) of every row's last position: `(batch, vocab)`.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device, Tensor};
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(codefail::sample::DecoderConfig::tiny(), vb).unwrap();
+    /// let mut cache = codefail::sample::KvCache::new(vec![0]);
+    /// let ids = Tensor::new(&[[1u32, 2, 3]], &Device::Cpu).unwrap();
+    /// let logits = m.forward(&ids, &mut cache).unwrap();
+    /// assert_eq!(logits.dims(), &[1, 512]);
+    /// assert_eq!(cache.len(), 3);
+    /// ```
+    pub fn forward(&self, ids: &Tensor, cache: &mut KvCache) -> CResult<Tensor> {
+        let (b, s) = ids.dims2()?;
+        if b != cache.batch() {
+            candle_core::bail!("batch {b} but the cache holds {} rows", cache.batch());
+        }
+        let start = cache.len;
+        let kv_len = start + s;
+        if kv_len > self.cfg.max_position_embeddings {
+            candle_core::bail!(
+                "sequence of {kv_len} positions exceeds the model's {}",
+                self.cfg.max_position_embeddings
+            );
+        }
+        if cache.layers.is_empty() {
+            cache.layers = vec![None; self.blocks.len()];
+        }
+        let padded = cache.pad.iter().any(|&p| p > 0);
+        // RoPE tables for these positions: shared when no row is padded,
+        // per row (position = index - padding) otherwise.
+        let (cos, sin) = if padded {
+            let pos: Vec<u32> = cache
+                .pad
+                .iter()
+                .flat_map(|&p| (start..kv_len).map(move |i| i.saturating_sub(p) as u32))
+                .collect();
+            let idx = Tensor::from_vec(pos, b * s, &self.device)?;
+            let half = self.cfg.head_dim / 2;
+            (
+                self.cos.index_select(&idx, 0)?.reshape((b, s, half))?,
+                self.sin.index_select(&idx, 0)?.reshape((b, s, half))?,
+            )
+        } else {
+            (self.cos.narrow(0, start, s)?, self.sin.narrow(0, start, s)?)
+        };
+        let mask = self.mask(&cache.pad, start, s)?;
+        let mut x = self.embed(ids)?.to_dtype(self.dtype)?;
+        for (block, slot) in self.blocks.iter().zip(cache.layers.iter_mut()) {
+            let h = candle_nn::ops::rms_norm(&x, &block.attn_norm, self.cfg.rms_norm_eps as f32)?;
+            let a = self.attention(block, &h, &cos, &sin, mask.as_ref(), slot)?;
+            x = (x + a)?;
+            let h = candle_nn::ops::rms_norm(&x, &block.ffn_norm, self.cfg.rms_norm_eps as f32)?;
+            let g = candle_nn::ops::silu(&block.gate.forward(&h)?)?;
+            let f = block.down.forward(&(g * block.up.forward(&h)?)?)?;
+            x = (x + f)?;
+        }
+        cache.len = kv_len;
+        let last = x.narrow(1, s - 1, 1)?.squeeze(1)?.contiguous()?;
+        let last = candle_nn::ops::rms_norm(&last, &self.norm, self.cfg.rms_norm_eps as f32)?;
+        self.head.forward(&last)?.to_dtype(DType::F32)
+    }
+
+    /// Additive mask `(batch, 1, new, kv_len)`: causal, and padding positions
+    /// hidden. `None` when nothing needs masking (one new token, no padding).
+    fn mask(&self, pad: &[usize], start: usize, s: usize) -> CResult<Option<Tensor>> {
+        let padded = pad.iter().any(|&p| p > 0);
+        if s == 1 && !padded {
+            return Ok(None);
+        }
+        let kv = start + s;
+        let b = pad.len();
+        let mut m = vec![0f32; b * s * kv];
+        for (r, &p) in pad.iter().enumerate() {
+            for i in 0..s {
+                for j in 0..kv {
+                    if j > start + i || j < p {
+                        m[(r * s + i) * kv + j] = f32::NEG_INFINITY;
+                    }
+                }
+                // A padding query row would see nothing: let it see itself so
+                // the softmax stays finite (its output is never used).
+                if start + i < p {
+                    m[(r * s + i) * kv + start + i] = 0.0;
+                }
+            }
+        }
+        Ok(Some(
+            Tensor::from_vec(m, (b, 1, s, kv), &self.device)?.to_dtype(self.dtype)?,
+        ))
+    }
+
+    fn attention(
+        &self,
+        block: &Block,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        slot: &mut Option<(Tensor, Tensor)>,
+    ) -> CResult<Tensor> {
+        let (b, s, _) = x.dims3()?;
+        let c = &self.cfg;
+        let shape = |t: Tensor, heads: usize| {
+            t.reshape((b, s, heads, c.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let q = shape(block.q.forward(x)?, c.num_attention_heads)?;
+        let k = shape(block.k.forward(x)?, c.num_key_value_heads)?;
+        let v = shape(block.v.forward(x)?, c.num_key_value_heads)?;
+        let rope = if c.rope_interleaved {
+            candle_nn::rotary_emb::rope_i
+        } else {
+            candle_nn::rotary_emb::rope
+        };
+        let q = rope(&q, cos, sin)?;
+        let k = rope(&k, cos, sin)?;
+        let (k, v) = match slot.take() {
+            None => (k, v),
+            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
+        };
+        *slot = Some((k.clone(), v.clone()));
+        let rep = c.num_attention_heads / c.num_key_value_heads;
+        let k = candle_transformers::utils::repeat_kv(k, rep)?.contiguous()?;
+        let v = candle_transformers::utils::repeat_kv(v, rep)?.contiguous()?;
+        let att = (q.matmul(&k.t()?)? / (c.head_dim as f64).sqrt())?;
+        let att = match mask {
+            Some(m) => att.broadcast_add(m)?,
+            None => att,
+        };
+        let att = candle_nn::ops::softmax_last_dim(&att)?;
+        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, s, ()))?;
+        block.o.forward(&y)
+    }
+}

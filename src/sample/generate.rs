@@ -1,0 +1,435 @@
+//! The decoding loop: prefill, copy the cache for `n` samples, decode the
+//! batch, drop finished rows; token choice with temperature, top-k, top-p and
+//! a per-sample seeded generator; log-probability and entropy of each chosen
+//! token under the model's own (untempered) distribution.
+
+use super::decoder::KvCache;
+use super::model::{Backend, Model};
+use crate::{Error, Result};
+use candle_core::Tensor;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::time::Instant;
+
+/// How to pick tokens.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sampling {
+    /// 0 is greedy (argmax, ties to the lowest id).
+    pub temperature: f64,
+    /// Nucleus: keep the smallest set of tokens whose probability reaches `top_p` (1.0: off).
+    pub top_p: f64,
+    /// Keep the `top_k` most likely tokens (0: off).
+    pub top_k: usize,
+    /// Base seed; sample `i` of task `t` draws from its own generator seeded by
+    /// `(seed, t, i)`, so results do not depend on batching or order.
+    pub seed: u64,
+    /// New tokens at most.
+    pub max_new_tokens: usize,
+    /// Text that ends an answer (it is cut off, like transformers' `stop_strings`).
+    pub stop: Vec<String>,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            temperature: 0.0,
+            top_p: 1.0,
+            top_k: 0,
+            seed: 0,
+            max_new_tokens: 512,
+            stop: Vec::new(),
+        }
+    }
+}
+
+/// One generated answer with its tokens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sampled {
+    /// Sample number within its prompt.
+    pub sample_idx: usize,
+    /// The answer text (stop string removed).
+    pub text: String,
+    /// Chosen token ids.
+    pub token_ids: Vec<u32>,
+    /// log p(token) under the model (temperature 1, no filtering).
+    pub logprobs: Vec<f32>,
+    /// Entropy (nats) of the model's distribution at each step.
+    pub entropies: Vec<f32>,
+    /// `stop` (EOS or a stop string) or `length`.
+    pub finish_reason: String,
+    /// Prompt length in tokens.
+    pub prompt_tokens: usize,
+}
+
+/// Timings of one batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// Prefill wall time.
+    pub prefill_s: f64,
+    /// Decode wall time.
+    pub decode_s: f64,
+    /// Tokens generated (all rows).
+    pub new_tokens: usize,
+}
+
+/// A prompt to complete: its token ids, how many samples, and a key that
+/// seeds its samples' generators.
+#[derive(Clone, Debug)]
+pub struct PromptJob {
+    /// Encoded prompt.
+    pub ids: Vec<u32>,
+    /// Samples wanted.
+    pub n: usize,
+    /// Seed key (usually the task id).
+    pub key: String,
+}
+
+/// FNV-1a, stable across runs and platforms (std's hasher is not).
+fn fnv(data: &[u8], mut h: u64) -> u64 {
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// The generator of sample `i` of prompt `key`.
+///
+/// ```
+/// use rand::Rng;
+/// let mut a = codefail::sample::sample_rng(7, "Mbpp/2", 0);
+/// let mut b = codefail::sample::sample_rng(7, "Mbpp/2", 0);
+/// assert_eq!(a.random::<u64>(), b.random::<u64>());
+/// ```
+pub fn sample_rng(seed: u64, key: &str, i: usize) -> ChaCha8Rng {
+    let h = fnv(key.as_bytes(), 0xcbf29ce484222325 ^ seed);
+    ChaCha8Rng::seed_from_u64(fnv(&(i as u64).to_le_bytes(), h))
+}
+
+/// Choose a token from one row of logits; returns `(token, logprob, entropy)`
+/// where logprob and entropy are of the untempered distribution.
+///
+/// ```
+/// let s = codefail::sample::Sampling::default();
+/// let mut rng = codefail::sample::sample_rng(0, "t", 0);
+/// let (tok, lp, _) = codefail::sample::choose(&[0.0, 3.0, 1.0], &s, &mut rng);
+/// assert_eq!(tok, 1);
+/// assert!(lp < 0.0);
+/// ```
+pub fn choose(logits: &[f32], s: &Sampling, rng: &mut ChaCha8Rng) -> (u32, f32, f32) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    let lse = f64::from(max) + sum.ln();
+    let entropy: f64 = logits
+        .iter()
+        .map(|&l| {
+            let lp = f64::from(l) - lse;
+            if lp.is_finite() { -lp.exp() * lp } else { 0.0 }
+        })
+        .sum();
+    let tok = if s.temperature <= 0.0 {
+        let mut best = 0usize;
+        for (i, &l) in logits.iter().enumerate() {
+            if l > logits[best] {
+                best = i;
+            }
+        }
+        best
+    } else {
+        // Candidates sorted by logit (stable: ties keep id order).
+        let mut idx: Vec<usize> = (0..logits.len()).collect();
+        let k = if s.top_k > 0 {
+            s.top_k.min(idx.len())
+        } else {
+            idx.len()
+        };
+        if k < idx.len() {
+            idx.select_nth_unstable_by(k, |&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+            idx.truncate(k);
+        }
+        idx.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+        let t = s.temperature;
+        let top = f64::from(logits[idx[0]]);
+        let mut probs: Vec<f64> = idx
+            .iter()
+            .map(|&i| ((f64::from(logits[i]) - top) / t).exp())
+            .collect();
+        let z: f64 = probs.iter().sum();
+        probs.iter_mut().for_each(|p| *p /= z);
+        if s.top_p < 1.0 {
+            let mut acc = 0.0;
+            let mut keep = probs.len();
+            for (j, p) in probs.iter().enumerate() {
+                acc += p;
+                if acc >= s.top_p {
+                    keep = j + 1;
+                    break;
+                }
+            }
+            probs.truncate(keep);
+            idx.truncate(keep);
+            let z: f64 = probs.iter().sum();
+            probs.iter_mut().for_each(|p| *p /= z);
+        }
+        let u: f64 = rng.random();
+        let mut acc = 0.0;
+        let mut pick = idx[idx.len() - 1];
+        for (j, p) in probs.iter().enumerate() {
+            acc += p;
+            if u < acc {
+                pick = idx[j];
+                break;
+            }
+        }
+        pick
+    };
+    (
+        tok as u32,
+        (f64::from(logits[tok]) - lse) as f32,
+        entropy as f32,
+    )
+}
+
+/// A row being decoded.
+struct Row {
+    job: usize,
+    rng: ChaCha8Rng,
+    out: Sampled,
+    done: bool,
+}
+
+impl Row {
+    /// Take a token; returns true when the row has finished.
+    fn push(&mut self, model: &Model, logits: &[f32], s: &Sampling) -> Result<bool> {
+        let (tok, lp, ent) = choose(logits, s, &mut self.rng);
+        if model.stop_ids().contains(&tok) {
+            self.out.finish_reason = "stop".into();
+            self.done = true;
+            return Ok(true);
+        }
+        self.out.token_ids.push(tok);
+        self.out.logprobs.push(lp);
+        self.out.entropies.push(ent);
+        if !s.stop.is_empty() {
+            let text = model.decode(&self.out.token_ids)?;
+            if let Some(cut) = s.stop.iter().filter_map(|st| text.find(st.as_str())).min() {
+                self.out.text = text[..cut].to_string();
+                self.out.finish_reason = "stop".into();
+                self.done = true;
+                return Ok(true);
+            }
+        }
+        if self.out.token_ids.len() >= s.max_new_tokens {
+            self.out.finish_reason = "length".into();
+            self.done = true;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+fn cerr(model: &Model, e: candle_core::Error) -> Error {
+    super::model::model_err(&model.path, e)
+}
+
+/// Complete a batch of prompts: prompts of different lengths are left-padded
+/// and prefilled together, each prompt's cache is copied for its `n` samples,
+/// and all rows decode as one batch until each stops. Backends with an
+/// internal cache (StarCoder2, BigCode) take the prompts one at a time.
+///
+/// Returns, per prompt, its samples in `sample_idx` order, and the timing.
+///
+/// ```no_run
+/// # let model = codefail::sample::Model::load("m.gguf", &Default::default())?;
+/// use codefail::sample::{PromptJob, Sampling, generate_batch};
+/// let job = PromptJob { ids: model.encode("def add(a, b):")?, n: 2, key: "demo".into() };
+/// let (out, timing) = generate_batch(&model, &[job], &Sampling { temperature: 0.8, ..Default::default() })?;
+/// assert_eq!(out[0].len(), 2);
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn generate_batch(
+    model: &Model,
+    jobs: &[PromptJob],
+    s: &Sampling,
+) -> Result<(Vec<Vec<Sampled>>, Timing)> {
+    match &model.backend {
+        Backend::Decoder(_) => decode_batch(model, jobs, s),
+        _ => {
+            let mut out = Vec::new();
+            let mut timing = Timing::default();
+            for job in jobs {
+                let (o, t) = internal_batch(model, job, s)?;
+                out.push(o);
+                timing.prefill_s += t.prefill_s;
+                timing.decode_s += t.decode_s;
+                timing.new_tokens += t.new_tokens;
+            }
+            Ok((out, timing))
+        }
+    }
+}
+
+fn new_rows(jobs: &[PromptJob], s: &Sampling) -> Vec<Row> {
+    jobs.iter()
+        .enumerate()
+        .flat_map(|(j, job)| {
+            (0..job.n).map(move |i| Row {
+                job: j,
+                rng: sample_rng(s.seed, &job.key, i),
+                out: Sampled {
+                    sample_idx: i,
+                    text: String::new(),
+                    token_ids: Vec::new(),
+                    logprobs: Vec::new(),
+                    entropies: Vec::new(),
+                    finish_reason: String::new(),
+                    prompt_tokens: job.ids.len(),
+                },
+                done: false,
+            })
+        })
+        .collect()
+}
+
+fn finish(model: &Model, jobs: &[PromptJob], rows: Vec<Row>) -> Result<Vec<Vec<Sampled>>> {
+    let mut out: Vec<Vec<Sampled>> = jobs.iter().map(|_| Vec::new()).collect();
+    for mut r in rows {
+        if r.out.text.is_empty() {
+            r.out.text = model.decode(&r.out.token_ids)?;
+        }
+        out[r.job].push(r.out);
+    }
+    for o in &mut out {
+        o.sort_by_key(|s| s.sample_idx);
+    }
+    Ok(out)
+}
+
+fn decode_batch(
+    model: &Model,
+    jobs: &[PromptJob],
+    s: &Sampling,
+) -> Result<(Vec<Vec<Sampled>>, Timing)> {
+    let Backend::Decoder(dec) = &model.backend else {
+        return Err(Error::Invalid("not a decoder model".into()));
+    };
+    let jobs_run: Vec<&PromptJob> = jobs.iter().filter(|j| j.n > 0).collect();
+    let mut rows = new_rows(jobs, s);
+    let mut timing = Timing::default();
+    if jobs_run.is_empty() {
+        return Ok((finish(model, jobs, rows)?, timing));
+    }
+    if let Some(j) = jobs_run.iter().find(|j| j.ids.is_empty()) {
+        return Err(Error::Invalid(format!(
+            "prompt `{}` encodes to no tokens",
+            j.key
+        )));
+    }
+    let dev = model.device.clone();
+    let t0 = Instant::now();
+    // Prefill: left-pad to the longest prompt.
+    let longest = jobs_run.iter().map(|j| j.ids.len()).max().unwrap_or(0);
+    let pad_id = model.stop_ids().first().copied().unwrap_or(0);
+    let pads: Vec<usize> = jobs_run.iter().map(|j| longest - j.ids.len()).collect();
+    let mut flat = Vec::with_capacity(jobs_run.len() * longest);
+    for (j, p) in jobs_run.iter().zip(&pads) {
+        flat.extend(std::iter::repeat_n(pad_id, *p));
+        flat.extend_from_slice(&j.ids);
+    }
+    let ids =
+        Tensor::from_vec(flat, (jobs_run.len(), longest), &dev).map_err(|e| cerr(model, e))?;
+    let mut cache = KvCache::new(pads);
+    let logits = dec.forward(&ids, &mut cache).map_err(|e| cerr(model, e))?;
+    // Copy each prompt's cache and logits for its samples.
+    let sel: Vec<usize> = jobs_run
+        .iter()
+        .enumerate()
+        .flat_map(|(r, j)| std::iter::repeat_n(r, j.n))
+        .collect();
+    let mut cache = cache.select(&sel).map_err(|e| cerr(model, e))?;
+    let mut logits: Vec<Vec<f32>> = {
+        let l = logits.to_vec2::<f32>().map_err(|e| cerr(model, e))?;
+        sel.iter().map(|&r| l[r].clone()).collect()
+    };
+    timing.prefill_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    // Rows of `rows` that are still in the batch, in cache order.
+    let mut active: Vec<usize> = (0..rows.len())
+        .filter(|&i| jobs[rows[i].job].n > 0)
+        .collect();
+    loop {
+        let mut keep = Vec::with_capacity(active.len());
+        let mut next = Vec::with_capacity(active.len());
+        for (pos, &ri) in active.iter().enumerate() {
+            let done = rows[ri].push(model, &logits[pos], s)?;
+            if !done {
+                keep.push(pos);
+                next.push(*rows[ri].out.token_ids.last().unwrap_or(&pad_id));
+            }
+        }
+        if keep.is_empty() {
+            break;
+        }
+        if keep.len() < active.len() {
+            cache = cache.select(&keep).map_err(|e| cerr(model, e))?;
+            active = keep.iter().map(|&p| active[p]).collect();
+        }
+        let ids = Tensor::from_vec(next, (active.len(), 1), &dev).map_err(|e| cerr(model, e))?;
+        logits = dec
+            .forward(&ids, &mut cache)
+            .and_then(|l| l.to_vec2::<f32>())
+            .map_err(|e| cerr(model, e))?;
+    }
+    timing.decode_s = t1.elapsed().as_secs_f64();
+    timing.new_tokens = rows.iter().map(|r| r.out.token_ids.len()).sum();
+    Ok((finish(model, jobs, rows)?, timing))
+}
+
+fn internal_batch(model: &Model, job: &PromptJob, s: &Sampling) -> Result<(Vec<Sampled>, Timing)> {
+    let mut rows = new_rows(std::slice::from_ref(job), s);
+    let mut timing = Timing::default();
+    if job.n == 0 {
+        return Ok((
+            finish(model, std::slice::from_ref(job), rows)?.remove(0),
+            timing,
+        ));
+    }
+    let dev = model.device.clone();
+    let t0 = Instant::now();
+    let mut stepper = model.internal_stepper(job.n)?;
+    let prompt: Vec<Vec<u32>> = vec![job.ids.clone(); job.n];
+    let mut logits = stepper
+        .step(&prompt, &dev)
+        .and_then(|l| l.to_vec2::<f32>())
+        .map_err(|e| cerr(model, e))?;
+    timing.prefill_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let pad = model.stop_ids().first().copied().unwrap_or(0);
+    loop {
+        let mut next = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter_mut().enumerate() {
+            if !r.done {
+                r.push(model, &logits[i], s)?;
+            }
+            // Finished rows keep feeding padding: this cache cannot drop rows.
+            next.push(vec![if r.done {
+                pad
+            } else {
+                *r.out.token_ids.last().unwrap_or(&pad)
+            }]);
+        }
+        if rows.iter().all(|r| r.done) {
+            break;
+        }
+        logits = stepper
+            .step(&next, &dev)
+            .and_then(|l| l.to_vec2::<f32>())
+            .map_err(|e| cerr(model, e))?;
+    }
+    timing.decode_s = t1.elapsed().as_secs_f64();
+    timing.new_tokens = rows.iter().map(|r| r.out.token_ids.len()).sum();
+    Ok((
+        finish(model, std::slice::from_ref(job), rows)?.remove(0),
+        timing,
+    ))
+}

@@ -1,0 +1,489 @@
+//! `sample`: problems frame in, generations frame out, through a local model
+//! run with candle (CPU by default, CUDA with the `cuda` feature).
+//!
+//! The generations frame has the columns of [`crate::data::generations_schema`]
+//! plus, per answer, the chosen tokens and what the model thought of them:
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `token_ids` | list[u32] | chosen token ids (stop token excluded) |
+//! | `token_logprobs` | list[f32] | log p(token) under the model (temperature 1, unfiltered) |
+//! | `token_entropies` | list[f32] | entropy (nats) of the model's next-token distribution |
+//!
+//! `gen_metadata` holds the sampling settings, `prompt_tokens`, `new_tokens`,
+//! `finish_reason` (`stop` | `length`), and the time profile: `gen_s` (this
+//! answer's share of its batch's model time), `batch_prefill_s`,
+//! `batch_decode_s`, `batch_rows`.
+//!
+//! ```no_run
+//! use codefail::prelude::*;
+//! use codefail::sample::{Model, ModelOptions, SampleConfig, sample};
+//! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), limit: Some(2), ..Default::default() })?;
+//! let model = Model::load("~/.cache/codefail/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", &ModelOptions::default())?;
+//! let gens = sample(&problems, &model, &SampleConfig::default())?;
+//! # Ok::<(), codefail::Error>(())
+//! ```
+
+mod decoder;
+mod fetch;
+mod generate;
+mod hub;
+mod model;
+mod prompts;
+mod tokenizer;
+
+pub use decoder::{Decoder, DecoderConfig, KvCache};
+pub use fetch::{GgufModel, MODELS, fetch_models, models_dir};
+pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch, sample_rng};
+pub use hub::{hf_cache_root, model_dir};
+pub use model::{Model, ModelOptions, cuda_available};
+pub use prompts::{LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt};
+pub use tokenizer::{ChatTemplate, Message, SpecialTokens, tokenizer_from_gguf};
+
+use crate::data::{Generation, Problem, extract_code, generations_frame, problems_from_frame};
+use crate::{Error, Result};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Column names `sample` adds to the generations frame.
+pub mod columns {
+    /// list[u32]: chosen token ids.
+    pub const TOKEN_IDS: &str = "token_ids";
+    /// list[f32]: log-probability of each chosen token.
+    pub const TOKEN_LOGPROBS: &str = "token_logprobs";
+    /// list[f32]: entropy of each step's distribution.
+    pub const TOKEN_ENTROPIES: &str = "token_entropies";
+}
+
+/// Settings of a sampling run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleConfig {
+    /// Prompt id (see [`PROMPT_IDS`]).
+    pub prompt: String,
+    /// System prompt id (`none`, `expert`, `lcb`).
+    pub system: String,
+    /// Samples per problem.
+    pub n: usize,
+    /// Prompts decoded together (left-padded; Llama/Qwen2 family only).
+    pub batch_size: usize,
+    /// Token choice.
+    pub sampling: Sampling,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        SampleConfig {
+            prompt: "mbpp-instruct".into(),
+            system: "none".into(),
+            n: 1,
+            batch_size: 1,
+            sampling: Sampling::default(),
+        }
+    }
+}
+
+/// One answer with its token record (a row of `sample`'s frame).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleRow {
+    /// The generations-frame part.
+    #[serde(flatten)]
+    pub generation: Generation,
+    /// Chosen token ids.
+    pub token_ids: Vec<u32>,
+    /// Their log-probabilities.
+    pub token_logprobs: Vec<f32>,
+    /// Step entropies.
+    pub token_entropies: Vec<f32>,
+}
+
+/// The text fed to the model for `problem`: the chat template rendered with
+/// the generation prompt, or the plain completion prompt.
+///
+/// ```no_run
+/// # let model = codefail::sample::Model::load("m.gguf", &Default::default())?;
+/// # let problem: codefail::data::Problem = todo!();
+/// let text = codefail::sample::render_prompt(&model, &problem, &Default::default())?;
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn render_prompt(model: &Model, problem: &Problem, cfg: &SampleConfig) -> Result<String> {
+    let system = system_prompt(&cfg.system)?;
+    match prompt_for(problem, &cfg.prompt, system.as_deref())? {
+        PromptInput::Completion(t) => Ok(t),
+        PromptInput::Chat(messages) => match model.chat_template() {
+            Some(t) => t.render(&messages, true).map_err(|e| Error::Model {
+                path: model.path.clone(),
+                message: e,
+            }),
+            None => Err(Error::Model {
+                path: model.path.clone(),
+                message: format!(
+                    "prompt `{}` is a chat prompt but the model has no chat template",
+                    cfg.prompt
+                ),
+            }),
+        },
+    }
+}
+
+/// Sample `cfg.n` answers for every problem of the frame; see the module
+/// docs for the columns.
+///
+/// ```no_run
+/// # let (problems, model): (polars::prelude::DataFrame, codefail::sample::Model) = todo!();
+/// let gens = codefail::sample::sample(&problems, &model, &Default::default())?;
+/// assert!(gens.column("token_logprobs").is_ok());
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn sample(problems: &DataFrame, model: &Model, cfg: &SampleConfig) -> Result<DataFrame> {
+    let mut rows = Vec::new();
+    sample_each(problems, model, cfg, |batch| {
+        rows.extend_from_slice(batch);
+        Ok(())
+    })?;
+    sample_frame(&rows)
+}
+
+/// Like [`sample`], handing each finished batch of rows to `sink` (the CLI
+/// journals them, so an interrupted run resumes where it stopped).
+///
+/// ```no_run
+/// # let (problems, model): (polars::prelude::DataFrame, codefail::sample::Model) = todo!();
+/// let mut n = 0;
+/// codefail::sample::sample_each(&problems, &model, &Default::default(), |rows| { n += rows.len(); Ok(()) })?;
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn sample_each(
+    problems: &DataFrame,
+    model: &Model,
+    cfg: &SampleConfig,
+    mut sink: impl FnMut(&[SampleRow]) -> Result<()>,
+) -> Result<()> {
+    if cfg.n == 0 {
+        return Err(Error::Invalid("n must be at least 1".into()));
+    }
+    let problems = problems_from_frame(problems)?;
+    let mut sampling = cfg.sampling.clone();
+    for s in default_stops(&cfg.prompt) {
+        if !sampling.stop.iter().any(|x| x == s) {
+            sampling.stop.push((*s).into());
+        }
+    }
+    for chunk in problems.chunks(cfg.batch_size.max(1)) {
+        let mut jobs = Vec::with_capacity(chunk.len());
+        for p in chunk {
+            let text = render_prompt(model, p, cfg)?;
+            jobs.push(PromptJob {
+                ids: model.encode(&text)?,
+                n: cfg.n,
+                key: p.task_id.clone(),
+            });
+        }
+        let (out, timing) = generate_batch(model, &jobs, &sampling)?;
+        let batch_rows: usize = out.iter().map(Vec::len).sum();
+        let model_s = timing.prefill_s + timing.decode_s;
+        let mut rows = Vec::with_capacity(batch_rows);
+        for (p, samples) in chunk.iter().zip(out) {
+            for s in samples {
+                let raw = s.text.clone();
+                let code = if cfg.prompt == "humaneval-complete" {
+                    Some(format!("{}{}", p.prompt, raw))
+                } else {
+                    extract_code(&raw)
+                };
+                let meta = serde_json::json!({
+                    "temperature": sampling.temperature,
+                    "top_p": sampling.top_p,
+                    "top_k": sampling.top_k,
+                    "seed": sampling.seed,
+                    "max_new_tokens": sampling.max_new_tokens,
+                    "system": cfg.system,
+                    "prompt_tokens": s.prompt_tokens,
+                    "new_tokens": s.token_ids.len(),
+                    "finish_reason": s.finish_reason,
+                    "gen_s": model_s / batch_rows.max(1) as f64,
+                    "batch_prefill_s": timing.prefill_s,
+                    "batch_decode_s": timing.decode_s,
+                    "batch_rows": batch_rows,
+                    "device": if model.device.is_cpu() { "cpu" } else { "cuda" },
+                });
+                rows.push(SampleRow {
+                    generation: Generation {
+                        task_id: p.task_id.clone(),
+                        sample_idx: s.sample_idx as i64,
+                        model: model.name().to_string(),
+                        prompt_id: cfg.prompt.clone(),
+                        raw_output: raw,
+                        code,
+                        gen_metadata: meta.to_string(),
+                    },
+                    token_ids: s.token_ids,
+                    token_logprobs: s.logprobs,
+                    token_entropies: s.entropies,
+                });
+            }
+        }
+        sink(&rows)?;
+    }
+    Ok(())
+}
+
+/// The generations frame of sampled rows (token columns included).
+///
+/// ```
+/// let df = codefail::sample::sample_frame(&[]).unwrap();
+/// assert!(df.column("token_logprobs").is_ok());
+/// ```
+pub fn sample_frame(rows: &[SampleRow]) -> Result<DataFrame> {
+    let gens: Vec<Generation> = rows.iter().map(|r| r.generation.clone()).collect();
+    let mut df = generations_frame(&gens)?;
+    let ids = if rows.is_empty() {
+        Column::new_empty(
+            columns::TOKEN_IDS.into(),
+            &DataType::List(Box::new(DataType::UInt32)),
+        )
+    } else {
+        let mut lc: ListChunked = rows
+            .iter()
+            .map(|r| Some(Series::new("".into(), &r.token_ids)))
+            .collect();
+        lc.rename(columns::TOKEN_IDS.into());
+        lc.into_series().into()
+    };
+    let lp = list_f32(rows, columns::TOKEN_LOGPROBS, |r| &r.token_logprobs);
+    let ent = list_f32(rows, columns::TOKEN_ENTROPIES, |r| &r.token_entropies);
+    df.with_column(ids)?;
+    df.with_column(lp)?;
+    df.with_column(ent)?;
+    Ok(df)
+}
+
+fn list_f32(rows: &[SampleRow], name: &str, f: impl Fn(&SampleRow) -> &Vec<f32>) -> Column {
+    if rows.is_empty() {
+        return Column::new_empty(name.into(), &DataType::List(Box::new(DataType::Float32)));
+    }
+    let mut lc: ListChunked = rows
+        .iter()
+        .map(|r| Some(Series::new("".into(), f(r))))
+        .collect();
+    lc.rename(name.into());
+    lc.into_series().into()
+}
+
+/// What [`sample_to_file`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SampleStats {
+    /// Answers generated in this call.
+    pub new_rows: usize,
+    /// Tasks skipped because an earlier run (output or journal) has them.
+    pub resumed_tasks: usize,
+    /// Wall time of this call.
+    pub seconds: f64,
+    /// Generated tokens per second of model time.
+    pub tokens_per_s: f64,
+}
+
+/// Sample into a file, resumably: tasks already in `out` (parquet) or in its
+/// journal `<out>.journal.jsonl` (written batch by batch) are skipped, and
+/// the final file holds old and new rows. A progress bar shows tokens/s.
+///
+/// ```no_run
+/// # let (problems, model): (polars::prelude::DataFrame, codefail::sample::Model) = todo!();
+/// let stats = codefail::sample::sample_to_file(&problems, &model, &Default::default(), "gens.parquet".as_ref(), true)?;
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn sample_to_file(
+    problems: &DataFrame,
+    model: &Model,
+    cfg: &SampleConfig,
+    out: &std::path::Path,
+    progress: bool,
+) -> Result<SampleStats> {
+    use std::collections::HashSet;
+    use std::io::Write;
+    let t0 = std::time::Instant::now();
+    let journal = std::path::PathBuf::from(format!("{}.journal.jsonl", out.display()));
+    let is_parquet = out.extension().is_some_and(|e| e == "parquet");
+    let previous = if out.exists() {
+        if !is_parquet {
+            return Err(Error::Invalid(format!(
+                "{} exists; resuming needs a .parquet output (or delete it)",
+                out.display()
+            )));
+        }
+        Some(crate::data::read_parquet(out)?)
+    } else {
+        None
+    };
+    let mut rows: Vec<SampleRow> = if journal.exists() {
+        crate::data::read_jsonl_records(&journal)?
+    } else {
+        Vec::new()
+    };
+    let mut done: HashSet<String> = rows.iter().map(|r| r.generation.task_id.clone()).collect();
+    if let Some(prev) = &previous {
+        for t in crate::data::read::texts(prev, crate::data::schema::generations::TASK_ID)?
+            .into_iter()
+            .flatten()
+        {
+            done.insert(t);
+        }
+    }
+    let all = problems_from_frame(problems)?;
+    let todo: Vec<Problem> = all
+        .iter()
+        .filter(|p| !done.contains(&p.task_id))
+        .cloned()
+        .collect();
+    let resumed = all.len() - todo.len();
+    let bar = if progress {
+        indicatif::ProgressBar::new((todo.len() * cfg.n) as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} answers {msg} [{elapsed} < {eta}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&journal)
+        .map_err(|e| Error::io(&journal, e))?;
+    let (mut tokens, mut model_s, mut new_rows) = (0usize, 0.0f64, 0usize);
+    sample_each(&crate::data::problems_frame(&todo)?, model, cfg, |batch| {
+        for r in batch {
+            let line = serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?;
+            writeln!(file, "{line}").map_err(|e| Error::io(&journal, e))?;
+            tokens += r.token_ids.len();
+            model_s += r.generation.metadata_json()["gen_s"]
+                .as_f64()
+                .unwrap_or(0.0);
+        }
+        file.flush().map_err(|e| Error::io(&journal, e))?;
+        new_rows += batch.len();
+        rows.extend_from_slice(batch);
+        bar.inc(batch.len() as u64);
+        bar.set_message(format!("{:.1} tok/s", tokens as f64 / model_s.max(1e-9)));
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    let mut df = sample_frame(&rows)?;
+    if let Some(prev) = previous {
+        df = prev.vstack(&df)?;
+    }
+    crate::data::write_parquet_or_jsonl(&mut df, out)?;
+    std::fs::remove_file(&journal).ok();
+    Ok(SampleStats {
+        new_rows,
+        resumed_tasks: resumed,
+        seconds: t0.elapsed().as_secs_f64(),
+        tokens_per_s: tokens as f64 / model_s.max(1e-9),
+    })
+}
+
+/// Per answer, summaries of its token record: `n_new_tokens`,
+/// `mean_logprob`, `min_logprob`, `mean_entropy`, `max_entropy` (keyed by
+/// `model`, `task_id`, `sample_idx`), ready to set against verdicts.
+///
+/// ```
+/// let rows = vec![];
+/// let df = codefail::sample::token_stats(&codefail::sample::sample_frame(&rows).unwrap()).unwrap();
+/// assert!(df.column("mean_logprob").is_ok());
+/// ```
+pub fn token_stats(gens: &DataFrame) -> Result<DataFrame> {
+    let floats = |name: &str| -> Result<Vec<Vec<f32>>> {
+        let col = gens
+            .column(name)
+            .map_err(|_| Error::column(name, "missing: the frame does not come from `sample`"))?;
+        let lc = col.list().map_err(|e| Error::column(name, e.to_string()))?;
+        (0..lc.len())
+            .map(|i| match lc.get_as_series(i) {
+                None => Ok(Vec::new()),
+                Some(s) => Ok(s
+                    .cast(&DataType::Float32)?
+                    .f32()?
+                    .into_no_null_iter()
+                    .collect()),
+            })
+            .collect()
+    };
+    let lp = floats(columns::TOKEN_LOGPROBS)?;
+    let ent = floats(columns::TOKEN_ENTROPIES)?;
+    let mean = |v: &Vec<f32>| {
+        (!v.is_empty()).then(|| v.iter().map(|x| f64::from(*x)).sum::<f64>() / v.len() as f64)
+    };
+    let min = |v: &Vec<f32>| v.iter().map(|x| f64::from(*x)).reduce(f64::min);
+    let max = |v: &Vec<f32>| v.iter().map(|x| f64::from(*x)).reduce(f64::max);
+    let mut df = gens.select([
+        crate::data::schema::generations::MODEL,
+        crate::data::schema::generations::TASK_ID,
+        crate::data::schema::generations::SAMPLE_IDX,
+    ])?;
+    df.with_column(Column::new(
+        "n_new_tokens".into(),
+        lp.iter().map(|v| v.len() as i64).collect::<Vec<_>>(),
+    ))?;
+    df.with_column(Column::new(
+        "mean_logprob".into(),
+        lp.iter().map(mean).collect::<Vec<_>>(),
+    ))?;
+    df.with_column(Column::new(
+        "min_logprob".into(),
+        lp.iter().map(min).collect::<Vec<_>>(),
+    ))?;
+    df.with_column(Column::new(
+        "mean_entropy".into(),
+        ent.iter().map(mean).collect::<Vec<_>>(),
+    ))?;
+    df.with_column(Column::new(
+        "max_entropy".into(),
+        ent.iter().map(max).collect::<Vec<_>>(),
+    ))?;
+    Ok(df)
+}
+
+/// `results` with each answer's [`token_stats`] and model time (`gen_s`)
+/// added, matched on `model`, `task_id`, `sample_idx`.
+///
+/// ```
+/// use polars::prelude::*;
+/// let gens = codefail::sample::sample_frame(&[]).unwrap();
+/// let res = df!("model" => Vec::<String>::new(), "task_id" => Vec::<String>::new(), "sample_idx" => Vec::<i64>::new()).unwrap();
+/// let out = codefail::sample::with_token_stats(&res, &gens).unwrap();
+/// assert!(out.column("mean_entropy").is_ok());
+/// ```
+pub fn with_token_stats(results: &DataFrame, gens: &DataFrame) -> Result<DataFrame> {
+    use std::collections::HashMap;
+    let stats = token_stats(gens)?;
+    let timed = crate::metrics::with_metadata(&stats, gens, &["gen_s"])?;
+    let key = |df: &DataFrame| -> Result<Vec<String>> {
+        let m = crate::data::read::texts(df, "model")?;
+        let t = crate::data::read::texts(df, "task_id")?;
+        let s = crate::data::read::numbers(df, "sample_idx")?;
+        Ok((0..df.height())
+            .map(|i| format!("{:?}\u{1f}{:?}\u{1f}{:?}", m[i], t[i], s[i]))
+            .collect())
+    };
+    let idx: HashMap<String, u32> = key(&timed)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i as u32))
+        .collect();
+    let rows: Vec<Option<u32>> = key(results)?.iter().map(|k| idx.get(k).copied()).collect();
+    let take = IdxCa::from_iter_options("idx".into(), rows.into_iter());
+    let mut out = results.clone();
+    for name in [
+        "n_new_tokens",
+        "mean_logprob",
+        "min_logprob",
+        "mean_entropy",
+        "max_entropy",
+        "gen_s",
+    ] {
+        let col = timed.column(name)?.take(&take)?;
+        out.with_column(col)?;
+    }
+    Ok(out)
+}

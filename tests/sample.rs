@@ -1,0 +1,554 @@
+//! `sample` on tiny random-weight models the test makes itself (safetensors
+//! path, batching, cache copy, seeds), on chat templates and prompts, and on
+//! the two real GGUF models when they have been fetched
+//! (`codefail models fetch`; CI fetches them).
+
+use candle_core::{DType, Device, Tensor};
+use codefail::data::{LoadOptions, load, problems_from_frame};
+use codefail::sample::{
+    ChatTemplate, Decoder, DecoderConfig, KvCache, Message, Model, ModelOptions, PromptInput,
+    SampleConfig, Sampling, prompt_for, sample,
+};
+use polars::prelude::*;
+use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const CHATML: &str = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
+/// Random weights from our own seeded generator (candle's CPU seed is not settable).
+fn random_weights(cfg: &DecoderConfig, seed: u64) -> HashMap<String, Tensor> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut t = |shape: &[usize], scale: f32| {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n)
+            .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * scale)
+            .collect();
+        Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+    };
+    let (h, i, v) = (cfg.hidden_size, cfg.intermediate_size, cfg.vocab_size);
+    let q = cfg.num_attention_heads * cfg.head_dim;
+    let kv = cfg.num_key_value_heads * cfg.head_dim;
+    let mut w = HashMap::new();
+    w.insert("model.embed_tokens.weight".into(), t(&[v, h], 0.5));
+    w.insert("model.norm.weight".into(), (t(&[h], 0.1) + 1.0).unwrap());
+    if !cfg.tie_word_embeddings {
+        w.insert("lm_head.weight".into(), t(&[v, h], 0.5));
+    }
+    for l in 0..cfg.num_hidden_layers {
+        let p = format!("model.layers.{l}");
+        for (name, shape) in [
+            ("self_attn.q_proj", [q, h]),
+            ("self_attn.k_proj", [kv, h]),
+            ("self_attn.v_proj", [kv, h]),
+            ("self_attn.o_proj", [h, q]),
+            ("mlp.gate_proj", [i, h]),
+            ("mlp.up_proj", [i, h]),
+            ("mlp.down_proj", [h, i]),
+        ] {
+            w.insert(format!("{p}.{name}.weight"), t(&shape, 0.3));
+        }
+        if cfg.attention_bias {
+            w.insert(format!("{p}.self_attn.q_proj.bias"), t(&[q], 0.1));
+            w.insert(format!("{p}.self_attn.k_proj.bias"), t(&[kv], 0.1));
+            w.insert(format!("{p}.self_attn.v_proj.bias"), t(&[kv], 0.1));
+        }
+        w.insert(
+            format!("{p}.input_layernorm.weight"),
+            (t(&[h], 0.1) + 1.0).unwrap(),
+        );
+        w.insert(
+            format!("{p}.post_attention_layernorm.weight"),
+            (t(&[h], 0.1) + 1.0).unwrap(),
+        );
+    }
+    w
+}
+
+/// A byte-level BPE trained on this repository's Python files.
+fn train_tokenizer(path: &Path) {
+    use tokenizers::models::TrainerWrapper;
+    use tokenizers::models::bpe::BpeTrainerBuilder;
+    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+    use tokenizers::{AddedToken, Tokenizer};
+    let spec = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+        "normalizer": null,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+        "post_processor": null,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+        "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+                  "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false,
+                  "ignore_merges": false, "vocab": {}, "merges": []}
+    });
+    let mut tok: Tokenizer = spec.to_string().parse().unwrap();
+    let mut trainer = TrainerWrapper::BpeTrainer(
+        BpeTrainerBuilder::new()
+            .vocab_size(480)
+            .show_progress(false)
+            .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+            .special_tokens(
+                ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+                    .iter()
+                    .map(|t| AddedToken::from(*t, true))
+                    .collect(),
+            )
+            .build(),
+    );
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files = vec![format!("{root}/src/exec/worker.py")];
+    for e in std::fs::read_dir(format!("{root}/tests/hostile")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "py") {
+            files.push(p.display().to_string());
+        }
+    }
+    tok.train_from_files(&mut trainer, files).unwrap();
+    tok.save(path, false).unwrap();
+}
+
+/// Write a tiny model folder (config.json, model.safetensors, tokenizer.json,
+/// tokenizer_config.json with a ChatML template).
+fn tiny_model(dir: &Path, model_type: &str, seed: u64) -> DecoderConfig {
+    std::fs::create_dir_all(dir).unwrap();
+    let qwen = model_type == "qwen2";
+    let config = serde_json::json!({
+        "architectures": [if qwen { "Qwen2ForCausalLM" } else { "LlamaForCausalLM" }],
+        "model_type": model_type, "vocab_size": 512, "hidden_size": 64, "intermediate_size": 128,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "max_position_embeddings": 1024,
+        "tie_word_embeddings": qwen, "sliding_window": null,
+        "rope_scaling": if qwen { serde_json::Value::Null } else { serde_json::json!({"type": "linear", "factor": 2.0}) },
+    });
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let cfg = DecoderConfig::from_hf_config(&config).unwrap();
+    candle_core::safetensors::save(&random_weights(&cfg, seed), dir.join("model.safetensors"))
+        .unwrap();
+    train_tokenizer(&dir.join("tokenizer.json"));
+    let tc = serde_json::json!({"chat_template": CHATML, "eos_token": "<|im_end|>", "add_bos_token": false});
+    std::fs::write(dir.join("tokenizer_config.json"), tc.to_string()).unwrap();
+    cfg
+}
+
+fn mbpp_test(limit: usize) -> DataFrame {
+    load(
+        "mbpp",
+        &LoadOptions {
+            split: Some("test".into()),
+            limit: Some(limit),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn lists_u32(df: &DataFrame, col: &str) -> Vec<Vec<u32>> {
+    let lc = df.column(col).unwrap().list().unwrap().clone();
+    (0..lc.len())
+        .map(|i| {
+            lc.get_as_series(i)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        })
+        .collect()
+}
+
+fn lists_f32(df: &DataFrame, col: &str) -> Vec<Vec<f32>> {
+    let lc = df.column(col).unwrap().list().unwrap().clone();
+    (0..lc.len())
+        .map(|i| {
+            lc.get_as_series(i)
+                .unwrap()
+                .f32()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        })
+        .collect()
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
+#[test]
+fn tiny_safetensors_models_sample_batch_and_reproduce() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (model_type, seed) in [("qwen2", 1u64), ("llama", 2)] {
+        let dir = tmp.path().join(model_type);
+        let cfg = tiny_model(&dir, model_type, seed);
+        let model = Model::load(dir.to_str().unwrap(), &ModelOptions::default()).unwrap();
+        assert_eq!(model.architecture(), model_type);
+        assert!(
+            model
+                .stop_ids()
+                .contains(&model.tokenizer().token_to_id("<|im_end|>").unwrap())
+        );
+        let problems = mbpp_test(3);
+        let base = SampleConfig {
+            n: 3,
+            sampling: Sampling {
+                temperature: 0.9,
+                top_p: 0.95,
+                top_k: 50,
+                seed: 7,
+                max_new_tokens: 12,
+                stop: vec![],
+            },
+            ..Default::default()
+        };
+        let a = sample(&problems, &model, &base).unwrap();
+        assert_eq!(a.height(), 9, "{model_type}: 3 tasks x n=3");
+        let ids = lists_u32(&a, "token_ids");
+        let lp = lists_f32(&a, "token_logprobs");
+        let ent = lists_f32(&a, "token_entropies");
+        for ((i, l), e) in ids.iter().zip(&lp).zip(&ent) {
+            assert_eq!(i.len(), l.len());
+            assert_eq!(i.len(), e.len());
+            assert!(l.iter().all(|x| *x <= 0.0 && x.is_finite()));
+            // Entropy of a distribution over 512 tokens lies in [0, ln 512].
+            assert!(e.iter().all(|x| *x >= -1e-4 && *x <= (512f32).ln() + 1e-3));
+        }
+        // Same seed, batched differently: the same answers (each sample has its own generator).
+        let b = sample(
+            &problems,
+            &model,
+            &SampleConfig {
+                batch_size: 3,
+                ..base.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            ids,
+            lists_u32(&b, "token_ids"),
+            "{model_type}: batching changed the samples"
+        );
+        // Another seed: other answers.
+        let mut other = base.clone();
+        other.sampling.seed = 8;
+        let c = sample(&problems, &model, &other).unwrap();
+        assert_ne!(
+            ids,
+            lists_u32(&c, "token_ids"),
+            "{model_type}: the seed is ignored"
+        );
+        // Greedy: n copies of one prefill all equal the single answer.
+        let greedy = SampleConfig {
+            n: 1,
+            sampling: Sampling {
+                max_new_tokens: 10,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let one = lists_u32(&sample(&problems, &model, &greedy).unwrap(), "token_ids");
+        let many = lists_u32(
+            &sample(
+                &problems,
+                &model,
+                &SampleConfig {
+                    n: 4,
+                    ..greedy.clone()
+                },
+            )
+            .unwrap(),
+            "token_ids",
+        );
+        for (t, single) in one.iter().enumerate() {
+            for k in 0..4 {
+                assert_eq!(
+                    &many[t * 4 + k],
+                    single,
+                    "{model_type}: greedy sample {k} of task {t}"
+                );
+            }
+        }
+        decoder_padding_and_cache_copy_match(&dir, &cfg);
+    }
+}
+
+/// Left-padded batch and cache copies give the logits of unpadded single runs.
+fn decoder_padding_and_cache_copy_match(dir: &Path, cfg: &DecoderConfig) {
+    let vb = unsafe {
+        candle_nn::VarBuilder::from_mmaped_safetensors(
+            &[dir.join("model.safetensors")],
+            DType::F32,
+            &Device::Cpu,
+        )
+        .unwrap()
+    };
+    let dec = Decoder::from_safetensors(cfg.clone(), vb).unwrap();
+    let dev = Device::Cpu;
+    let short: Vec<u32> = vec![5, 17, 200, 33];
+    let long: Vec<u32> = vec![9, 1, 4, 77, 301, 12, 8];
+    let single = |ids: &[u32], next: u32| {
+        let mut c = KvCache::new(vec![0]);
+        let first = dec
+            .forward(
+                &Tensor::new(ids, &dev).unwrap().unsqueeze(0).unwrap(),
+                &mut c,
+            )
+            .unwrap();
+        let second = dec
+            .forward(&Tensor::new(&[[next]], &dev).unwrap(), &mut c)
+            .unwrap();
+        (first, second)
+    };
+    let (s1, s2) = single(&short, 42);
+    let (l1, l2) = single(&long, 43);
+    let pad = long.len() - short.len();
+    let mut padded = vec![0u32; pad];
+    padded.extend(&short);
+    let mut flat = padded.clone();
+    flat.extend(&long);
+    let batch = Tensor::from_vec(flat, (2, long.len()), &dev).unwrap();
+    let mut cache = KvCache::new(vec![pad, 0]);
+    let b1 = dec.forward(&batch, &mut cache).unwrap();
+    let b2 = dec
+        .forward(&Tensor::new(&[[42u32], [43]], &dev).unwrap(), &mut cache)
+        .unwrap();
+    assert!(
+        max_abs_diff(&b1.get(0).unwrap(), &s1.get(0).unwrap()) < 1e-4,
+        "padded prefill"
+    );
+    assert!(max_abs_diff(&b1.get(1).unwrap(), &l1.get(0).unwrap()) < 1e-4);
+    assert!(
+        max_abs_diff(&b2.get(0).unwrap(), &s2.get(0).unwrap()) < 1e-4,
+        "padded decode"
+    );
+    assert!(max_abs_diff(&b2.get(1).unwrap(), &l2.get(0).unwrap()) < 1e-4);
+    // Cache copy: one prefill repeated for 3 rows decodes like three fresh runs.
+    let mut c = KvCache::new(vec![0]);
+    dec.forward(
+        &Tensor::new(short.as_slice(), &dev)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap(),
+        &mut c,
+    )
+    .unwrap();
+    let mut c3 = c.repeat(3).unwrap();
+    let r = dec
+        .forward(&Tensor::new(&[[42u32], [42], [42]], &dev).unwrap(), &mut c3)
+        .unwrap();
+    for row in 0..3 {
+        assert!(
+            max_abs_diff(&r.get(row).unwrap(), &s2.get(0).unwrap()) < 1e-4,
+            "cache copy row {row}"
+        );
+    }
+    // A row leaving the batch does not disturb the others.
+    let mut c2 = c3.select(&[2]).unwrap();
+    let next = dec
+        .forward(&Tensor::new(&[[7u32]], &dev).unwrap(), &mut c2)
+        .unwrap();
+    let mut fresh = KvCache::new(vec![0]);
+    let mut ids = short.clone();
+    ids.extend([42, 7]);
+    let want = dec
+        .forward(
+            &Tensor::new(ids.as_slice(), &dev)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap(),
+            &mut fresh,
+        )
+        .unwrap();
+    assert!(
+        max_abs_diff(&next, &want) < 1e-4,
+        "select then decode equals one long prefill"
+    );
+}
+
+#[test]
+fn hub_ids_resolve_from_the_local_cache_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp
+        .path()
+        .join("models--codefail--tiny-qwen2")
+        .join("snapshots")
+        .join("abc123");
+    tiny_model(&snap, "qwen2", 3);
+    std::fs::create_dir_all(tmp.path().join("models--codefail--tiny-qwen2/refs")).unwrap();
+    std::fs::write(
+        tmp.path().join("models--codefail--tiny-qwen2/refs/main"),
+        "abc123",
+    )
+    .unwrap();
+    // SAFETY: no other test in this binary reads these variables.
+    unsafe {
+        std::env::set_var("HF_HUB_CACHE", tmp.path());
+        std::env::set_var("HF_HUB_OFFLINE", "1");
+    }
+    let m = Model::load("codefail/tiny-qwen2", &ModelOptions::default()).unwrap();
+    assert_eq!(m.architecture(), "qwen2");
+    let err = Model::load("codefail/not-there", &ModelOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("models--codefail--not-there"), "{err}");
+}
+
+#[test]
+fn chat_templates_render_like_transformers() {
+    let t = ChatTemplate::new(CHATML, "", "<|im_end|>");
+    let out = t.render(&[Message::new("user", "hi")], true).unwrap();
+    assert_eq!(
+        out,
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    );
+    let out = t
+        .render(
+            &[Message::new("system", "S"), Message::new("user", "hi")],
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        out,
+        "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
+    );
+    // A template with whitespace control, trim_blocks/lstrip_blocks and Python methods.
+    let src = "{%- for m in messages %}\n    {%- if m.role == 'user' %}\n[INST] {{ m.content.strip() }} [/INST]\n    {%- endif %}\n{%- endfor %}\n{% if add_generation_prompt %}\n{{ bos_token }}\n{% endif %}";
+    let t = ChatTemplate::new(src, "<s>", "</s>");
+    assert_eq!(
+        t.render(&[Message::new("user", "  x ")], true).unwrap(),
+        "[INST] x [/INST]<s>\n"
+    );
+    let bad = ChatTemplate::new("{{ raise_exception('no system role') }}", "", "");
+    assert!(
+        bad.render(&[], true)
+            .unwrap_err()
+            .contains("no system role")
+    );
+}
+
+#[test]
+fn deepseek_prompt_matches_the_published_prompts() {
+    let path =
+        codefail::data::data_file("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")
+            .unwrap();
+    let problems = problems_from_frame(&mbpp_test(500)).unwrap();
+    let by_id: HashMap<String, _> = problems
+        .iter()
+        .map(|p| (p.task_id.rsplit('/').next().unwrap().to_string(), p))
+        .collect();
+    let mut checked = 0;
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = v["task_id"].to_string();
+        let Some(p) = by_id.get(id.trim_matches('"')) else {
+            continue;
+        };
+        let PromptInput::Chat(m) = prompt_for(p, "mbpp-deepseek-3shot", None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].content, v["prompt"].as_str().unwrap(), "task {id}");
+        checked += 1;
+    }
+    assert!(checked >= 499, "{checked}");
+}
+
+fn fetched(file: &str) -> Option<PathBuf> {
+    let p = codefail::sample::models_dir().join(file);
+    if p.is_file() {
+        return Some(p);
+    }
+    if std::env::var_os("CODEFAIL_REQUIRE_MODELS").is_some() {
+        panic!("{} missing: run `codefail models fetch`", p.display());
+    }
+    eprintln!("skipping: {} not fetched", p.display());
+    None
+}
+
+/// Token ids llama.cpp (llama-cpp-python 0.3) gives for this text with the same GGUF files.
+const TOKENIZE_TEXT: &str = "def remove_Occ(s,ch): \n    return s.replace(ch, '')  # 12345\n";
+
+#[test]
+fn real_gguf_models_answer_an_mbpp_task_reproducibly() {
+    let problems = mbpp_test(1);
+    for (file, llama_cpp_ids, special_ids) in [
+        (
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            SMOLLM_IDS,
+            SMOLLM_SPECIAL_IDS,
+        ),
+        (
+            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            QWEN_IDS,
+            QWEN_SPECIAL_IDS,
+        ),
+    ] {
+        let Some(path) = fetched(file) else { continue };
+        let model = Model::load(path.to_str().unwrap(), &ModelOptions::default()).unwrap();
+        let ids = model.encode(TOKENIZE_TEXT).unwrap();
+        assert_eq!(
+            ids, llama_cpp_ids,
+            "{file}: tokenizer differs from llama.cpp"
+        );
+        assert_eq!(model.decode(&ids).unwrap(), TOKENIZE_TEXT);
+        assert_eq!(
+            model.encode(SPECIAL_TEXT).unwrap(),
+            special_ids,
+            "{file}: special tokens"
+        );
+        let cfg = SampleConfig {
+            sampling: Sampling {
+                max_new_tokens: 160,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let a = sample(&problems, &model, &cfg).unwrap();
+        let b = sample(&problems, &model, &cfg).unwrap();
+        let raw = a
+            .column("raw_output")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string();
+        eprintln!("{file}:\n{raw}");
+        assert!(
+            raw.contains("def "),
+            "{file}: no function definition in\n{raw}"
+        );
+        assert_eq!(
+            lists_u32(&a, "token_ids"),
+            lists_u32(&b, "token_ids"),
+            "{file}: greedy is not reproducible"
+        );
+    }
+}
+
+// Measured with llama-cpp-python 0.3 (`Llama.tokenize(text, add_bos=False, special=True)`)
+// on the same two files, 2026-11-23.
+const SMOLLM_IDS: &[u32] = &[
+    1604, 4351, 79, 25412, 24, 99, 28, 322, 727, 16390, 1003, 262, 30, 9630, 24, 322, 28, 27493,
+    216, 907, 216, 33, 34, 35, 36, 37, 198,
+];
+const QWEN_IDS: &[u32] = &[
+    750, 4057, 2232, 638, 1141, 69997, 1648, 715, 262, 470, 274, 6980, 7520, 11, 13453, 220, 671,
+    220, 16, 17, 18, 19, 20, 198,
+];
+const SPECIAL_TEXT: &str = "<|im_start|>user\nhi 2024 ÄÖ 你好<|im_end|>\n";
+const SMOLLM_SPECIAL_IDS: &[u32] = &[
+    1, 4093, 198, 6004, 216, 34, 32, 34, 36, 5549, 222, 142, 240, 216, 18645, 250, 48392, 138, 2,
+    198,
+];
+const QWEN_SPECIAL_IDS: &[u32] = &[
+    151644, 872, 198, 6023, 220, 17, 15, 17, 19, 48686, 63361, 220, 108386, 151645, 198,
+];
