@@ -35,7 +35,10 @@ fn pass_rate(results: &DataFrame) -> (usize, usize) {
         .expect("passed")
         .bool()
         .expect("bool");
-    (p.into_iter().filter(|x| *x == Some(true)).count(), p.len())
+    (
+        (0..p.len()).filter(|&i| p.get(i) == Some(true)).count(),
+        p.len(),
+    )
 }
 
 fn main() {
@@ -91,13 +94,20 @@ fn main() {
     let t0 = Instant::now();
     let gens = sample(&problems, &model, &cfg).expect("sample");
     let wall = t0.elapsed().as_secs_f64();
-    let meta: Vec<serde_json::Value> = gens
-        .column("gen_metadata")
-        .expect("meta")
-        .str()
-        .expect("str")
-        .into_iter()
-        .map(|s| serde_json::from_str(s.unwrap_or("{}")).unwrap_or_default())
+    let texts = |col: &str| -> Vec<String> {
+        let ca = gens
+            .column(col)
+            .expect("column")
+            .str()
+            .expect("str")
+            .clone();
+        (0..ca.len())
+            .map(|i| ca.get(i).unwrap_or_default().to_string())
+            .collect()
+    };
+    let meta: Vec<serde_json::Value> = texts("gen_metadata")
+        .iter()
+        .map(|s| serde_json::from_str(s).unwrap_or_default())
         .collect();
     let ours_tokens: f64 = meta
         .iter()
@@ -174,14 +184,7 @@ fn main() {
             .expect("run");
             let (pass, n) = pass_rate(&res);
             // Same answers? (greedy on the same weights; kernels differ, so not always)
-            let ours_raw: Vec<String> = gens
-                .column("raw_output")
-                .expect("raw")
-                .str()
-                .expect("str")
-                .into_iter()
-                .map(|s| s.unwrap_or_default().to_string())
-                .collect();
+            let ours_raw = texts("raw_output");
             let same = gens_l
                 .iter()
                 .zip(&ours_raw)

@@ -378,6 +378,28 @@ impl KvCache {
     }
 }
 
+/// A quantized weight ready for matmul. On CPU, candle 0.11 has AVX2 dot
+/// products for Q4_0, Q8_0 and the K-quants but only scalar ones for Q4_1,
+/// Q5_0 and Q5_1 (about ten times slower); llama.cpp's small-model GGUFs use
+/// Q5_0 wherever a row is not a multiple of 256 (all of Qwen2.5-0.5B's
+/// 896-wide rows), SmolLM2's Q4_1 everywhere. Those tensors are re-quantized
+/// once, at load, to Q8_0 from their exact dequantized values: 1.5x their
+/// memory, and a rounding error of at most 1/254 of each 32-value block's
+/// largest magnitude (the original 4-5 bit grid is much coarser than that).
+fn fast_matmul(w: Arc<QTensor>, device: &Device) -> CResult<QMatMul> {
+    use candle_core::quantized::GgmlDType;
+    let slow = matches!(
+        w.dtype(),
+        GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
+    );
+    let row = w.shape().dims().last().copied().unwrap_or(0);
+    if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 {
+        let q8 = QTensor::quantize(&w.dequantize(device)?, GgmlDType::Q8_0)?;
+        return QMatMul::from_qtensor(q8);
+    }
+    QMatMul::from_arc(w)
+}
+
 fn rope_tables(cfg: &DecoderConfig, device: &Device) -> CResult<(Tensor, Tensor)> {
     let half = cfg.head_dim / 2;
     let inv: Vec<f32> = (0..half)
@@ -417,15 +439,15 @@ impl Decoder {
         let embed_q = q("token_embd.weight")?;
         let norm = q("output_norm.weight")?.dequantize(device)?;
         let head = if cfg.tie_word_embeddings {
-            QMatMul::from_arc(embed_q.clone())?
+            fast_matmul(embed_q.clone(), device)?
         } else {
-            QMatMul::from_arc(q("output.weight")?)?
+            fast_matmul(q("output.weight")?, device)?
         };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("blk.{i}");
             let mut proj = |name: &str, bias: bool| -> CResult<Proj> {
-                let w = QMatMul::from_arc(q(&format!("{p}.{name}.weight"))?)?;
+                let w = fast_matmul(q(&format!("{p}.{name}.weight"))?, device)?;
                 let b = if bias {
                     Some(q(&format!("{p}.{name}.bias"))?.dequantize(device)?)
                 } else {
