@@ -41,6 +41,13 @@ fn pass_rate(results: &DataFrame) -> (usize, usize) {
     )
 }
 
+/// Answers that produced at least one token (their first token came from the prefill).
+fn n_first(meta: &[serde_json::Value]) -> f64 {
+    meta.iter()
+        .filter(|m| m["new_tokens"].as_f64().unwrap_or(0.0) > 0.0)
+        .count() as f64
+}
+
 fn main() {
     let threads = env_usize("CODEFAIL_BENCH_THREADS", 2);
     // candle's CPU kernels use rayon's global pool.
@@ -117,16 +124,24 @@ fn main() {
         .iter()
         .map(|m| m["gen_s"].as_f64().unwrap_or(0.0))
         .sum();
+    let ours_prefill: f64 = meta
+        .iter()
+        .map(|m| m["batch_prefill_s"].as_f64().unwrap_or(0.0))
+        .sum();
+    // Decode rate: tokens after the first over the time after the prefill
+    // (the prefill's logits choose the first token, on both sides).
+    let ours_decode = (ours_tokens - n_first(&meta)) / (ours_s - ours_prefill);
     let ours_res = run(&problems, &gens, &RunConfig::default()).expect("run");
     let (ours_pass, n) = pass_rate(&ours_res);
     println!(
-        "  codefail : {ours_tokens} tokens in {ours_s:.1} s model time ({wall:.1} s wall) = {:.2} tokens/s; pass@1 {ours_pass}/{n} = {:.3}",
+        "  codefail : {ours_tokens} tokens in {ours_s:.1} s model time ({wall:.1} s wall) = {:.2} tokens/s end to end, {ours_decode:.2} tokens/s decoding (prefill {ours_prefill:.1} s); pass@1 {ours_pass}/{n} = {:.3}",
         ours_tokens / ours_s,
         ours_pass as f64 / n as f64
     );
     let mut report = json!({
         "tasks": n, "threads": threads, "max_new_tokens": max_new, "model": model_path.display().to_string(),
         "codefail": {"new_tokens": ours_tokens, "seconds": ours_s, "tokens_per_s": ours_tokens / ours_s,
+                     "prefill_seconds": ours_prefill, "decode_tokens_per_s": ours_decode,
                      "passed": ours_pass, "pass_at_1": ours_pass as f64 / n as f64},
     });
 
@@ -160,11 +175,15 @@ fn main() {
                 .expect("start llama.cpp");
             assert!(st.success(), "llama.cpp side failed");
             let mut gens_l = Vec::new();
-            let (mut toks, mut secs) = (0.0, 0.0);
+            let (mut toks, mut secs, mut pre, mut answered) = (0.0, 0.0, 0.0, 0.0);
             for line in std::fs::read_to_string(&out).expect("out").lines() {
                 let v: serde_json::Value = serde_json::from_str(line).expect("json");
                 toks += v["new_tokens"].as_f64().unwrap_or(0.0);
                 secs += v["seconds"].as_f64().unwrap_or(0.0);
+                pre += v["prefill_seconds"].as_f64().unwrap_or(0.0);
+                if v["new_tokens"].as_f64().unwrap_or(0.0) > 0.0 {
+                    answered += 1.0;
+                }
                 let raw = v["raw_output"].as_str().unwrap_or_default().to_string();
                 gens_l.push(Generation {
                     task_id: v["task_id"].as_str().unwrap_or_default().into(),
@@ -190,17 +209,20 @@ fn main() {
                 .zip(&ours_raw)
                 .filter(|(g, o)| &g.raw_output == *o)
                 .count();
+            let decode = (toks - answered) / (secs - pre);
             println!(
-                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s; pass@1 {pass}/{n} = {:.3}",
+                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s end to end, {decode:.2} tokens/s decoding (prefill {pre:.1} s); pass@1 {pass}/{n} = {:.3}",
                 toks / secs,
                 pass as f64 / n as f64
             );
             println!(
-                "  codefail / llama.cpp tokens/s: x{:.2}; pass@1 difference {:+.1} points; identical answers {same}/{n}",
+                "  codefail / llama.cpp: end to end x{:.2}, decoding x{:.2}; pass@1 difference {:+.1} points; identical answers {same}/{n}",
                 (ours_tokens / ours_s) / (toks / secs),
+                ours_decode / decode,
                 100.0 * (ours_pass as f64 - pass as f64) / n as f64
             );
             report["llama_cpp"] = json!({"new_tokens": toks, "seconds": secs, "tokens_per_s": toks / secs,
+                                         "prefill_seconds": pre, "decode_tokens_per_s": decode,
                                          "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same});
         }
     }

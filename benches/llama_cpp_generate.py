@@ -2,7 +2,9 @@
 
 Reads prompts (JSON Lines: task_id, prompt text already rendered with the
 model's chat template), generates greedily with llama-cpp-python on the same
-GGUF file, and writes JSON Lines: task_id, raw_output, new_tokens, seconds.
+GGUF file, and writes JSON Lines: task_id, raw_output, new_tokens,
+prompt_tokens, seconds (prompt evaluation and generation), prefill_seconds
+(until the first token was chosen).
 
     python benches/llama_cpp_generate.py MODEL.gguf prompts.jsonl out.jsonl THREADS MAX_NEW_TOKENS
 """
@@ -34,7 +36,11 @@ with open(prompts) as f, open(out, "w") as w:
         t0 = time.perf_counter()
         text = b""
         n = 0
+        first = None
         for tok in llm.generate(ids, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, reset=True):
+            if first is None:
+                # The prompt has been evaluated and the first token chosen.
+                first = time.perf_counter() - t0
             if is_eog(tok):
                 break
             text += llm.detokenize([tok])
@@ -43,5 +49,6 @@ with open(prompts) as f, open(out, "w") as w:
                 break
         dt = time.perf_counter() - t0
         w.write(json.dumps({"task_id": job["task_id"], "raw_output": text.decode("utf-8", "replace"),
-                            "new_tokens": n, "prompt_tokens": len(ids), "seconds": dt}) + "\n")
+                            "new_tokens": n, "prompt_tokens": len(ids), "seconds": dt,
+                            "prefill_seconds": first or dt}) + "\n")
         w.flush()

@@ -552,3 +552,72 @@ const SMOLLM_SPECIAL_IDS: &[u32] = &[
 const QWEN_SPECIAL_IDS: &[u32] = &[
     151644, 872, 198, 6023, 220, 17, 15, 17, 19, 48686, 63361, 220, 108386, 151645, 198,
 ];
+
+/// Save a randomly initialised model of another family: candle's `VarMap`
+/// creates every tensor the model asks for, and saves them as safetensors.
+fn tiny_varmap_model(dir: &Path, config: serde_json::Value) {
+    use candle_nn::{VarBuilder, VarMap};
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    match config["model_type"].as_str().unwrap() {
+        "starcoder2" => {
+            let cfg: candle_transformers::models::starcoder2::Config = serde_json::from_value(config.clone()).unwrap();
+            candle_transformers::models::starcoder2::Model::new(&cfg, vb).unwrap();
+        }
+        _ => {
+            let cfg = candle_transformers::models::bigcode::Config {
+                vocab_size: 512,
+                max_position_embeddings: 256,
+                num_hidden_layers: 2,
+                hidden_size: 64,
+                layer_norm_epsilon: 1e-5,
+                n_inner: Some(128),
+                num_attention_heads: 4,
+                multi_query: true,
+                use_cache: true,
+            };
+            candle_transformers::models::bigcode::GPTBigCode::load(vb, cfg).unwrap();
+        }
+    }
+    varmap.save(dir.join("model.safetensors")).unwrap();
+    train_tokenizer(&dir.join("tokenizer.json"));
+    let tc = serde_json::json!({"chat_template": CHATML, "eos_token": "<|im_end|>"});
+    std::fs::write(dir.join("tokenizer_config.json"), tc.to_string()).unwrap();
+}
+
+#[test]
+fn starcoder2_and_bigcode_folders_sample_reproducibly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let configs = [
+        serde_json::json!({"model_type": "starcoder2", "vocab_size": 512, "hidden_size": 64,
+            "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "hidden_act": "gelu_pytorch_tanh", "max_position_embeddings": 1024,
+            "norm_epsilon": 1e-5, "rope_theta": 10000.0, "use_bias": true, "sliding_window": null}),
+        serde_json::json!({"model_type": "gpt_bigcode", "vocab_size": 512, "n_positions": 256,
+            "n_layer": 2, "n_embd": 64, "n_head": 4, "n_inner": 128, "multi_query": true,
+            "layer_norm_epsilon": 1e-5}),
+    ];
+    let problems = mbpp_test(2);
+    for config in configs {
+        let kind = config["model_type"].as_str().unwrap().to_string();
+        let dir = tmp.path().join(&kind);
+        tiny_varmap_model(&dir, config);
+        let model = Model::load(dir.to_str().unwrap(), &ModelOptions::default()).unwrap();
+        assert_eq!(model.architecture(), kind);
+        let cfg = SampleConfig {
+            n: 2,
+            sampling: Sampling { temperature: 0.8, seed: 3, max_new_tokens: 8, ..Default::default() },
+            ..Default::default()
+        };
+        let a = sample(&problems, &model, &cfg).unwrap();
+        assert_eq!(a.height(), 4, "{kind}");
+        let ids = lists_u32(&a, "token_ids");
+        assert!(ids.iter().all(|t| t.len() <= 8), "{kind}: {ids:?}");
+        assert!(ids.iter().any(|t| !t.is_empty()), "{kind}: {ids:?}");
+        let b = sample(&problems, &model, &cfg).unwrap();
+        assert_eq!(ids, lists_u32(&b, "token_ids"), "{kind}: same seed, same samples");
+        assert!(lists_f32(&a, "token_logprobs").iter().flatten().all(|x| *x <= 0.0));
+    }
+}
