@@ -563,13 +563,14 @@ fn tiny_varmap_model(dir: &Path, config: serde_json::Value) {
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     match config["model_type"].as_str().unwrap() {
         "starcoder2" => {
-            let cfg: candle_transformers::models::starcoder2::Config = serde_json::from_value(config.clone()).unwrap();
+            let cfg: candle_transformers::models::starcoder2::Config =
+                serde_json::from_value(config.clone()).unwrap();
             candle_transformers::models::starcoder2::Model::new(&cfg, vb).unwrap();
         }
         _ => {
             let cfg = candle_transformers::models::bigcode::Config {
                 vocab_size: 512,
-                max_position_embeddings: 256,
+                max_position_embeddings: 1024,
                 num_hidden_layers: 2,
                 hidden_size: 64,
                 layer_norm_epsilon: 1e-5,
@@ -595,7 +596,7 @@ fn starcoder2_and_bigcode_folders_sample_reproducibly() {
             "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
             "num_key_value_heads": 2, "hidden_act": "gelu_pytorch_tanh", "max_position_embeddings": 1024,
             "norm_epsilon": 1e-5, "rope_theta": 10000.0, "use_bias": true, "sliding_window": null}),
-        serde_json::json!({"model_type": "gpt_bigcode", "vocab_size": 512, "n_positions": 256,
+        serde_json::json!({"model_type": "gpt_bigcode", "vocab_size": 512, "n_positions": 1024,
             "n_layer": 2, "n_embd": 64, "n_head": 4, "n_inner": 128, "multi_query": true,
             "layer_norm_epsilon": 1e-5}),
     ];
@@ -608,7 +609,12 @@ fn starcoder2_and_bigcode_folders_sample_reproducibly() {
         assert_eq!(model.architecture(), kind);
         let cfg = SampleConfig {
             n: 2,
-            sampling: Sampling { temperature: 0.8, seed: 3, max_new_tokens: 8, ..Default::default() },
+            sampling: Sampling {
+                temperature: 0.8,
+                seed: 3,
+                max_new_tokens: 8,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let a = sample(&problems, &model, &cfg).unwrap();
@@ -617,7 +623,16 @@ fn starcoder2_and_bigcode_folders_sample_reproducibly() {
         assert!(ids.iter().all(|t| t.len() <= 8), "{kind}: {ids:?}");
         assert!(ids.iter().any(|t| !t.is_empty()), "{kind}: {ids:?}");
         let b = sample(&problems, &model, &cfg).unwrap();
-        assert_eq!(ids, lists_u32(&b, "token_ids"), "{kind}: same seed, same samples");
-        assert!(lists_f32(&a, "token_logprobs").iter().flatten().all(|x| *x <= 0.0));
+        assert_eq!(
+            ids,
+            lists_u32(&b, "token_ids"),
+            "{kind}: same seed, same samples"
+        );
+        assert!(
+            lists_f32(&a, "token_logprobs")
+                .iter()
+                .flatten()
+                .all(|x| *x <= 0.0)
+        );
     }
 }

@@ -219,7 +219,9 @@ impl Row {
                 return Ok(true);
             }
         }
-        if self.out.token_ids.len() >= s.max_new_tokens {
+        if self.out.token_ids.len() >= s.max_new_tokens
+            || self.out.prompt_tokens + self.out.token_ids.len() >= model.context_len()
+        {
             self.out.finish_reason = "length".into();
             self.done = true;
             return Ok(true);
@@ -252,6 +254,15 @@ pub fn generate_batch(
     jobs: &[PromptJob],
     s: &Sampling,
 ) -> Result<(Vec<Vec<Sampled>>, Timing)> {
+    if let Some(j) = jobs.iter().find(|j| j.ids.len() >= model.context_len()) {
+        return Err(Error::Invalid(format!(
+            "prompt `{}` has {} tokens; {} takes {} at most (prompt and answer)",
+            j.key,
+            j.ids.len(),
+            model.name(),
+            model.context_len()
+        )));
+    }
     match &model.backend {
         Backend::Decoder(_) => decode_batch(model, jobs, s),
         _ => {

@@ -46,6 +46,8 @@ pub struct Model {
     pub(crate) special: SpecialTokens,
     pub(crate) template: Option<ChatTemplate>,
     pub(crate) device: Device,
+    /// Longest sequence (prompt + answer) the model takes.
+    pub(crate) context: usize,
 }
 
 impl std::fmt::Debug for Model {
@@ -135,6 +137,7 @@ impl Model {
                     special.eos.as_ref().map(|b| b.1.as_str()).unwrap_or(""),
                 )
             });
+        let context = cfg.max_position_embeddings;
         let decoder =
             Decoder::from_gguf(cfg, &ct, &mut f, &device).map_err(|e| model_err(path, e))?;
         let name = path
@@ -149,6 +152,7 @@ impl Model {
             special,
             template,
             device,
+            context,
         })
     }
 
@@ -248,6 +252,10 @@ impl Model {
         {
             special.stop_ids.push(eos as u32);
         }
+        let context = json["max_position_embeddings"]
+            .as_u64()
+            .or(json["n_positions"].as_u64())
+            .unwrap_or(4096) as usize;
         Ok(Model {
             name: name.to_string(),
             path: dir.to_path_buf(),
@@ -256,6 +264,7 @@ impl Model {
             special,
             template,
             device,
+            context,
         })
     }
 
@@ -305,6 +314,18 @@ impl Model {
     /// ```
     pub fn chat_template(&self) -> Option<&ChatTemplate> {
         self.template.as_ref()
+    }
+
+    /// Longest sequence (prompt plus answer, in tokens) the model takes;
+    /// answers stop there with `finish_reason` `length`.
+    ///
+    /// ```no_run
+    /// # let m = codefail::sample::Model::load("m.gguf", &Default::default())?;
+    /// assert!(m.context_len() >= 2048);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn context_len(&self) -> usize {
+        self.context
     }
 
     /// Token ids that end an answer.
