@@ -493,6 +493,17 @@ fn real_gguf_models_answer_an_mbpp_task_reproducibly() {
     ] {
         let Some(path) = fetched(file) else { continue };
         let model = Model::load(path.to_str().unwrap(), &ModelOptions::default()).unwrap();
+        if let Some(t) = model.chat_template() {
+            let text = t.render(&[Message::new("user", "hi")], true).unwrap();
+            let want = if file.starts_with("qwen") {
+                "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+            } else {
+                "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+            };
+            assert_eq!(text, want, "{file}: chat template");
+        } else {
+            panic!("{file} has no chat template");
+        }
         let ids = model.encode(TOKENIZE_TEXT).unwrap();
         assert_eq!(
             ids, llama_cpp_ids,
@@ -635,4 +646,65 @@ fn starcoder2_and_bigcode_folders_sample_reproducibly() {
                 .all(|x| *x <= 0.0)
         );
     }
+}
+
+#[test]
+fn stop_strings_cut_the_answer_and_files_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    tiny_model(&dir, "qwen2", 5);
+    let model = Model::load(dir.to_str().unwrap(), &ModelOptions::default()).unwrap();
+    let problems = mbpp_test(3);
+    let greedy = SampleConfig {
+        sampling: Sampling {
+            max_new_tokens: 6,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let plain = sample(&problems, &model, &greedy).unwrap();
+    let first = lists_u32(&plain, "token_ids")[0].clone();
+    assert!(!first.is_empty());
+    // Stop at the text of the first token: the answer is cut to nothing before it.
+    let stop = model.decode(&first[..1]).unwrap();
+    assert!(!stop.is_empty());
+    let mut cfg = greedy.clone();
+    cfg.sampling.stop = vec![stop.clone()];
+    let cut = sample(&problems.head(Some(1)), &model, &cfg).unwrap();
+    let raw = cut
+        .column("raw_output")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .to_string();
+    assert!(!raw.contains(&stop), "{raw:?} still holds {stop:?}");
+    let meta: serde_json::Value = serde_json::from_str(
+        cut.column("gen_metadata")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["finish_reason"], "stop");
+
+    // Resume: a file with two tasks gets only the third added.
+    let out = tmp.path().join("gens.parquet");
+    let s1 =
+        codefail::sample::sample_to_file(&problems.head(Some(2)), &model, &greedy, &out, false)
+            .unwrap();
+    assert_eq!((s1.new_rows, s1.resumed_tasks), (2, 0));
+    let s2 = codefail::sample::sample_to_file(&problems, &model, &greedy, &out, false).unwrap();
+    assert_eq!((s2.new_rows, s2.resumed_tasks), (1, 2));
+    let all = codefail::data::read_parquet(&out).unwrap();
+    assert_eq!(all.height(), 3);
+    assert_eq!(
+        lists_u32(&all, "token_ids"),
+        lists_u32(&plain, "token_ids"),
+        "resumed rows equal one run"
+    );
+    assert!(!PathBuf::from(format!("{}.journal.jsonl", out.display())).exists());
 }

@@ -193,6 +193,8 @@ pub fn choose(logits: &[f32], s: &Sampling, rng: &mut ChaCha8Rng) -> (u32, f32, 
 /// A row being decoded.
 struct Row {
     job: usize,
+    /// The text was cut at a stop string (else it is decoded at the end).
+    cut: bool,
     rng: ChaCha8Rng,
     out: Sampled,
     done: bool,
@@ -214,6 +216,7 @@ impl Row {
             let text = model.decode(&self.out.token_ids)?;
             if let Some(cut) = s.stop.iter().filter_map(|st| text.find(st.as_str())).min() {
                 self.out.text = text[..cut].to_string();
+                self.cut = true;
                 self.out.finish_reason = "stop".into();
                 self.done = true;
                 return Ok(true);
@@ -286,6 +289,7 @@ fn new_rows(jobs: &[PromptJob], s: &Sampling) -> Vec<Row> {
         .flat_map(|(j, job)| {
             (0..job.n).map(move |i| Row {
                 job: j,
+                cut: false,
                 rng: sample_rng(s.seed, &job.key, i),
                 out: Sampled {
                     sample_idx: i,
@@ -305,7 +309,7 @@ fn new_rows(jobs: &[PromptJob], s: &Sampling) -> Vec<Row> {
 fn finish(model: &Model, jobs: &[PromptJob], rows: Vec<Row>) -> Result<Vec<Vec<Sampled>>> {
     let mut out: Vec<Vec<Sampled>> = jobs.iter().map(|_| Vec::new()).collect();
     for mut r in rows {
-        if r.out.text.is_empty() {
+        if !r.cut {
             r.out.text = model.decode(&r.out.token_ids)?;
         }
         out[r.job].push(r.out);
