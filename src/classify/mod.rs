@@ -26,6 +26,7 @@
 //! `wrong` = it ran to the end with a wrong result, `timeout` = time or memory
 //! ran out, `passed`).
 
+pub mod predict;
 mod semantic;
 
 use polars::prelude::*;

@@ -584,32 +584,49 @@ pub fn write_generation_results(
 ) -> Result<()> {
     let by_id: BTreeMap<&str, &Problem> =
         problems.iter().map(|p| (p.task_id.as_str(), p)).collect();
-    let rows: Vec<Value> = gens.iter().map(|g| {
-        let p = by_id.get(g.task_id.as_str());
-        let mut meta = g.metadata_json().as_object().cloned().unwrap_or_default();
-        let history = meta.remove("full_message_history")
-            .unwrap_or_else(|| json!([{"role": "assistant", "content": g.raw_output}]));
-        meta.remove("source");
-        meta.insert("model".into(), json!(g.model));
-        meta.insert("prompt_id".into(), json!(g.prompt_id));
-        let test_cases: Vec<Value> = p.map(|p| p.tests.iter().map(|t| match t.kind {
-            TestKind::Assert => json!({"kind": "assert", "input": t.code, "output": null, "public": t.public}),
-            _ => json!({"kind": t.kind.as_str(), "input": t.input, "output": t.expected, "public": t.public}),
-        }).collect()).unwrap_or_default();
-        json!({
-            "problem": {
-                "problem_id": g.task_id,
-                "problem": p.map(|p| p.prompt.as_str()),
-                "solutions": p.and_then(|p| p.reference.as_ref()).map(|r| vec![r]).unwrap_or_default(),
-                "test_cases": test_cases,
-                "metadata": {"func_name": p.and_then(|p| p.entry_point.as_deref()), "dataset": p.map(|p| p.dataset.as_str())},
-            },
-            "final_code": g.code,
-            "full_message_history": history,
-            "generation_metadata": Value::Object(meta),
-        })
-    }).collect();
+    let rows: Vec<Value> = gens
+        .iter()
+        .map(|g| generation_result_record(by_id.get(g.task_id.as_str()).copied(), g))
+        .collect();
     write_jsonl_records(path, &rows)
+}
+
+/// One `GenerationResult` record (a line of [`write_generation_results`]'s
+/// file) for a generation and its problem.
+///
+/// ```
+/// use codefail::data::{Generation, generation_result_record};
+/// let g = Generation { task_id: "Mbpp/2".into(), sample_idx: 0, model: "m".into(),
+///     prompt_id: "p".into(), raw_output: "x = 1".into(), code: Some("x = 1".into()),
+///     gen_metadata: "{}".into() };
+/// let rec = generation_result_record(None, &g);
+/// assert_eq!(rec["final_code"], "x = 1");
+/// assert_eq!(rec["full_message_history"][0]["role"], "assistant");
+/// ```
+pub fn generation_result_record(p: Option<&Problem>, g: &Generation) -> Value {
+    let mut meta = g.metadata_json().as_object().cloned().unwrap_or_default();
+    let history = meta
+        .remove("full_message_history")
+        .unwrap_or_else(|| json!([{"role": "assistant", "content": g.raw_output}]));
+    meta.remove("source");
+    meta.insert("model".into(), json!(g.model));
+    meta.insert("prompt_id".into(), json!(g.prompt_id));
+    let test_cases: Vec<Value> = p.map(|p| p.tests.iter().map(|t| match t.kind {
+        TestKind::Assert => json!({"kind": "assert", "input": t.code, "output": null, "public": t.public}),
+        _ => json!({"kind": t.kind.as_str(), "input": t.input, "output": t.expected, "public": t.public}),
+    }).collect()).unwrap_or_default();
+    json!({
+        "problem": {
+            "problem_id": g.task_id,
+            "problem": p.map(|p| p.prompt.as_str()),
+            "solutions": p.and_then(|p| p.reference.as_ref()).map(|r| vec![r]).unwrap_or_default(),
+            "test_cases": test_cases,
+            "metadata": {"func_name": p.and_then(|p| p.entry_point.as_deref()), "dataset": p.map(|p| p.dataset.as_str())},
+        },
+        "final_code": g.code,
+        "full_message_history": history,
+        "generation_metadata": Value::Object(meta),
+    })
 }
 
 fn make_report(format: &str, rows: &[Generation]) -> ImportReport {

@@ -39,6 +39,45 @@ pub fn pass_at_k(n: u64, c: u64, k: u64) -> f64 {
     1.0 - prod
 }
 
+/// Area under the ROC curve of `scores` predicting `positive`: the
+/// Mann-Whitney probability that a random positive scores above a random
+/// negative, ties counted half (average ranks). NaN when either class is
+/// empty.
+///
+/// ```
+/// use codefail::metrics::auroc;
+/// assert_eq!(auroc(&[0.9, 0.8, 0.1], &[true, false, false]), 1.0);
+/// assert_eq!(auroc(&[0.5, 0.5], &[true, false]), 0.5);
+/// assert!(auroc(&[0.1], &[true]).is_nan());
+/// ```
+pub fn auroc(scores: &[f64], positive: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..scores.len().min(positive.len())).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (mut rank_sum, mut n_pos) = (0.0f64, 0u64);
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        // Ranks i+1 ..= j+1 share their average.
+        let avg = (i + j + 2) as f64 / 2.0;
+        for &k in &idx[i..=j] {
+            if positive[k] {
+                rank_sum += avg;
+                n_pos += 1;
+            }
+        }
+        i = j + 1;
+    }
+    let n_neg = idx.len() as u64 - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return f64::NAN;
+    }
+    let p = n_pos as f64;
+    (rank_sum - p * (p + 1.0) / 2.0) / (p * n_neg as f64)
+}
+
 /// Wilson score interval for `successes` out of `n` at z (1.96 for 95%).
 ///
 /// ```

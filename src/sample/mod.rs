@@ -30,6 +30,7 @@ mod generate;
 mod hub;
 mod model;
 mod prompts;
+mod repair;
 mod tokenizer;
 
 pub use decoder::{Decoder, DecoderConfig, KvCache};
@@ -38,6 +39,10 @@ pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch,
 pub use hub::{hf_cache_root, model_dir};
 pub use model::{Model, ModelOptions, cuda_available};
 pub use prompts::{LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt};
+pub use repair::{
+    RepairConfig, Repaired, feedback_message, repair, repair_by_turn, repair_with, time_shares,
+    with_retries,
+};
 pub use tokenizer::{ChatTemplate, Message, SpecialTokens, tokenizer_from_gguf};
 
 use crate::data::{Generation, Problem, extract_code, generations_frame, problems_from_frame};

@@ -91,18 +91,31 @@ fn device(opts: &ModelOptions) -> Result<Device> {
 impl Model {
     /// Load `spec`: a `.gguf` file, a folder with `config.json` and
     /// `*.safetensors`, or a hub id (`Qwen/Qwen2.5-Coder-1.5B-Instruct`)
-    /// looked up in the Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME`, ...).
+    /// looked up in the Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME`, ...),
+    /// or the name of a model `codefail models fetch` fetched (`smollm2`,
+    /// `qwen2.5-coder-0.5b`; see [`super::MODELS`]).
     ///
     /// ```no_run
     /// use codefail::sample::{Model, ModelOptions};
+    /// let m = Model::load("qwen2.5-coder-0.5b", &ModelOptions::default())?;
     /// let m = Model::load("~/.cache/codefail/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", &ModelOptions::default())?;
     /// assert_eq!(m.architecture(), "qwen2");
     /// # Ok::<(), codefail::Error>(())
     /// ```
     pub fn load(spec: &str, opts: &ModelOptions) -> Result<Model> {
+        let device = device(opts)?;
+        if let Some(m) = super::MODELS.iter().find(|m| m.name == spec) {
+            let path = super::models_dir().join(m.file);
+            if !path.is_file() {
+                return Err(model_err(
+                    &path,
+                    format!("not fetched yet: run `codefail models fetch {spec}`"),
+                ));
+            }
+            return Self::load_gguf(&path, opts, device);
+        }
         let expanded = expand_home(spec);
         let path = Path::new(&expanded);
-        let device = device(opts)?;
         if path.is_file() {
             return Self::load_gguf(path, opts, device);
         }
