@@ -166,11 +166,26 @@ fn syntax_errors_are_reported_with_the_line_and_retries_recover_model_errors() {
     let fb = &seen.borrow()[0];
     assert!(fb.contains("SyntaxError") && fb.contains("line 1"), "{fb}");
 
-    // A model that always fails: the problem ends with the error recorded.
-    let out = repair_with(&problems, &cfg(), "scripted", |_, _| {
+    // A model that always fails: the problem ends with the error recorded,
+    // in the frame and in the output file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("down.jsonl");
+    let down = RepairConfig {
+        out: Some(path.clone()),
+        ..cfg()
+    };
+    let out = repair_with(&problems, &down, "scripted", |_, _| {
         Err(codefail::Error::Invalid("down".into()))
     })
     .unwrap();
+    let recs = read_jsonl_values(&path).unwrap();
+    assert_eq!(recs.len(), 1);
+    assert!(
+        recs[0].1["generation_metadata"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("down")
+    );
     assert_eq!(col_i64(&out.profile, "turns"), vec![0]);
     let meta = out
         .generations

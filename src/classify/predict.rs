@@ -130,23 +130,6 @@ pub struct Prediction {
     pub features: DataFrame,
 }
 
-fn float_lists(gens: &DataFrame, name: &str) -> Result<Vec<Vec<f64>>> {
-    let col = gens
-        .column(name)
-        .map_err(|_| Error::column(name, "missing: the frame does not come from `sample`"))?;
-    let lc = col.list().map_err(|e| Error::column(name, e.to_string()))?;
-    (0..lc.len())
-        .map(|i| match lc.get_as_series(i) {
-            None => Ok(Vec::new()),
-            Some(s) => Ok(s
-                .cast(&DataType::Float64)?
-                .f64()?
-                .into_no_null_iter()
-                .collect()),
-        })
-        .collect()
-}
-
 fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
@@ -216,24 +199,12 @@ fn first_line_tokens(pieces: &[String]) -> Vec<usize> {
 /// assert!(f.column("mean_logprob").is_ok() && f.column("first_line_logprob").is_ok());
 /// ```
 pub fn internal_features(gens: &DataFrame, model: Option<&Model>) -> Result<DataFrame> {
-    let lp = float_lists(gens, tok::TOKEN_LOGPROBS)?;
-    let ent = float_lists(gens, tok::TOKEN_ENTROPIES)?;
-    let ids: Vec<Vec<u32>> = {
-        let col = read::column(gens, tok::TOKEN_IDS)?;
-        let lc = col
-            .list()
-            .map_err(|e| Error::column(tok::TOKEN_IDS, e.to_string()))?;
-        (0..lc.len())
-            .map(|i| match lc.get_as_series(i) {
-                None => Ok(vec![]),
-                Some(s) => Ok(s
-                    .cast(&DataType::UInt32)?
-                    .u32()?
-                    .into_no_null_iter()
-                    .collect()),
-            })
-            .collect::<Result<_>>()?
-    };
+    let lp = read::float_lists(gens, tok::TOKEN_LOGPROBS)?;
+    let ent = read::float_lists(gens, tok::TOKEN_ENTROPIES)?;
+    let ids: Vec<Vec<u32>> = read::float_lists(gens, tok::TOKEN_IDS)?
+        .into_iter()
+        .map(|v| v.into_iter().map(|t| t as u32).collect())
+        .collect();
     let meta = read::texts(gens, g::GEN_METADATA)?;
     let n = gens.height();
     let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); FEATURES.len()];

@@ -52,3 +52,22 @@ pub(crate) fn bools(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
     let ca = s.bool()?;
     Ok((0..ca.len()).map(|i| ca.get(i)).collect())
 }
+
+/// Every value of a list column as `f64` lists (a null list reads empty).
+pub(crate) fn float_lists(df: &DataFrame, name: &str) -> Result<Vec<Vec<f64>>> {
+    let lc = column(df, name)?
+        .list()
+        .map_err(|e| Error::column(name, format!("is not a list column: {e}")))?
+        .clone();
+    (0..lc.len())
+        .map(|i| match lc.get_as_series(i) {
+            None => Ok(Vec::new()),
+            Some(s) => Ok(s
+                .cast(&DataType::Float64)
+                .map_err(|e| Error::column(name, format!("is not numeric: {e}")))?
+                .f64()?
+                .into_no_null_iter()
+                .collect()),
+        })
+        .collect()
+}

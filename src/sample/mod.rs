@@ -398,29 +398,21 @@ pub fn sample_to_file(
 /// assert!(df.column("mean_logprob").is_ok());
 /// ```
 pub fn token_stats(gens: &DataFrame) -> Result<DataFrame> {
-    let floats = |name: &str| -> Result<Vec<Vec<f32>>> {
-        let col = gens
-            .column(name)
-            .map_err(|_| Error::column(name, "missing: the frame does not come from `sample`"))?;
-        let lc = col.list().map_err(|e| Error::column(name, e.to_string()))?;
-        (0..lc.len())
-            .map(|i| match lc.get_as_series(i) {
-                None => Ok(Vec::new()),
-                Some(s) => Ok(s
-                    .cast(&DataType::Float32)?
-                    .f32()?
-                    .into_no_null_iter()
-                    .collect()),
-            })
-            .collect()
-    };
-    let lp = floats(columns::TOKEN_LOGPROBS)?;
-    let ent = floats(columns::TOKEN_ENTROPIES)?;
-    let mean = |v: &Vec<f32>| {
-        (!v.is_empty()).then(|| v.iter().map(|x| f64::from(*x)).sum::<f64>() / v.len() as f64)
-    };
-    let min = |v: &Vec<f32>| v.iter().map(|x| f64::from(*x)).reduce(f64::min);
-    let max = |v: &Vec<f32>| v.iter().map(|x| f64::from(*x)).reduce(f64::max);
+    fn missing(name: &'static str) -> impl Fn(Error) -> Error {
+        move |_| {
+            Error::column(
+                name,
+                "missing or not a list: the frame does not come from `sample`",
+            )
+        }
+    }
+    let lp = crate::data::read::float_lists(gens, columns::TOKEN_LOGPROBS)
+        .map_err(missing(columns::TOKEN_LOGPROBS))?;
+    let ent = crate::data::read::float_lists(gens, columns::TOKEN_ENTROPIES)
+        .map_err(missing(columns::TOKEN_ENTROPIES))?;
+    let mean = |v: &Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let min = |v: &Vec<f64>| v.iter().copied().reduce(f64::min);
+    let max = |v: &Vec<f64>| v.iter().copied().reduce(f64::max);
     let mut df = gens.select([
         crate::data::schema::generations::MODEL,
         crate::data::schema::generations::TASK_ID,

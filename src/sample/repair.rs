@@ -397,6 +397,7 @@ pub fn repair_with(
                         c.error = Some(format!("model call failed at turn {turn}: {e}"));
                         c.done = true;
                     }
+                    flush_finished(chunk, &mut convs, &problems, model_name, cfg, &mut out_file)?;
                     continue;
                 }
             };
@@ -431,6 +432,7 @@ pub fn repair_with(
                             .push(Message::new("assistant", g.raw_output.clone()));
                         c.done = true;
                     }
+                    flush_finished(chunk, &mut convs, &problems, model_name, cfg, &mut out_file)?;
                     continue;
                 }
             };
@@ -473,25 +475,38 @@ pub fn repair_with(
                 }
                 c.last = Some((g, r));
             }
-            // IO: finished problems go to the output file now.
-            if let Some((path, file)) = &mut out_file {
-                let t2 = Instant::now();
-                let finished: Vec<usize> =
-                    chunk.iter().copied().filter(|&i| convs[i].done).collect();
-                for &i in &finished {
-                    let g = final_generation(&problems[i], &convs[i], model_name, cfg);
-                    let rec = crate::data::generation_result_record(Some(&problems[i]), &g);
-                    writeln!(file, "{rec}").map_err(|e| Error::io(path.as_path(), e))?;
-                }
-                file.sync_data().map_err(|e| Error::io(path.as_path(), e))?;
-                let io = t2.elapsed().as_secs_f64();
-                for &i in &finished {
-                    convs[i].io_s += io / finished.len().max(1) as f64;
-                }
-            }
+            flush_finished(chunk, &mut convs, &problems, model_name, cfg, &mut out_file)?;
         }
     }
     frames(&problems, &convs, model_name, cfg)
+}
+
+/// Append the problems of `chunk` that are done to the output file (fsync'd),
+/// charging the time to them as IO.
+fn flush_finished(
+    chunk: &[usize],
+    convs: &mut [Conversation],
+    problems: &[Problem],
+    model_name: &str,
+    cfg: &RepairConfig,
+    out_file: &mut Option<(std::path::PathBuf, std::fs::File)>,
+) -> Result<()> {
+    let Some((path, file)) = out_file else {
+        return Ok(());
+    };
+    let t0 = Instant::now();
+    let finished: Vec<usize> = chunk.iter().copied().filter(|&i| convs[i].done).collect();
+    for &i in &finished {
+        let g = final_generation(&problems[i], &convs[i], model_name, cfg);
+        let rec = crate::data::generation_result_record(Some(&problems[i]), &g);
+        writeln!(file, "{rec}").map_err(|e| Error::io(path.as_path(), e))?;
+    }
+    file.sync_data().map_err(|e| Error::io(path.as_path(), e))?;
+    let io = t0.elapsed().as_secs_f64();
+    for &i in &finished {
+        convs[i].io_s += io / finished.len().max(1) as f64;
+    }
+    Ok(())
 }
 
 fn final_generation(
