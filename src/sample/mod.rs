@@ -38,7 +38,10 @@ pub use fetch::{GgufModel, MODELS, fetch_models, models_dir};
 pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch, sample_rng};
 pub use hub::{hf_cache_root, model_dir};
 pub use model::{Model, ModelOptions, cuda_available};
-pub use prompts::{LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt};
+pub use prompts::{
+    LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt,
+    with_prompt_stops,
+};
 pub use repair::{
     RepairConfig, Repaired, feedback_message, repair, repair_by_turn, repair_with, time_shares,
     with_retries,
@@ -167,12 +170,7 @@ pub fn sample_each(
         return Err(Error::Invalid("n must be at least 1".into()));
     }
     let problems = problems_from_frame(problems)?;
-    let mut sampling = cfg.sampling.clone();
-    for s in default_stops(&cfg.prompt) {
-        if !sampling.stop.iter().any(|x| x == s) {
-            sampling.stop.push((*s).into());
-        }
-    }
+    let sampling = with_prompt_stops(&cfg.sampling, &cfg.prompt);
     for chunk in problems.chunks(cfg.batch_size.max(1)) {
         let mut jobs = Vec::with_capacity(chunk.len());
         for p in chunk {

@@ -134,3 +134,22 @@ pub fn default_stops(id: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// `sampling` with the stop strings prompt `id` needs ([`default_stops`])
+/// added after the caller's own (none repeated).
+///
+/// ```
+/// use codefail::sample::{Sampling, with_prompt_stops};
+/// let s = with_prompt_stops(&Sampling { stop: vec!["\ndef ".into()], ..Default::default() }, "humaneval-complete");
+/// assert_eq!(s.stop.iter().filter(|x| *x == "\ndef ").count(), 1);
+/// assert!(s.stop.len() > 1);
+/// ```
+pub fn with_prompt_stops(sampling: &super::Sampling, id: &str) -> super::Sampling {
+    let mut out = sampling.clone();
+    for s in default_stops(id) {
+        if !out.stop.iter().any(|x| x == s) {
+            out.stop.push((*s).into());
+        }
+    }
+    out
+}

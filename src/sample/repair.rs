@@ -621,12 +621,7 @@ pub fn repair(problems: &DataFrame, model: &Model, cfg: &RepairConfig) -> Result
         path: model.path.clone(),
         message: "repair needs a chat model (no chat template found)".into(),
     })?;
-    let mut sampling = cfg.sampling.clone();
-    for s in super::default_stops(&cfg.prompt) {
-        if !sampling.stop.iter().any(|x| x == s) {
-            sampling.stop.push((*s).into());
-        }
-    }
+    let sampling = super::with_prompt_stops(&cfg.sampling, &cfg.prompt);
     repair_with(problems, cfg, model.name(), |convs, turn| {
         let mut jobs = Vec::with_capacity(convs.len());
         for (key, messages) in convs {
