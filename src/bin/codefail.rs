@@ -131,40 +131,14 @@ enum Command {
         /// Keep at most this many tasks.
         #[arg(long)]
         limit: Option<usize>,
-        /// A .gguf file, a model folder, or a hub id in the HF cache
-        /// (`smollm2` / `qwen2.5-coder-0.5b`: the fetched GGUF models).
-        #[arg(long)]
-        model: String,
-        /// Prompt id: mbpp-instruct, mbpp-deepseek-3shot, humaneval-complete, lcb-stdin.
-        #[arg(long, default_value = "mbpp-instruct")]
-        prompt: String,
-        /// System prompt id: none, expert, lcb.
-        #[arg(long, default_value = "none")]
-        system: String,
+        #[command(flatten)]
+        decoding: GenArgs,
         /// Samples per task.
         #[arg(long, default_value_t = 1)]
         n: usize,
-        /// 0 is greedy.
-        #[arg(long, default_value_t = 0.0)]
-        temperature: f64,
-        #[arg(long, default_value_t = 1.0)]
-        top_p: f64,
-        /// 0: off.
-        #[arg(long, default_value_t = 0)]
-        top_k: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long, default_value_t = 512)]
-        max_new_tokens: usize,
-        /// Stop string (repeatable).
-        #[arg(long)]
-        stop: Vec<String>,
         /// Prompts decoded together (Llama/Qwen2 family).
         #[arg(long, default_value_t = 1)]
         batch_size: usize,
-        /// Decode on CUDA device 0 (build with `--features cuda`).
-        #[arg(long)]
-        gpu: bool,
         /// Output (.parquet to resume into; a `<out>.journal.jsonl` beside it
         /// keeps finished tasks if the run is interrupted).
         #[arg(long)]
@@ -187,42 +161,20 @@ enum Command {
         /// Public tests per task (shown to the model; the rest are private).
         #[arg(long)]
         n_public: Option<usize>,
-        /// A .gguf file, a model folder, a cached hub id, or a fetched model's name.
-        #[arg(long)]
-        model: String,
-        /// Prompt id of the first turn (a chat prompt).
-        #[arg(long, default_value = "mbpp-instruct")]
-        prompt: String,
-        /// System prompt id: none, expert, lcb.
-        #[arg(long, default_value = "none")]
-        system: String,
+        #[command(flatten)]
+        decoding: GenArgs,
         /// Answers per problem at most.
         #[arg(long, default_value_t = 3)]
         max_turns: usize,
         /// Success needs the private tests to pass too.
         #[arg(long)]
         should_pass_private: bool,
-        /// 0 is greedy.
-        #[arg(long, default_value_t = 0.0)]
-        temperature: f64,
-        #[arg(long, default_value_t = 1.0)]
-        top_p: f64,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long, default_value_t = 512)]
-        max_new_tokens: usize,
-        /// Stop string (repeatable).
-        #[arg(long)]
-        stop: Vec<String>,
         /// Problems answered together.
         #[arg(long, default_value_t = 4)]
         batch_size: usize,
         /// Seconds per test.
         #[arg(long, default_value_t = 5.0)]
         timeout: f64,
-        /// Decode on CUDA device 0 (build with `--features cuda`).
-        #[arg(long)]
-        gpu: bool,
         /// `GenerationResult` JSON Lines, one line per problem as it finishes.
         #[arg(long)]
         out: PathBuf,
@@ -255,6 +207,73 @@ enum ModelsAction {
     },
     /// Print the known models and where they are.
     List,
+}
+
+/// The model and how it decodes (`sample` and `repair`).
+#[derive(Args)]
+struct GenArgs {
+    /// A .gguf file, a model folder, a hub id in the HF cache, or a fetched
+    /// model's name (`smollm2` / `qwen2.5-coder-0.5b`).
+    #[arg(long)]
+    model: String,
+    /// Prompt id: mbpp-instruct, mbpp-deepseek-3shot, humaneval-complete, lcb-stdin
+    /// (repair needs a chat prompt).
+    #[arg(long, default_value = "mbpp-instruct")]
+    prompt: String,
+    /// System prompt id: none, expert, lcb.
+    #[arg(long, default_value = "none")]
+    system: String,
+    /// 0 is greedy.
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f64,
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f64,
+    /// 0: off.
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 512)]
+    max_new_tokens: usize,
+    /// Stop string (repeatable).
+    #[arg(long)]
+    stop: Vec<String>,
+    /// Decode on CUDA device 0 (build with `--features cuda`).
+    #[arg(long)]
+    gpu: bool,
+}
+
+impl GenArgs {
+    /// The token choice these flags ask for.
+    fn sampling(&self) -> codefail::sample::Sampling {
+        codefail::sample::Sampling {
+            temperature: self.temperature,
+            top_p: self.top_p,
+            top_k: self.top_k,
+            seed: self.seed,
+            max_new_tokens: self.max_new_tokens,
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// Load the model, saying what was loaded and how long it took.
+    fn load_model(&self) -> anyhow::Result<codefail::sample::Model> {
+        let t0 = std::time::Instant::now();
+        let model = codefail::sample::Model::load(
+            &self.model,
+            &codefail::sample::ModelOptions {
+                gpu: self.gpu,
+                ..Default::default()
+            },
+        )?;
+        eprintln!(
+            "loaded {} ({}) in {:.1}s",
+            model.name(),
+            model.architecture(),
+            t0.elapsed().as_secs_f64()
+        );
+        Ok(model)
+    }
 }
 
 /// Where the problems come from: a benchmark by name, or a problems file.
@@ -442,18 +461,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             source,
             task_ids,
             limit,
-            model,
-            prompt,
-            system,
+            decoding,
             n,
-            temperature,
-            top_p,
-            top_k,
-            seed,
-            max_new_tokens,
-            stop,
             batch_size,
-            gpu,
             out,
             quiet,
         } => {
@@ -462,33 +472,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
             let cfg = codefail::sample::SampleConfig {
-                prompt,
-                system,
+                prompt: decoding.prompt.clone(),
+                system: decoding.system.clone(),
                 n,
                 batch_size,
-                sampling: codefail::sample::Sampling {
-                    temperature,
-                    top_p,
-                    top_k,
-                    seed,
-                    max_new_tokens,
-                    stop,
-                },
+                sampling: decoding.sampling(),
             };
-            let t0 = std::time::Instant::now();
-            let model = codefail::sample::Model::load(
-                &model,
-                &codefail::sample::ModelOptions {
-                    gpu,
-                    ..Default::default()
-                },
-            )?;
-            eprintln!(
-                "loaded {} ({}) in {:.1}s",
-                model.name(),
-                model.architecture(),
-                t0.elapsed().as_secs_f64()
-            );
+            let model = decoding.load_model()?;
             let stats = codefail::sample::sample_to_file(&problems, &model, &cfg, &out, !quiet)?;
             eprintln!(
                 "sampled {} answers ({} tasks resumed from earlier runs) in {:.1}s, {:.1} tokens/s; wrote {}",
@@ -504,19 +494,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             task_ids,
             limit,
             n_public,
-            model,
-            prompt,
-            system,
+            decoding,
             max_turns,
             should_pass_private,
-            temperature,
-            top_p,
-            seed,
-            max_new_tokens,
-            stop,
             batch_size,
             timeout,
-            gpu,
             out,
             turns,
         } => {
@@ -528,27 +510,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
             let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
-            let model = codefail::sample::Model::load(
-                &model,
-                &codefail::sample::ModelOptions {
-                    gpu,
-                    ..Default::default()
-                },
-            )?;
+            let model = decoding.load_model()?;
             let cfg = codefail::sample::RepairConfig {
-                prompt,
-                system,
+                prompt: decoding.prompt.clone(),
+                system: decoding.system.clone(),
                 max_turns,
                 should_pass_private,
                 batch_size,
-                sampling: codefail::sample::Sampling {
-                    temperature,
-                    top_p,
-                    seed,
-                    max_new_tokens,
-                    stop,
-                    ..Default::default()
-                },
+                sampling: decoding.sampling(),
                 run: RunConfig {
                     timeout,
                     ..Default::default()
