@@ -285,3 +285,118 @@ fn cli_runs_are_tracked_listed_and_merged() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("tasks missing: Mbpp/"), "{err}");
 }
+
+#[test]
+fn classify_resumes_from_saved_chunks_and_keeps_row_order() {
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let (gens, _) = codefail::data::load_generations(common::deepseek_generations(&data)).unwrap();
+    // Out of task order on purpose.
+    let gens = gens.slice(20, 6).vstack(&gens.head(Some(6))).unwrap();
+    let problems = codefail::data::load(
+        "mbpp",
+        &codefail::data::LoadOptions {
+            split: Some("test".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let results = codefail::exec::run(&problems, &gens, &Default::default()).unwrap();
+    let cfg = codefail::classify::ClassifyConfig {
+        semantic: false,
+        ..Default::default()
+    };
+    let whole = codefail::classify::classify(&results, &problems, &cfg).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c.parquet");
+    let once =
+        codefail::classify::classify_to_file(&results, &problems, &cfg, &out, 4, false).unwrap();
+    assert!(
+        once.equals_missing(&whole),
+        "chunked = in one go, same order"
+    );
+    assert!(!tmp.path().join("c.parquet.chunks").exists());
+
+    // An interrupted run left chunk 0 behind: it is read, not redone.
+    let chunks = tmp.path().join("c.parquet.chunks");
+    std::fs::create_dir(&chunks).unwrap();
+    let mut tasks: Vec<String> = codefail::data::results_from_frame(&results)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.task_id)
+        .collect();
+    tasks.sort_by_key(|t| codefail::scale::natural_key(t));
+    tasks.dedup();
+    let first: std::collections::HashSet<&String> = tasks.iter().take(4).collect();
+    let rows: Vec<usize> = codefail::data::results_from_frame(&results)
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| first.contains(&r.task_id))
+        .map(|(i, _)| i)
+        .collect();
+    // What classify_to_file saves: the rows with their position, classified.
+    let mut with_row = results.clone();
+    with_row
+        .with_column(Column::new(
+            "__row".into(),
+            (0..results.height() as u64).collect::<Vec<_>>(),
+        ))
+        .unwrap();
+    let idx = IdxCa::from_vec("i".into(), rows.iter().map(|&i| i as IdxSize).collect());
+    let mut saved =
+        codefail::classify::classify(&with_row.take(&idx).unwrap(), &problems, &cfg).unwrap();
+    saved
+        .with_column(Column::new(
+            "category".into(),
+            vec!["SAVED"; saved.height()],
+        ))
+        .unwrap();
+    codefail::data::write_parquet(&mut saved, chunks.join("chunk-000000.parquet")).unwrap();
+    let resumed =
+        codefail::classify::classify_to_file(&results, &problems, &cfg, &out, 4, false).unwrap();
+    let cats = resumed.column("category").unwrap().str().unwrap().clone();
+    for i in 0..resumed.height() {
+        assert_eq!(cats.get(i) == Some("SAVED"), rows.contains(&i), "row {i}");
+    }
+}
+
+#[test]
+fn json_lines_parts_merge_by_problem_id() {
+    // `repair` writes GenerationResult JSON Lines: the task is problem.problem_id.
+    let tmp = tempfile::tempdir().unwrap();
+    let df = input(9);
+    for i in 0..2 {
+        let shard = Shard::new(i, 2).unwrap();
+        let spec = PartSpec {
+            command: "repair",
+            config: serde_json::json!({}),
+            input: &df,
+            rows_per_task: Some(1),
+            keeps_output: true,
+        };
+        let mut part = ShardRun::begin(&tmp.path().join("r.jsonl"), shard, &spec).unwrap();
+        let mut text = String::new();
+        for t in &part.manifest.tasks {
+            text.push_str(
+                &serde_json::json!({"problem": {"problem_id": t}, "final_code": "x"}).to_string(),
+            );
+            text.push('\n');
+        }
+        std::fs::write(&part.part, text).unwrap();
+        let n = part.manifest.tasks.len();
+        part.finish(n).unwrap();
+    }
+    let mut m = merge(&[tmp.path().to_path_buf()]).unwrap();
+    assert!(m.report.is_complete(), "{}", m.report.describe());
+    let out = tmp.path().join("all.jsonl");
+    m.write(&out).unwrap();
+    let ids: Vec<String> = codefail::data::read_jsonl_values(&out)
+        .unwrap()
+        .into_iter()
+        .map(|(_, v)| v["problem"]["problem_id"].as_str().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = (0..9).map(|i| format!("T/{i}")).collect();
+    assert_eq!(ids, want);
+}

@@ -8,6 +8,9 @@
 #   scripts/slurm/local-cluster.sh stop      # stop the daemons this script started
 #
 # Must run as root (slurmd runs jobs as their user; munged runs as `munge`).
+# Only root can submit: munge's socket folder and the state folder are
+# root-only, so that programs in codefail's sandbox (private uids) cannot
+# reach the cluster (tests/hostile.rs checks that no unix socket answers).
 # The configuration is written to $SLURM_CONF_DIR (default /etc/slurm), state
 # and logs go under $SLURM_STATE_DIR (default /var/spool/codefail-slurm).
 # proctrack/linuxproc and task/none need no cgroups, so this also works in a
@@ -33,6 +36,7 @@ write_conf() {
   # slurmd refuses a node whose RealMemory exceeds what it finds; leave 5%.
   mem=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.95}' /proc/meminfo)
   mkdir -p "$conf_dir" "$state/ctld" "$state/d" "$state/log"
+  chmod 0700 "$state"
   chown -R slurm:slurm "$state/ctld" 2>/dev/null || true
   cat > "$conf_dir/slurm.conf" <<CONF
 # Written by codefail scripts/slurm/local-cluster.sh: one node, this host.
@@ -84,11 +88,21 @@ start() {
   fi
   mkdir -p /run/munge /var/log/munge /var/lib/munge
   chown munge:munge /run/munge /var/log/munge /var/lib/munge
+  # munged's socket is world-writable by design: in a root-only folder, and
+  # made 0600 below, no other uid (codefail's sandboxed programs run as
+  # private uids) can get a credential and talk to this cluster. Submit jobs
+  # as root.
+  chmod 0700 /run/munge
   if ! munge -n > /dev/null 2>&1; then
-    runuser -u munge -- /usr/sbin/munged
+    # --force: munged wants its socket folder open to all (see above).
+    runuser -u munge -- /usr/sbin/munged --force
   fi
   for _ in $(seq 50); do munge -n > /dev/null 2>&1 && break; sleep 0.1; done
   munge -n | unmunge > /dev/null || die "munged does not answer"
+  # Connecting needs write permission on the socket, which munged makes 0777:
+  # only munge and root may (the sandbox keeps CAP_DAC_READ_SEARCH, which
+  # passes the folder's mode but not this).
+  chmod 0600 /run/munge/munge.socket.2
   pgrep -x slurmctld > /dev/null || slurmctld -f "$conf_dir/slurm.conf"
   pgrep -x slurmd > /dev/null || slurmd -f "$conf_dir/slurm.conf" -N "$node"
   for _ in $(seq 60); do

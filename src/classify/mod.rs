@@ -242,8 +242,13 @@ pub fn classify_to_file(
         Some(p) => p.clone(),
         None => classify(&with_row, problems, cfg)?,
     };
-    for p in parts.iter().skip(1) {
-        all.vstack_mut(p)?;
+    for (k, p) in parts.iter().enumerate().skip(1) {
+        all.vstack_mut(p).map_err(|e| {
+            Error::Invalid(format!(
+                "{}: chunk {k} does not fit the others ({e}); delete the folder to classify again",
+                dir.display()
+            ))
+        })?;
     }
     // Back to the input's order (null task ids, if any, were in no chunk).
     let rows: Vec<Option<f64>> = crate::data::read::numbers(&all, "__row")?;
