@@ -400,3 +400,38 @@ fn json_lines_parts_merge_by_problem_id() {
     let want: Vec<String> = (0..9).map(|i| format!("T/{i}")).collect();
     assert_eq!(ids, want);
 }
+
+#[test]
+fn a_finished_shard_is_not_run_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let df = input(10);
+    write_parts(tmp.path(), &df, 2, serde_json::json!({}));
+    let spec = PartSpec {
+        command: "test",
+        config: serde_json::json!({}),
+        input: &df,
+        rows_per_task: None,
+        keeps_output: false,
+    };
+    let again = ShardRun::begin(
+        &tmp.path().join("x.parquet"),
+        Shard::new(1, 2).unwrap(),
+        &spec,
+    )
+    .unwrap();
+    assert!(again.already_finished);
+    assert_eq!(again.manifest.attempts, 1);
+    // Adding commands resume instead (and find nothing left).
+    let adding = PartSpec {
+        keeps_output: true,
+        ..spec.clone()
+    };
+    let again = ShardRun::begin(
+        &tmp.path().join("x.parquet"),
+        Shard::new(1, 2).unwrap(),
+        &adding,
+    )
+    .unwrap();
+    assert!(!again.already_finished && again.resumed);
+    assert_eq!(again.manifest.attempts, 2);
+}

@@ -564,6 +564,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 keeps_output: false,
             };
             let mut part = ShardRun::begin(&out, shard, &spec)?;
+            if part.already_finished {
+                eprintln!(
+                    "shard {shard} is already finished ({}); nothing to do (delete it to run it again)",
+                    part.part.display()
+                );
+                return Ok(());
+            }
             let mine = shard.filter(&gens)?;
             let mut tracker = g.track("run", &config, shard)?;
             if let Some(t) = tracker.as_mut() {
@@ -644,6 +651,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 keeps_output: false,
             };
             let mut part = ShardRun::begin(&out, shard, &spec)?;
+            if part.already_finished {
+                eprintln!(
+                    "shard {shard} is already finished ({}); nothing to do (delete it to classify it again)",
+                    part.part.display()
+                );
+                return Ok(());
+            }
             let mine = shard.filter(&df)?;
             let tracker = g.track("classify", &config, shard)?;
             let load_s = secs(t0);

@@ -165,6 +165,12 @@ pub struct ShardRun {
     pub manifest: Manifest,
     /// Whether an earlier attempt of this part was found (and is resumed).
     pub resumed: bool,
+    /// A shard (not the whole set) whose part is already finished, by the
+    /// same command, settings and input: nothing to do (a resubmitted job
+    /// array skips its finished tasks). The manifest is left as it was.
+    /// Commands that add to their output (`keeps_output`) never see this:
+    /// they resume, finding nothing left.
+    pub already_finished: bool,
     t0: Instant,
 }
 
@@ -243,6 +249,16 @@ impl ShardRun {
                     )));
                 }
                 None
+            } else if old.finished && part.exists() && !shard.is_whole() && !spec.keeps_output {
+                return Ok(ShardRun {
+                    shard,
+                    part,
+                    manifest_path,
+                    manifest: old,
+                    resumed: false,
+                    already_finished: true,
+                    t0: Instant::now(),
+                });
             } else {
                 resumed = !old.finished || spec.keeps_output;
                 old.attempts += 1;
@@ -286,6 +302,7 @@ impl ShardRun {
             manifest_path,
             manifest,
             resumed,
+            already_finished: false,
             t0: Instant::now(),
         })
     }
@@ -359,7 +376,7 @@ impl MergeReport {
     /// A human summary: what is missing, by id.
     ///
     /// ```
-    /// let r = codefail::scale::MergeReport { missing_tasks: vec!["Mbpp/12".into()], ..Default::default() };
+    /// let r = codefail::scale::MergeReport { checked: true, missing_tasks: vec!["Mbpp/12".into()], ..Default::default() };
     /// assert!(r.describe().contains("Mbpp/12"));
     /// ```
     pub fn describe(&self) -> String {
