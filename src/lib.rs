@@ -20,6 +20,7 @@ pub mod exec;
 pub mod metrics;
 pub mod plot;
 pub mod sample;
+pub mod scale;
 
 /// polars itself, for notebooks that only `:dep codefail`.
 pub use polars;

@@ -246,3 +246,69 @@ fn writes_generation_results_jsonl_and_profiles_time() {
         .sum();
     assert!((pct - 100.0).abs() < 1e-6);
 }
+
+#[test]
+fn resumes_from_its_journal_without_asking_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repair.jsonl");
+    let journal = codefail::scale::journal_path(&path);
+    let mk = |id: &str| {
+        let mut p = problem();
+        p.task_id = id.into();
+        p
+    };
+    let cfg = RepairConfig {
+        out: Some(path.clone()),
+        ..cfg()
+    };
+    let answer = |turn: usize| fenced(if turn == 1 { WRONG } else { RIGHT });
+    // A first run finishes two problems...
+    let first = problems_frame(&[mk("t/1"), mk("t/2")]).unwrap();
+    let before = repair_with(&first, &cfg, "scripted", |convs, turn| {
+        Ok(convs.iter().map(|_| answer(turn)).collect())
+    })
+    .unwrap();
+    // ... and is killed: the output lost its last line and both files end in
+    // a torn line.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first_line = text.lines().next().unwrap();
+    std::fs::write(&path, format!("{first_line}\n{{\"problem\": {{\"probl")).unwrap();
+    let mut j = std::fs::read_to_string(&journal).unwrap();
+    j.push_str("{\"generation\": {\"task_");
+    std::fs::write(&journal, j).unwrap();
+
+    let all = problems_frame(&[mk("t/1"), mk("t/2"), mk("t/3")]).unwrap();
+    let asked: RefCell<Vec<String>> = RefCell::new(vec![]);
+    let after = repair_with(&all, &cfg, "scripted", |convs, turn| {
+        asked
+            .borrow_mut()
+            .extend(convs.iter().map(|(k, _)| k.to_string()));
+        Ok(convs.iter().map(|_| answer(turn)).collect())
+    })
+    .unwrap();
+    assert_eq!(
+        asked.into_inner(),
+        ["t/3", "t/3"],
+        "only the new problem is asked"
+    );
+    assert_eq!(col_i64(&after.profile, "turns"), vec![2, 2, 2]);
+    assert_eq!(
+        after.turns.height(),
+        6,
+        "the resumed problems keep their turns"
+    );
+    assert_eq!(
+        after.turns.head(Some(4)).column("code").unwrap(),
+        before.turns.column("code").unwrap()
+    );
+    let recs = read_jsonl_values(&path).unwrap();
+    let ids: Vec<&str> = recs
+        .iter()
+        .map(|(_, r)| r["problem"]["problem_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["t/1", "t/2", "t/3"],
+        "each problem once, the lost line restored"
+    );
+}

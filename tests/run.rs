@@ -413,3 +413,44 @@ fn fail_fast_stops_at_the_first_failure_without_changing_verdicts() {
     assert_eq!(st(&slow[2]), ["passed", "timeout", "failed"]);
     assert_eq!(st(&fast[2]), ["passed", "timeout", "not_run"]);
 }
+
+/// `hash_seed` reaches the programs: the same seed gives the same string
+/// hashes (so set order) in two separate worker pools, another seed others.
+#[test]
+fn hash_seed_reaches_the_programs() {
+    let p = Problem {
+        task_id: "t".into(),
+        dataset: "stdin".into(),
+        split: "test".into(),
+        prompt: String::new(),
+        entry_point: None,
+        test_type: TestType::Stdin,
+        tests: vec![TestCase::stdin("", "0")],
+        setup_code: String::new(),
+        reference: None,
+        atol: 0.0,
+        metadata: "{}".into(),
+    };
+    let g = Generation {
+        task_id: "t".into(),
+        sample_idx: 0,
+        model: "m".into(),
+        prompt_id: "p".into(),
+        raw_output: String::new(),
+        code: Some("print(hash('codefail'), list({'a', 'b', 'c', 'd', 'e'}))".into()),
+        gen_metadata: "{}".into(),
+    };
+    let printed = |seed: u64| {
+        let cfg = RunConfig {
+            hash_seed: seed,
+            jobs: 1,
+            ..RunConfig::default()
+        };
+        let rows = run_records(&mut [p.clone()], std::slice::from_ref(&g), &cfg).unwrap();
+        rows[0].tests[0].output.clone().unwrap_or_default()
+    };
+    let a = printed(0);
+    assert!(!a.trim().is_empty(), "the program printed nothing");
+    assert_eq!(a, printed(0), "same seed, same hashes");
+    assert_ne!(a, printed(1), "another seed, other hashes");
+}

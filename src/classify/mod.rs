@@ -178,6 +178,93 @@ pub fn classify(
     Ok(out)
 }
 
+/// [`classify`] into a file, resumably: the results are classified in
+/// chunks of `chunk_tasks` tasks (tasks in natural order), each chunk saved
+/// as a parquet file in `<out>.chunks/` as soon as it is done; a rerun after
+/// an interruption reads the chunks already there instead of classifying
+/// them again. The output keeps the input's row order; the chunk folder is
+/// removed once `out` is written. Returns the classified frame.
+///
+/// ```no_run
+/// # let (results, problems) = (codefail::data::results_frame(&[]).unwrap(), codefail::data::problems_frame(&[]).unwrap());
+/// let df = codefail::classify::classify_to_file(&results, &problems, &Default::default(),
+///     "c.parquet".as_ref(), 16, true)?;
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn classify_to_file(
+    results: &DataFrame,
+    problems: &DataFrame,
+    cfg: &ClassifyConfig,
+    out: &std::path::Path,
+    chunk_tasks: usize,
+    progress: bool,
+) -> Result<DataFrame> {
+    use crate::error::Error;
+    let dir = std::path::PathBuf::from(format!("{}.chunks", out.display()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let ids = crate::data::read::texts(results, "task_id")?;
+    let mut tasks: Vec<String> = ids.iter().flatten().cloned().collect();
+    tasks.sort_by_key(|t| crate::scale::natural_key(t));
+    tasks.dedup();
+    let chunks: Vec<&[String]> = tasks.chunks(chunk_tasks.max(1)).collect();
+    let mut with_row = results.clone();
+    with_row.with_column(Column::new(
+        "__row".into(),
+        (0..results.height() as u64).collect::<Vec<_>>(),
+    ))?;
+    let bar = crate::scale::Progress::new("classify", "rows", results.height() as u64, progress);
+    let mut parts = Vec::with_capacity(chunks.len());
+    for (k, chunk) in chunks.iter().enumerate() {
+        let path = dir.join(format!("chunk-{k:06}.parquet"));
+        let set: std::collections::HashSet<&str> = chunk.iter().map(String::as_str).collect();
+        let mask: BooleanChunked = ids
+            .iter()
+            .map(|t| Some(t.as_deref().is_some_and(|t| set.contains(t))))
+            .collect();
+        let part = if path.exists() {
+            crate::data::read_parquet(&path)?
+        } else {
+            let rows = with_row.filter(&mask)?;
+            let pmask: BooleanChunked = crate::data::read::texts(problems, "task_id")?
+                .iter()
+                .map(|t| Some(t.as_deref().is_some_and(|t| set.contains(t))))
+                .collect();
+            let probs = problems.filter(&pmask)?;
+            let mut part = classify(&rows, &probs, cfg)?;
+            crate::data::write_parquet(&mut part, &path)?;
+            part
+        };
+        bar.inc(part.height() as u64);
+        parts.push(part);
+    }
+    bar.finish();
+    let mut all = match parts.first() {
+        Some(p) => p.clone(),
+        None => classify(&with_row, problems, cfg)?,
+    };
+    for (k, p) in parts.iter().enumerate().skip(1) {
+        all.vstack_mut(p).map_err(|e| {
+            Error::Invalid(format!(
+                "{}: chunk {k} does not fit the others ({e}); delete the folder to classify again",
+                dir.display()
+            ))
+        })?;
+    }
+    // Back to the input's order (null task ids, if any, were in no chunk).
+    let rows: Vec<Option<f64>> = crate::data::read::numbers(&all, "__row")?;
+    let mut pos = vec![None; results.height()];
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(r) = r {
+            pos[*r as usize] = Some(i as IdxSize);
+        }
+    }
+    let idx = IdxCa::from_vec("idx".into(), pos.into_iter().flatten().collect());
+    let mut all = all.take(&idx)?.drop("__row")?;
+    crate::data::write_parquet_or_jsonl(&mut all, out)?;
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(all)
+}
+
 /// The execution category of a results row (`None` when it passed or did not run).
 fn row_category(r: &RunResult) -> Option<&'static str> {
     if r.passed {

@@ -135,7 +135,9 @@ pub(crate) fn create_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write any frame as parquet (zstd).
+/// Write any frame as parquet (zstd), atomically: the file is written
+/// beside `path`, fsync'd and renamed, so an interrupted write never leaves
+/// a half file under `path`.
 ///
 /// ```no_run
 /// let mut df = codefail::data::problems_frame(&[]).unwrap();
@@ -144,11 +146,19 @@ pub(crate) fn create_parent(path: &Path) -> Result<()> {
 pub fn write_parquet(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     create_parent(path)?;
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    ParquetWriter::new(file)
+    let tmp = crate::scale::tmp_path(path);
+    let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let written = ParquetWriter::new(&file)
         .with_compression(ParquetCompression::Zstd(None))
         .finish(df)
-        .map_err(|e| Error::parse(path, 0, None, e.to_string()))?;
+        .map_err(|e| Error::parse(path, 0, None, e.to_string()))
+        .and_then(|_| file.sync_all().map_err(|e| Error::io(&tmp, e)));
+    if let Err(e) = written {
+        std::fs::remove_file(&tmp).ok();
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    crate::scale::sync_dir(path);
     Ok(())
 }
 

@@ -30,8 +30,7 @@
 mod pool;
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::DataFrame;
@@ -168,15 +167,7 @@ pub fn run_records(
         for r in read_journal(path)? {
             done.insert((r.model.clone(), r.task_id.clone(), r.sample_idx), r);
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        journal = Some((path.clone(), BufWriter::new(f)));
+        journal = Some(crate::scale::Journal::open(path)?);
     }
 
     let meta = |hello: &Value| {
@@ -243,14 +234,14 @@ pub fn run_records(
         job_rows.push((i, tests));
     }
     // Rows decided without running go to the journal too (not the resumed ones).
-    if let Some((path, w)) = journal.as_mut() {
+    if let Some(j) = journal.as_mut() {
         for (r, _) in out.iter().zip(&resumed).filter(|(_, was)| !**was) {
             if let Some(r) = r {
-                write_row(path, w, r)?;
+                write_row(j, r)?;
             }
         }
     }
-    let bar = progress_bar(cfg.progress, jobs.len());
+    let bar = crate::scale::Progress::new("run", "programs", jobs.len() as u64, cfg.progress);
     if !jobs.is_empty() {
         let mut metas: Option<String> = None;
         run_jobs(&cfg.pool(), jobs, |j, answer, hello| {
@@ -259,43 +250,27 @@ pub fn run_records(
             let m = metas.get_or_insert_with(|| meta(hello)).clone();
             let program = jobs_program[j].as_str();
             let row = to_result(g, program, tests, &answer, m)?;
-            if let Some((path, w)) = journal.as_mut() {
-                write_row(path, w, &row)?;
+            if let Some(j) = journal.as_mut() {
+                write_row(j, &row)?;
             }
             out[*i] = Some(row);
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
+            bar.inc(1);
             Ok(())
         })?;
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
+    bar.finish();
+    if let Some(j) = journal.as_mut() {
+        j.sync()?;
     }
     out.into_iter()
         .map(|r| r.ok_or_else(|| Error::Invalid("a generation was left without a result".into())))
         .collect()
 }
 
-fn progress_bar(show: bool, n: usize) -> Option<indicatif::ProgressBar> {
-    if !show || n == 0 {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(n as u64);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} run {bar:40} {pos}/{len} programs  {per_sec}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(b)
-}
-
-fn write_row(path: &Path, w: &mut BufWriter<File>, r: &RunResult) -> Result<()> {
+/// Append one row to the journal (one write; fsync'd in batches).
+fn write_row(j: &mut crate::scale::Journal, r: &RunResult) -> Result<()> {
     let line = serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?;
-    writeln!(w, "{line}")
-        .and_then(|_| w.flush())
-        .map_err(|e| Error::io(path, e))
+    j.append(&[line])
 }
 
 /// Rows already in a journal; a torn last line (an interrupted write) is cut off.
@@ -303,6 +278,7 @@ fn read_journal(path: &Path) -> Result<Vec<RunResult>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
+    crate::scale::cut_torn_tail(path)?;
     let lines = jsonl_lines(path)?;
     let mut rows = Vec::with_capacity(lines.len());
     let mut good_bytes = 0u64;

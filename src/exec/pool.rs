@@ -83,13 +83,18 @@ impl Worker {
     pub fn spawn(cfg: &PoolConfig, slot: usize) -> Result<Worker> {
         let script = worker_script()?;
         let mut cmd = Command::new(&cfg.python);
-        cmd.arg("-I")
+        // Isolated like `-I`, but `-I` implies `-E`, which would ignore
+        // PYTHONHASHSEED (every worker would hash with a random seed): the
+        // environment is cleared instead, `-s` leaves out the user site, and
+        // PYTHONSAFEPATH (3.11+) keeps the script's folder off `sys.path`.
+        cmd.arg("-s")
             .arg(&script)
             .env_clear()
             .env(
                 "PATH",
                 std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
             )
+            .env("PYTHONSAFEPATH", "1")
             .env("PYTHONHASHSEED", cfg.hash_seed.to_string())
             .env("CODEFAIL_SLOT", slot.to_string())
             .env("LANG", "C.UTF-8")

@@ -302,7 +302,6 @@ pub fn sample_to_file(
     progress: bool,
 ) -> Result<SampleStats> {
     use std::collections::HashSet;
-    use std::io::Write;
     let t0 = std::time::Instant::now();
     let journal = std::path::PathBuf::from(format!("{}.journal.jsonl", out.display()));
     let is_parquet = out.extension().is_some_and(|e| e == "parquet");
@@ -317,20 +316,46 @@ pub fn sample_to_file(
     } else {
         None
     };
+    // The journal: whole batches appended in one write each and fsync'd; a
+    // torn last line is cut, and a task with fewer than `n` answers (a batch
+    // cut short) is dropped and sampled again.
+    crate::scale::cut_torn_tail(&journal)?;
     let mut rows: Vec<SampleRow> = if journal.exists() {
         crate::data::read_jsonl_records(&journal)?
     } else {
         Vec::new()
     };
-    let mut done: HashSet<String> = rows.iter().map(|r| r.generation.task_id.clone()).collect();
+    let mut per_task: std::collections::HashMap<String, HashSet<i64>> = Default::default();
+    for r in &rows {
+        per_task
+            .entry(r.generation.task_id.clone())
+            .or_default()
+            .insert(r.generation.sample_idx);
+    }
+    let complete = |t: &str| per_task.get(t).is_some_and(|s| s.len() >= cfg.n);
+    if rows.iter().any(|r| !complete(&r.generation.task_id)) {
+        rows.retain(|r| complete(&r.generation.task_id));
+        let mut text = String::new();
+        for r in &rows {
+            text.push_str(&serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?);
+            text.push('\n');
+        }
+        crate::scale::write_atomic(&journal, text.as_bytes())?;
+    }
+    let mut in_previous: HashSet<String> = HashSet::new();
     if let Some(prev) = &previous {
         for t in crate::data::read::texts(prev, crate::data::schema::generations::TASK_ID)?
             .into_iter()
             .flatten()
         {
-            done.insert(t);
+            in_previous.insert(t);
         }
     }
+    // A kill between writing `out` and removing the journal leaves rows in
+    // both: `out` has them already.
+    rows.retain(|r| !in_previous.contains(&r.generation.task_id));
+    let mut done: HashSet<String> = rows.iter().map(|r| r.generation.task_id.clone()).collect();
+    done.extend(in_previous);
     let all = problems_from_frame(problems)?;
     let todo: Vec<Problem> = all
         .iter()
@@ -338,40 +363,29 @@ pub fn sample_to_file(
         .cloned()
         .collect();
     let resumed = all.len() - todo.len();
-    let bar = if progress {
-        indicatif::ProgressBar::new((todo.len() * cfg.n) as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} answers {msg} [{elapsed} < {eta}]",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&journal)
-        .map_err(|e| Error::io(&journal, e))?;
+    let bar =
+        crate::scale::Progress::new("sample", "answers", (todo.len() * cfg.n) as u64, progress);
+    let mut file = crate::scale::Journal::open(&journal)?;
     let (mut tokens, mut model_s, mut new_rows) = (0usize, 0.0f64, 0usize);
     sample_each(&crate::data::problems_frame(&todo)?, model, cfg, |batch| {
+        let mut lines = Vec::with_capacity(batch.len());
         for r in batch {
-            let line = serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?;
-            writeln!(file, "{line}").map_err(|e| Error::io(&journal, e))?;
+            lines.push(serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?);
             tokens += r.token_ids.len();
             model_s += r.generation.metadata_json()["gen_s"]
                 .as_f64()
                 .unwrap_or(0.0);
         }
-        file.flush().map_err(|e| Error::io(&journal, e))?;
+        file.append(&lines)?;
+        file.sync()?;
         new_rows += batch.len();
         rows.extend_from_slice(batch);
-        bar.inc(batch.len() as u64);
         bar.set_message(format!("{:.1} tok/s", tokens as f64 / model_s.max(1e-9)));
+        bar.inc(batch.len() as u64);
         Ok(())
     })?;
-    bar.finish_and_clear();
+    bar.finish();
+    drop(file);
     let mut df = sample_frame(&rows)?;
     if let Some(prev) = previous {
         df = prev.vstack(&df)?;

@@ -281,6 +281,17 @@ impl Model {
         })
     }
 
+    /// The model file or folder it was loaded from.
+    ///
+    /// ```no_run
+    /// # let m = codefail::sample::Model::load("m.gguf", &Default::default())?;
+    /// println!("{}", m.path().display());
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// Short name (file stem or hub id), written to the `model` column.
     ///
     /// ```no_run

@@ -24,7 +24,6 @@
 //! of writing output, each batch's time shared equally by its problems.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use polars::prelude::*;
@@ -62,8 +61,14 @@ pub struct RepairConfig {
     pub max_feedback_tests: usize,
     /// How the tests run.
     pub run: RunConfig,
-    /// Append each finished problem to this `GenerationResult` JSON Lines file.
+    /// Append each finished problem to this `GenerationResult` JSON Lines
+    /// file. A journal beside it (`<out>.journal.jsonl`: each finished
+    /// problem's answer, turns and times, fsync'd) makes a rerun resume:
+    /// problems already finished are not asked again, and their rows come
+    /// back in the frames.
     pub out: Option<std::path::PathBuf>,
+    /// Show progress (problems finished) with rate and ETA.
+    pub progress: bool,
 }
 
 impl Default for RepairConfig {
@@ -80,6 +85,7 @@ impl Default for RepairConfig {
             max_feedback_tests: 3,
             run: RunConfig::default(),
             out: None,
+            progress: false,
         }
     }
 }
@@ -291,9 +297,22 @@ struct Conversation {
     exec_s: f64,
     io_s: f64,
     last: Option<(Generation, RunResult)>,
+    /// The final answer of a problem finished by an earlier, interrupted run.
+    resumed: Option<Generation>,
 }
 
-#[derive(Clone, Debug)]
+/// A finished problem in the repair journal.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Finished {
+    generation: Generation,
+    turns: Vec<TurnRow>,
+    success: bool,
+    model_s: f64,
+    exec_s: f64,
+    io_s: f64,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct TurnRow {
     turn: usize,
     code: Option<String>,
@@ -351,19 +370,20 @@ pub fn repair_with(
             exec_s: 0.0,
             io_s: 0.0,
             last: None,
+            resumed: None,
         });
     }
     let mut out_file = match &cfg.out {
-        Some(path) => Some((
-            path.clone(),
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?,
-        )),
+        Some(path) => Some(resume(path, &problems, &mut convs)?),
         None => None,
     };
+    let n_done = convs.iter().filter(|c| c.done).count() as u64;
+    let bar = crate::scale::Progress::new(
+        "repair",
+        "problems",
+        convs.len() as u64 - n_done,
+        cfg.progress,
+    );
     for turn in 1..=cfg.max_turns {
         let active: Vec<usize> = (0..convs.len()).filter(|&i| !convs[i].done).collect();
         if active.is_empty() {
@@ -398,6 +418,7 @@ pub fn repair_with(
                         c.done = true;
                     }
                     flush_finished(chunk, &mut convs, &problems, model_name, cfg, &mut out_file)?;
+                    bar.inc(chunk.len() as u64);
                     continue;
                 }
             };
@@ -433,6 +454,7 @@ pub fn repair_with(
                         c.done = true;
                     }
                     flush_finished(chunk, &mut convs, &problems, model_name, cfg, &mut out_file)?;
+                    bar.inc(chunk.len() as u64);
                     continue;
                 }
             };
@@ -476,9 +498,101 @@ pub fn repair_with(
                 c.last = Some((g, r));
             }
             flush_finished(chunk, &mut convs, &problems, model_name, cfg, &mut out_file)?;
+            bar.inc(chunk.iter().filter(|&&i| convs[i].done).count() as u64);
         }
     }
+    bar.finish();
     frames(&problems, &convs, model_name, cfg)
+}
+
+/// The output file and its journal, opened for appending after restoring
+/// the problems an earlier run finished (marked done, with their turns and
+/// times). A problem in the journal but not in the output (a kill between
+/// the two writes) gets its output line now.
+fn resume(
+    path: &std::path::Path,
+    problems: &[Problem],
+    convs: &mut [Conversation],
+) -> Result<OutFiles> {
+    let journal_path = crate::scale::journal_path(path);
+    crate::scale::cut_torn_tail(path)?;
+    crate::scale::cut_torn_tail(&journal_path)?;
+    let mut in_out = std::collections::HashSet::new();
+    if path.exists() {
+        for (line, v) in crate::data::read_jsonl_values(path)? {
+            let id = v
+                .pointer("/problem/problem_id")
+                .and_then(|t| {
+                    t.as_str()
+                        .map(str::to_string)
+                        .or_else(|| t.as_i64().map(|i| i.to_string()))
+                })
+                .ok_or_else(|| {
+                    Error::parse(
+                        path,
+                        line,
+                        Some("problem.problem_id"),
+                        "missing: not a GenerationResult line",
+                    )
+                })?;
+            in_out.insert(id);
+        }
+    }
+    let finished: Vec<Finished> = if journal_path.exists() {
+        crate::data::read_jsonl_records(&journal_path)?
+    } else {
+        Vec::new()
+    };
+    let index: std::collections::HashMap<&str, usize> = problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.task_id.as_str(), i))
+        .collect();
+    let mut out = crate::scale::Journal::open(path)?;
+    let journal = crate::scale::Journal::open(&journal_path)?;
+    let mut restored = std::collections::HashSet::new();
+    for f in finished {
+        let Some(&i) = index.get(f.generation.task_id.as_str()) else {
+            continue;
+        };
+        if !in_out.contains(&f.generation.task_id) {
+            let rec = crate::data::generation_result_record(Some(&problems[i]), &f.generation);
+            out.append(&[rec.to_string()])?;
+        }
+        restored.insert(f.generation.task_id.clone());
+        let c = &mut convs[i];
+        c.done = true;
+        c.success = f.success;
+        c.turns = f.turns;
+        c.model_s = f.model_s;
+        c.exec_s = f.exec_s;
+        c.io_s = f.io_s;
+        c.resumed = Some(f.generation);
+    }
+    out.sync()?;
+    let mut unknown: Vec<&String> = in_out.difference(&restored).collect();
+    if !unknown.is_empty() {
+        unknown.sort();
+        return Err(Error::Invalid(format!(
+            "{} holds problems that its journal {} does not ({}): it was written by an older \
+             codefail or another run; move it away or use another output file",
+            path.display(),
+            journal_path.display(),
+            unknown
+                .iter()
+                .take(5)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(OutFiles { out, journal })
+}
+
+/// The repair output (`GenerationResult` lines) and its journal.
+struct OutFiles {
+    out: crate::scale::Journal,
+    journal: crate::scale::Journal,
 }
 
 /// Append the problems of `chunk` that are done to the output file (fsync'd),
@@ -489,19 +603,38 @@ fn flush_finished(
     problems: &[Problem],
     model_name: &str,
     cfg: &RepairConfig,
-    out_file: &mut Option<(std::path::PathBuf, std::fs::File)>,
+    out_file: &mut Option<OutFiles>,
 ) -> Result<()> {
-    let Some((path, file)) = out_file else {
+    let Some(files) = out_file else {
         return Ok(());
     };
     let t0 = Instant::now();
-    let finished: Vec<usize> = chunk.iter().copied().filter(|&i| convs[i].done).collect();
+    let finished: Vec<usize> = chunk
+        .iter()
+        .copied()
+        .filter(|&i| convs[i].done && convs[i].resumed.is_none())
+        .collect();
+    let mut records = Vec::with_capacity(finished.len());
+    let mut entries = Vec::with_capacity(finished.len());
     for &i in &finished {
         let g = final_generation(&problems[i], &convs[i], model_name, cfg);
-        let rec = crate::data::generation_result_record(Some(&problems[i]), &g);
-        writeln!(file, "{rec}").map_err(|e| Error::io(path.as_path(), e))?;
+        records.push(crate::data::generation_result_record(Some(&problems[i]), &g).to_string());
+        let c = &convs[i];
+        let f = Finished {
+            generation: g,
+            turns: c.turns.clone(),
+            success: c.success,
+            model_s: c.model_s,
+            exec_s: c.exec_s,
+            io_s: c.io_s,
+        };
+        entries.push(serde_json::to_string(&f).map_err(|e| Error::Invalid(e.to_string()))?);
     }
-    file.sync_data().map_err(|e| Error::io(path.as_path(), e))?;
+    // The journal first: a kill between the two writes is repaired on resume.
+    files.journal.append(&entries)?;
+    files.journal.sync()?;
+    files.out.append(&records)?;
+    files.out.sync()?;
     let io = t0.elapsed().as_secs_f64();
     for &i in &finished {
         convs[i].io_s += io / finished.len().max(1) as f64;
@@ -515,6 +648,9 @@ fn final_generation(
     model_name: &str,
     cfg: &RepairConfig,
 ) -> Generation {
+    if let Some(g) = &c.resumed {
+        return g.clone();
+    }
     let last = c.last.as_ref();
     let history: Vec<serde_json::Value> = c
         .messages

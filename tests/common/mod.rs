@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod tiny;
+
 use std::path::PathBuf;
 
 /// `../shared/data` beside the project root, or `None` (with a printed reason)
@@ -18,4 +20,115 @@ pub fn shared_data() -> Option<PathBuf> {
 /// The project's own fixtures folder.
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/fixtures")
+}
+
+/// The `codefail` binary of this build.
+pub fn codefail() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+}
+
+/// The published DeepSeek-Coder-1.3B MBPP generations (500 rows).
+pub fn deepseek_generations(data: &std::path::Path) -> PathBuf {
+    data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")
+}
+
+/// A parquet output's rows, sorted like `codefail merge` sorts them, as JSON
+/// without timing fields (`codefail::scale::rows_without_timing`).
+pub fn comparable_rows(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let df =
+        codefail::data::read_parquet(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let df = codefail::scale::sort_rows(&df).unwrap();
+    codefail::scale::rows_without_timing(&df).unwrap()
+}
+
+/// Whether a row's program draws unseeded random numbers (`import random`
+/// and no `random.seed`): the executor does not seed Python's `random`, so
+/// the values such a program returns differ from run to run (of the 500
+/// DeepSeek generations only Mbpp/260 does this).
+pub fn unseeded_random(row: &serde_json::Value) -> bool {
+    row["code"]
+        .as_str()
+        .is_some_and(|c| c.contains("random") && !c.contains("random.seed"))
+}
+
+/// Memory addresses in reprs (`<list_iterator object at 0x7f..>`) differ
+/// from process to process (address-space randomisation): masked.
+fn mask_addresses(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r" at 0x[0-9a-fA-F]+").unwrap());
+    match v {
+        Value::String(s) => Value::String(re.replace_all(s, " at 0x?").into_owned()),
+        Value::Array(a) => Value::Array(a.iter().map(mask_addresses).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), mask_addresses(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The row with its tests' `output` values removed.
+fn without_outputs(row: &serde_json::Value) -> serde_json::Value {
+    let mut r = row.clone();
+    if let Some(tests) = r.get_mut("tests").and_then(|t| t.as_array_mut()) {
+        for t in tests {
+            if let Some(o) = t.as_object_mut() {
+                o.remove("output");
+            }
+        }
+    }
+    r
+}
+
+/// Assert two outputs have the same rows (minus timing), naming the first
+/// row that differs and the fields that differ in it. Two things differ
+/// between any two runs and are normalised: memory addresses in reprs
+/// (masked), and the values returned by programs that draw unseeded random
+/// numbers ([`unseeded_random`]: compared without their tests' `output`;
+/// everything else, verdicts included, must still be equal).
+pub fn assert_same_rows(got: &[serde_json::Value], want: &[serde_json::Value], what: &str) {
+    let norm = |r: &serde_json::Value| {
+        let r = if unseeded_random(r) {
+            without_outputs(r)
+        } else {
+            r.clone()
+        };
+        mask_addresses(&r)
+    };
+    let got: Vec<serde_json::Value> = got.iter().map(norm).collect();
+    let want: Vec<serde_json::Value> = want.iter().map(norm).collect();
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        if g != w {
+            let fields: Vec<String> = w
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, v)| g.get(k.as_str()) != Some(v))
+                        .map(|(k, v)| {
+                            format!(
+                                "{k}: got {} want {v}",
+                                g.get(k.as_str()).cloned().unwrap_or_default()
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            panic!(
+                "{what}: row {i} ({} sample {}) differs:\n{}",
+                w["task_id"],
+                w["sample_idx"],
+                fields.join("\n")
+            );
+        }
+    }
+    assert_eq!(got.len(), want.len(), "{what}: number of rows");
+}
+
+/// Lines in a file (0 when it does not exist).
+pub fn count_lines(path: &std::path::Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0)
 }

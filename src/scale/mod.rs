@@ -1,0 +1,323 @@
+//! Scaling out: long runs that survive faults, shards for job arrays (Slurm),
+//! merging parts, progress reporting and experiment tracking.
+//!
+//! - [`Shard`] (`--shard I/N`, 0-based) and [`shard_of`]: a task's shard
+//!   depends only on its id and `N` (a stable hash), so every stage sees the
+//!   same tasks in shard `I`; [`Shard::filter`] keeps a frame's rows of one shard.
+//! - [`ShardRun`]: a command's part file `<out stem>.shard-I-of-N.<ext>`, its
+//!   journal and its [`Manifest`] (`<part stem>.manifest.json`: command,
+//!   settings, shard, the tasks it owns, rows, finished flag, timings,
+//!   versions). Journals are appended in whole lines and fsync'd in batches;
+//!   a torn last line from a kill is cut off on resume ([`Journal`]).
+//! - [`merge`]: concatenates parts, sorts them, refuses duplicated rows and
+//!   reports missing tasks by id (`codefail merge`).
+//! - [`Tracker`] and [`list_runs`]: every CLI run writes
+//!   `outputs/runs/<run_id>/run.json` (settings, versions, timings,
+//!   metrics) and its frames as parquet; [`list_runs`] puts all runs in one frame.
+//! - [`Progress`]: a bar with rate and ETA on a terminal, periodic log lines
+//!   otherwise (batch jobs), nothing when quiet.
+//!
+//! ```no_run
+//! use codefail::prelude::*;
+//! use codefail::scale::{PartSpec, Shard, ShardRun};
+//! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
+//! let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
+//! let shard: Shard = "1/4".parse()?;
+//! let spec = PartSpec { command: "run", config: serde_json::json!({}), input: &gens, rows_per_task: None, keeps_output: false };
+//! let mut part = ShardRun::begin("outputs/r.parquet".as_ref(), shard, &spec)?;
+//! let cfg = RunConfig { journal: Some(part.journal()), ..Default::default() };
+//! let mut results = run(&problems, &shard.filter(&gens)?, &cfg)?;
+//! write_results(&mut results, &part.part)?;
+//! part.finish(results.height())?;
+//! # Ok::<(), codefail::Error>(())
+//! ```
+
+mod parts;
+mod progress;
+mod shard;
+mod track;
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use parts::{
+    MANIFEST_FORMAT, Manifest, MergeReport, Merged, PartSpec, ShardRun, frame_digest, journal_path,
+    manifest_path, merge, rows_without_timing, sort_rows,
+};
+pub use progress::Progress;
+pub use shard::{Shard, natural_key, shard_of, task_counts};
+pub use track::{
+    Tracker, git_commit, list_runs, model_sha256, python_version, read_run, run_frame,
+};
+
+use crate::error::{Error, Result};
+
+/// Write a file atomically: a temporary file beside it, fsync, rename, so a
+/// kill leaves either the old file or the new one, never half of one.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("x.json");
+/// codefail::scale::write_atomic(&p, b"{}")?;
+/// assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::data::create_parent(path)?;
+    let tmp = tmp_path(path);
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// `<dir>/.<name>.tmp-<pid>`: the temporary file of an atomic write.
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// fsync the folder of `path` (so a rename survives a power cut); best effort.
+pub(crate) fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// An append-only JSON Lines journal that survives a kill at any moment:
+/// each [`Journal::append`] writes whole lines with one `write` call, and
+/// the file is fsync'd at most every `sync_every` (and on [`Journal::sync`]).
+/// [`Journal::open`] first cuts a torn last line (bytes after the last
+/// newline, left by a kill in mid-write).
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    last_sync: Instant,
+    dirty: bool,
+    /// Longest time between fsyncs.
+    pub sync_every: Duration,
+}
+
+impl Journal {
+    /// Open (create) a journal for appending, cutting a torn last line.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("j.jsonl");
+    /// std::fs::write(&p, "{\"a\":1}\n{\"a\":").unwrap();
+    /// let mut j = codefail::scale::Journal::open(&p)?;
+    /// j.append(&["{\"a\":2}".to_string()])?;
+    /// j.sync()?;
+    /// assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"a\":1}\n{\"a\":2}\n");
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn open(path: &Path) -> Result<Journal> {
+        crate::data::create_parent(path)?;
+        cut_torn_tail(path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            last_sync: Instant::now(),
+            dirty: false,
+            sync_every: Duration::from_secs(1),
+        })
+    }
+
+    /// Append lines (each without its newline) in one write; fsync when the
+    /// last fsync is older than `sync_every`.
+    ///
+    /// ```no_run
+    /// # let mut j: codefail::scale::Journal = todo!();
+    /// j.append(&[serde_json::json!({"task_id": "t"}).to_string()])?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn append(&mut self, lines: &[String]) -> Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut buf = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for l in lines {
+            buf.push_str(l);
+            buf.push('\n');
+        }
+        self.file
+            .write_all(buf.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.dirty = true;
+        if self.last_sync.elapsed() >= self.sync_every {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// fsync now.
+    ///
+    /// ```no_run
+    /// # let mut j: codefail::scale::Journal = todo!();
+    /// j.sync()?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn sync(&mut self) -> Result<()> {
+        if self.dirty {
+            self.file
+                .sync_data()
+                .map_err(|e| Error::io(&self.path, e))?;
+            self.dirty = false;
+        }
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = self.sync();
+    }
+}
+
+/// Cut bytes after the last newline of a journal (a line torn by a kill).
+/// Returns how many bytes were cut.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("j.jsonl");
+/// std::fs::write(&p, "a\nb").unwrap();
+/// assert_eq!(codefail::scale::cut_torn_tail(&p)?, 1);
+/// assert_eq!(std::fs::read_to_string(&p).unwrap(), "a\n");
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn cut_torn_tail(path: &Path) -> Result<u64> {
+    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len == 0 {
+        return Ok(0);
+    }
+    // Scan back in blocks for the last newline.
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    let keep = loop {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))
+            .and_then(|_| f.read_exact(&mut buf[..n]))
+            .map_err(|e| Error::io(path, e))?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            break start + i as u64 + 1;
+        }
+        if start == 0 {
+            break 0;
+        }
+        end = start;
+    };
+    if keep < len {
+        tracing::warn!(
+            "{}: cutting {} bytes of a torn last line (an interrupted write)",
+            path.display(),
+            len - keep
+        );
+        f.set_len(keep).map_err(|e| Error::io(path, e))?;
+        f.sync_data().map_err(|e| Error::io(path, e))?;
+    }
+    Ok(len - keep)
+}
+
+/// The current UTC time as RFC 3339 (`2025-06-11T14:26:53Z`).
+///
+/// ```
+/// let t = codefail::scale::now_utc();
+/// assert!(t.ends_with('Z') && t.len() == 20);
+/// ```
+pub fn now_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    utc_string(secs, true)
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (or compact `YYYYMMDDTHHMMSSZ`).
+pub(crate) fn utc_string(secs: u64, separators: bool) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    if separators {
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+    } else {
+        format!("{y:04}{mo:02}{d:02}T{h:02}{m:02}{s:02}Z")
+    }
+}
+
+/// codefail's version and the git commit of its source tree (when known).
+///
+/// ```
+/// let v = codefail::scale::versions_json();
+/// assert_eq!(v["codefail"], env!("CARGO_PKG_VERSION"));
+/// ```
+pub fn versions_json() -> serde_json::Value {
+    serde_json::json!({
+        "codefail": env!("CARGO_PKG_VERSION"),
+        "git_commit": git_commit(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_strings() {
+        assert_eq!(utc_string(0, true), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_string(951_782_400, true), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_string(1_700_000_000, false), "20231114T221320Z");
+    }
+
+    #[test]
+    fn torn_tails_are_cut_and_whole_lines_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j");
+        std::fs::write(&p, "x").unwrap();
+        assert_eq!(cut_torn_tail(&p).unwrap(), 1);
+        assert_eq!(std::fs::read(&p).unwrap(), b"");
+        let long = "y".repeat(200_000);
+        std::fs::write(&p, format!("a\n{long}")).unwrap();
+        assert_eq!(cut_torn_tail(&p).unwrap(), 200_000);
+        assert_eq!(std::fs::read(&p).unwrap(), b"a\n");
+        assert_eq!(cut_torn_tail(&p).unwrap(), 0);
+        assert_eq!(cut_torn_tail(&dir.path().join("none")).unwrap(), 0);
+    }
+}
