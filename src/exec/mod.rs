@@ -28,6 +28,7 @@
 //! task Mbpp/255 produce such values).
 
 mod pool;
+mod trace;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
@@ -38,6 +39,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub use pool::{PoolConfig, Worker, run_jobs, worker_script};
+pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_programs};
 
 use crate::data::{
     Generation, Problem, RunResult, TestCase, TestKind, TestResult, TestType, cache_dir,

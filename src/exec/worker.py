@@ -926,6 +926,10 @@ def run_stages(job, start, chan_w, ctl_r):
             send({"t": "exc", "s": start, **_exc_info(e, program_lines)})
         _os_exit(0)
 
+    if mode == "trace":
+        run_trace_child(job, send, program, program_lines, ns, flush_std)
+        _os_exit(0)
+
     report_load = start == 0
     # Stage: load.
     if report_load:
@@ -1005,6 +1009,97 @@ def run_stages(job, start, chan_w, ctl_r):
     flush_std()
     send({"t": "end"})
     _os_exit(0)
+
+
+def run_trace_child(job, send, program, program_lines, ns, flush_std):
+    """The child of a trace job: load the program, then call the invocation
+    under a line tracer that records, for each executed line of the program,
+    the line number, the function and its local variables (truncated reprs),
+    and each call, return value and exception. Only frames of the program are
+    traced; the record stops after `max_steps` events (the program goes on
+    untraced). The trace is advisory (it becomes prompt text, never a
+    verdict), so it may come from candidate code's own `__repr__`."""
+    max_steps = int(job.get("max_steps", 40))
+    rlim = int(job.get("repr_chars", 60))
+    max_locals = int(job.get("max_locals", 8))
+    steps = []
+    state = {"n": 0, "truncated": False}
+    settrace, _repr, _len, _str, _type = sys.settrace, repr, len, str, type
+    prog = "<program>"
+
+    def srepr(v):
+        try:
+            r = _repr(v)
+            if _type(r) is not _str:
+                r = "<repr is not a string>"
+        except BaseException as e:
+            r = "<repr raised %s>" % _type(e).__name__
+        return r if _len(r) <= rlim else r[: max(0, rlim - 3)] + "..."
+
+    def local_vars(frame):
+        out = {}
+        try:
+            for k, v in frame.f_locals.items():
+                if _len(out) >= max_locals:
+                    break
+                if _type(k) is _str and not k.startswith("__"):
+                    out[k] = srepr(v)
+        except BaseException:
+            pass
+        return out
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != prog or state["truncated"]:
+            return None
+        name = frame.f_code.co_name
+        if event == "call":
+            steps.append({"e": "call", "f": name, "n": frame.f_lineno, "v": local_vars(frame)})
+        elif event == "line":
+            steps.append({"e": "line", "f": name, "n": frame.f_lineno, "v": local_vars(frame)})
+        elif event == "return":
+            steps.append({"e": "return", "f": name, "n": frame.f_lineno, "r": srepr(arg)})
+        elif event == "exception":
+            et = arg[0] if arg else None
+            try:
+                text = _str(arg[1])
+            except BaseException:
+                text = "<unprintable>"
+            steps.append({"e": "exception", "f": name, "n": frame.f_lineno,
+                          "r": "%s: %s" % (getattr(et, "__name__", "Exception"), text[:rlim])})
+        state["n"] += 1
+        if state["n"] >= max_steps:
+            # Report now: the program may never return (an endless loop).
+            state["truncated"] = True
+            settrace(None)
+            flush_std()
+            send({"t": "trace", "steps": steps, "ret": None, "exc": None, "stage": "call", "truncated": True})
+            return None
+        return tracer
+
+    try:
+        code = compile(program, prog, "exec")
+        exec(code, ns)
+    except BaseException as e:
+        flush_std()
+        send({"t": "trace", "steps": [], "ret": None, "exc": _exc_info(e, program_lines), "stage": "load",
+              "truncated": False})
+        return
+    inv = job.get("invocation") or ""
+    ret, exc = None, None
+    try:
+        inv_code = compile(inv, "<invocation>", "eval")
+        settrace(tracer)
+        try:
+            value = eval(inv_code, ns)
+        finally:
+            settrace(None)
+        ret = srepr(value)
+    except BaseException as e:
+        settrace(None)
+        exc = _exc_info(e, program_lines)
+    flush_std()
+    send({"t": "trace", "steps": steps, "ret": ret, "exc": exc, "stage": "call",
+          "truncated": state["truncated"]})
 
 
 # --------------------------------------------------------------------------
@@ -1563,6 +1658,147 @@ def judge_value(test, v, ep_state, compare, entry, wall, want_values, secs):
                        output=short_repr(out), expected=short_repr(exp))
 
 
+def _parses(src):
+    try:
+        ast.parse(src)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+
+
+def make_executable(code):
+    """The longest runnable prefix of a partial program, completed minimally
+    (EG-CFG's rule): try the lines as they are; else append `pass` (indented
+    under a line that opens a block); else drop the last line; else put `pass`
+    in its place; repeat. Code fences are removed first. None when no prefix
+    parses."""
+    lines = [ln for ln in code.split("\n") if not ln.lstrip().startswith("```")]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines:
+        src = "\n".join(lines)
+        if _parses(src):
+            return src
+        last = lines[-1]
+        indent = re.match(r"\s*", last).group(0)
+        if last.rstrip().endswith(":"):
+            indent += "    "
+        if _parses(src + "\n" + indent + "pass"):
+            return src + "\n" + indent + "pass"
+        lines.pop()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines and _parses("\n".join(lines)):
+            return "\n".join(lines)
+        indent = re.match(r"\s*", last).group(0)
+        if lines and _parses("\n".join(lines + [indent + "pass"])):
+            return "\n".join(lines + [indent + "pass"])
+    return None
+
+
+_BUILTIN_NAMES = set(dir(builtins)) | {"math", "isclose", "np", "numpy"}
+
+
+def invocation_of(test, entry=None):
+    """The call an assert test makes: `assert f(x) == y` gives `f(x)`; the first
+    call (breadth first) to the entry point, else to a name that is not a
+    builtin. None when there is none."""
+    try:
+        tree = ast.parse(test)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if entry and node.func.id == entry:
+                return ast.unparse(node)
+            if found is None and node.func.id not in _BUILTIN_NAMES:
+                found = ast.unparse(node)
+    return found
+
+
+def _short(v, n):
+    return v if isinstance(v, str) and len(v) <= n else (str(v)[:n] if v is not None else None)
+
+
+def _clean_steps(raw, program_lines, max_steps, rlim):
+    """Keep well-formed steps only, with the program's own line text."""
+    out = []
+    if not isinstance(raw, list):
+        return out
+    for st in raw[:max_steps]:
+        if not isinstance(st, dict) or st.get("e") not in ("call", "line", "return", "exception"):
+            continue
+        n = st.get("n") if isinstance(st.get("n"), int) else None
+        text = program_lines[n - 1].strip() if n and 0 < n <= len(program_lines) else ""
+        v = st.get("v") if isinstance(st.get("v"), dict) else {}
+        out.append({"e": st["e"], "f": _short(st.get("f"), 80) or "", "n": n, "line": text,
+                    "v": {str(k)[:40]: _short(x, rlim) for k, x in list(v.items())[:16]},
+                    "r": _short(st.get("r"), rlim * 2)})
+    return out
+
+
+def run_trace(job):
+    """Trace a partial program on the task's invocations (EG-CFG's dynamic
+    signal): the program is completed minimally, loaded in a sandboxed child
+    per invocation, and the invocation runs under the child's line tracer."""
+    limits = dict(job.get("limits", {}))
+    timeout = float(limits.get("timeout", 2.0))
+    limits["cpu_seconds"] = timeout + 1
+    max_steps = int(job.get("max_steps", 40))
+    rlim = int(job.get("repr_chars", 60))
+    program = make_executable(job.get("code") or "")
+    invocations = list(job.get("invocations") or [])
+    for t in job.get("tests") or []:
+        inv = invocation_of(t, job.get("entry_point"))
+        if inv and inv not in invocations:
+            invocations.append(inv)
+    if program is None:
+        return {"id": job.get("id"), "program": None, "invocations": invocations, "traces": []}
+    program_lines = program.splitlines()
+    traces = []
+    for inv in invocations:
+        streams = Streams(int(limits.get("output_bytes", 4096)), int(limits.get("hard_output_bytes", 1 << 20)))
+        child_job = {"program": program, "mode": "trace", "invocation": inv, "limits": limits,
+                     "max_steps": max_steps, "repr_chars": rlim, "max_locals": int(job.get("max_locals", 8))}
+        child = Child(child_job, 0, streams, b"")
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        msg, reason = None, None
+        try:
+            while True:
+                m = child.next_msg(deadline)
+                if m.get("t") == "trace":
+                    msg = m
+                    break
+        except Deadline:
+            reason = "timeout"
+        except OutputLimit:
+            reason = "output"
+        except ChildGone:
+            reason = "crash"
+        except BaseException:
+            child.close()
+            raise
+        child.drain(0.05)
+        child.close(grace=0.0)
+        exc = msg.get("exc") if msg and isinstance(msg.get("exc"), dict) else None
+        traces.append({
+            "invocation": inv,
+            "status": reason or ("load_error" if msg and msg.get("stage") == "load" else
+                                 ("exception" if exc else
+                                  ("truncated" if msg and msg.get("truncated") else "returned"))),
+            "steps": _clean_steps(msg.get("steps") if msg else [], program_lines, max_steps, rlim),
+            "returned": _short(msg.get("ret"), rlim * 2) if msg else None,
+            "exception": ("%s: %s" % (exc.get("type"), _short(exc.get("msg"), rlim * 2))) if exc else None,
+            "exception_line": exc.get("line") if exc and isinstance(exc.get("line"), int) else None,
+            "truncated": bool(msg.get("truncated")) if msg else False,
+            "stdout": streams.text(1)[:500],
+            "wall_ms": (time.monotonic() - t0) * 1000,
+        })
+    return _clean({"id": job.get("id"), "program": program, "invocations": invocations, "traces": traces})
+
+
 def run_stdin(job):
     limits = dict(job.get("limits", {}))
     timeout = float(limits.get("timeout", 5.0))
@@ -1801,6 +2037,8 @@ def enc_plain(v):
 def handle(job):
     if job.get("op") == "mutate":
         return mutate(job)
+    if job.get("op") == "trace":
+        return run_trace(job)
     if job.get("op") == "hello":
         return {"id": job.get("id"), "hello": True, "sandbox": SANDBOX, "python": sys.version.split()[0],
                 "pid": os.getpid()}
