@@ -347,18 +347,6 @@ fn deepseek_prompt_matches_the_published_prompts() {
     assert!(checked >= 499, "{checked}");
 }
 
-fn fetched(file: &str) -> Option<PathBuf> {
-    let p = codefail::sample::models_dir().join(file);
-    if p.is_file() {
-        return Some(p);
-    }
-    if std::env::var_os("CODEFAIL_REQUIRE_MODELS").is_some() {
-        panic!("{} missing: run `codefail models fetch`", p.display());
-    }
-    eprintln!("skipping: {} not fetched", p.display());
-    None
-}
-
 /// Token ids llama.cpp (llama-cpp-python 0.3) gives for this text with the same GGUF files.
 const TOKENIZE_TEXT: &str = "def remove_Occ(s,ch): \n    return s.replace(ch, '')  # 12345\n";
 
@@ -377,7 +365,9 @@ fn real_gguf_models_answer_an_mbpp_task_reproducibly() {
             QWEN_SPECIAL_IDS,
         ),
     ] {
-        let Some(path) = fetched(file) else { continue };
+        let Some(path) = common::fetched_model(file) else {
+            continue;
+        };
         let model = Model::load(path.to_str().unwrap(), &ModelOptions::default()).unwrap();
         if let Some(t) = model.chat_template() {
             let text = t.render(&[Message::new("user", "hi")], true).unwrap();

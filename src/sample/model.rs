@@ -22,7 +22,16 @@ pub struct ModelOptions {
     pub dtype: Option<DType>,
     /// A `tokenizer.json` to use instead of the model's own.
     pub tokenizer: Option<PathBuf>,
+    /// GGUF on CPU: never keep a dense f32 copy of the quantized weights for
+    /// prefill. By default the copy is made when it takes at most
+    /// [`DENSE_PREFILL_MAX_BYTES`] (see `Decoder::with_dense_prefill`:
+    /// prompt prefill several times faster, single-token steps unchanged).
+    pub quantized_prefill: bool,
 }
+
+/// The largest dense prefill copy made by default (4 GiB: models up to about
+/// 1B parameters; DeepSeek-Coder-1.3B's copy is about 5 GiB).
+pub const DENSE_PREFILL_MAX_BYTES: usize = 4 << 30;
 
 /// The network behind a [`Model`].
 pub(crate) enum Backend {
@@ -151,8 +160,16 @@ impl Model {
                 )
             });
         let context = cfg.max_position_embeddings;
-        let decoder =
+        let mut decoder =
             Decoder::from_gguf(cfg, &ct, &mut f, &device).map_err(|e| model_err(path, e))?;
+        if device.is_cpu()
+            && !opts.quantized_prefill
+            && decoder.dense_prefill_bytes() <= DENSE_PREFILL_MAX_BYTES
+        {
+            decoder = decoder
+                .with_dense_prefill()
+                .map_err(|e| model_err(path, e))?;
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().trim_end_matches(".gguf").to_string())

@@ -132,3 +132,17 @@ pub fn count_lines(path: &std::path::Path) -> usize {
         .map(|b| b.iter().filter(|&&c| c == b'\n').count())
         .unwrap_or(0)
 }
+
+/// A model fetched by `codefail models fetch`, or None (with a note) when it
+/// is not there; with `CODEFAIL_REQUIRE_MODELS` set (CI) a missing model fails.
+pub fn fetched_model(file: &str) -> Option<PathBuf> {
+    let p = codefail::sample::models_dir().join(file);
+    if p.is_file() {
+        return Some(p);
+    }
+    if std::env::var_os("CODEFAIL_REQUIRE_MODELS").is_some() {
+        panic!("{} missing: run `codefail models fetch`", p.display());
+    }
+    eprintln!("skipping: {} not fetched", p.display());
+    None
+}
