@@ -435,3 +435,51 @@ fn a_finished_shard_is_not_run_again() {
     assert!(!again.already_finished && again.resumed);
     assert_eq!(again.manifest.attempts, 2);
 }
+
+#[test]
+fn a_run_whose_process_is_gone_is_listed_as_died() {
+    use codefail::scale::Tracker;
+    let dir = tempfile::tempdir().unwrap();
+    // A live run: this test's own process.
+    let live = Tracker::start(dir.path(), "run", serde_json::json!({})).unwrap();
+    // A killed run: a real process that ran and is gone, its pid recorded.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    let killed = dir.path().join("20000101T000000Z-run-000000");
+    std::fs::create_dir_all(&killed).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
+    let rec = serde_json::json!({"run_id": "20000101T000000Z-run-000000", "command": "run",
+        "status": "running", "host": host, "pid": gone, "pid_start": 1, "config": {}, "metrics": {}});
+    std::fs::write(killed.join("run.json"), rec.to_string()).unwrap();
+    // The same, recorded on another machine: its status cannot be checked here.
+    let other = dir.path().join("20000101T000001Z-run-000001");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut rec2 = rec.clone();
+    rec2["run_id"] = "20000101T000001Z-run-000001".into();
+    rec2["host"] = "another-host".into();
+    std::fs::write(other.join("run.json"), rec2.to_string()).unwrap();
+
+    let runs = list_runs(dir.path()).unwrap();
+    let status: Vec<String> = runs
+        .column("status")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect();
+    assert_eq!(status.len(), 3);
+    assert_eq!(status[0], "died", "{runs}");
+    assert_eq!(status[1], "running", "{runs}");
+    assert_eq!(status[2], "running", "{runs}"); // our live one (newest id)
+    live.finish(serde_json::json!({})).unwrap();
+    let runs = list_runs(dir.path()).unwrap();
+    assert_eq!(
+        runs.column("status").unwrap().str().unwrap().get(2),
+        Some("finished")
+    );
+}

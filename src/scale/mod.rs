@@ -49,7 +49,7 @@ pub use parts::{
 pub use progress::Progress;
 pub use shard::{Shard, natural_key, shard_of, task_counts};
 pub use track::{
-    Tracker, git_commit, list_runs, model_sha256, python_version, read_run, run_frame,
+    Tracker, git_commit, list_runs, model_sha256, python_version, read_run, run_frame, run_status,
 };
 
 use crate::error::{Error, Result};

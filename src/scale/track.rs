@@ -8,7 +8,8 @@
 //! |---|---|
 //! | `run_id` | `YYYYMMDDTHHMMSSZ-<command>-<6 hex>` (UTC start, random) |
 //! | `command`, `argv`, `cwd`, `host` | what ran where |
-//! | `status` | `running`, `finished`, `failed` (an error or a panic; a killed run stays `running`) |
+//! | `status` | `running`, `finished`, `failed` (an error or a panic); [`list_runs`] shows a `running` run whose process is gone from this host as `died` (killed, or the machine went down) |
+//! | `pid`, `pid_start` | the process and its start time (clock ticks since boot), to tell a live run from a dead one |
 //! | `started_at`, `finished_at`, `seconds` | UTC times and wall time |
 //! | `config` | the settings (the command's flags) |
 //! | `shard` | `I/N` or null |
@@ -76,6 +77,8 @@ impl Tracker {
             "argv": std::env::args().collect::<Vec<_>>(),
             "cwd": std::env::current_dir().ok().map(|d| d.display().to_string()),
             "host": hostname(),
+            "pid": std::process::id(),
+            "pid_start": process_start(std::process::id()),
             "started_at": now_utc(),
             "finished_at": null,
             "seconds": null,
@@ -256,6 +259,45 @@ fn hostname() -> Option<String> {
         .or_else(|| std::env::var("HOSTNAME").ok())
 }
 
+/// When a process started (clock ticks since boot, field 22 of
+/// `/proc/<pid>/stat`), or `None` when there is no such process.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count
+    // fields from the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// A run's status as recorded, except that a `running` run recorded on this
+/// host whose process is gone (or whose pid now belongs to another process)
+/// is `died`: it was killed, or the machine went down, before it could
+/// record an end. Runs from other hosts keep their recorded status.
+///
+/// ```
+/// let v = serde_json::json!({"status": "running", "host": "elsewhere", "pid": 1});
+/// assert_eq!(codefail::scale::run_status(&v), "running");
+/// assert_eq!(codefail::scale::run_status(&serde_json::json!({"status": "finished"})), "finished");
+/// ```
+pub fn run_status(v: &Value) -> String {
+    let status = v["status"].as_str().unwrap_or("unknown").to_string();
+    if status != "running"
+        || v["host"].as_str().is_none()
+        || v["host"].as_str() != hostname().as_deref()
+    {
+        return status;
+    }
+    let Some(pid) = v["pid"].as_u64().and_then(|p| u32::try_from(p).ok()) else {
+        return status;
+    };
+    let alive = match (process_start(pid), v["pid_start"].as_u64()) {
+        (None, _) => false,
+        (Some(now), Some(then)) => now == then,
+        (Some(_), None) => true,
+    };
+    if alive { status } else { "died".into() }
+}
+
 /// The interpreter's `--version` (`Python 3.11.2` -> `3.11.2`), or `None`
 /// when it cannot be run.
 ///
@@ -401,7 +443,7 @@ pub fn run_frame(run_dir: &Path, name: &str) -> Result<DataFrame> {
 }
 
 /// Every run under `runs_dir` (default of the CLI: `outputs/runs`) as one
-/// row, oldest first: `run_id`, `command`, `status`, `started_at`,
+/// row, oldest first: `run_id`, `command`, `status` (see [`run_status`]), `started_at`,
 /// `seconds`, `shard`, `model`, `dataset`, `rows`, `n_tasks`, `n_passed`,
 /// `pass_at_1`, `codefail_version`, `git_commit`, `python`, `model_sha256`,
 /// `frames` (comma-separated), `dir`, and `config` / `metrics` as JSON text
@@ -454,7 +496,7 @@ pub fn list_runs(runs_dir: &Path) -> Result<DataFrame> {
     let cols = vec![
         col_s("run_id", &|v| text(&v["run_id"])),
         col_s("command", &|v| text(&v["command"])),
-        col_s("status", &|v| text(&v["status"])),
+        col_s("status", &|v| Some(run_status(v))),
         col_s("started_at", &|v| text(&v["started_at"])),
         Column::new(
             "seconds".into(),

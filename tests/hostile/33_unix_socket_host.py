@@ -13,7 +13,7 @@ def f():
     seen = 0
     for root in ROOTS:
         for dirpath, dirnames, filenames in os.walk(root):
-            if dirpath.count("/") > 6:
+            if dirpath.count("/") > 4:
                 dirnames[:] = []
             for name in filenames:
                 p = os.path.join(dirpath, name)
