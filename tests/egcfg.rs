@@ -177,9 +177,12 @@ fn egcfg_guides_a_real_model_and_writes_egcfg_files_that_resume() {
         raw[0],
         plain_raw[0]
     );
-    assert_eq!(
-        str_col(&plain, "code")[0],
-        str_col(&run.generations, "code")[0]
+    // (EG-CFG ends it where test code after the function begins.)
+    let code0 = str_col(&run.generations, "code")[0].clone();
+    assert!(code0.contains("def "), "{code0}");
+    assert!(
+        str_col(&plain, "code")[0].starts_with(code0.trim_end()),
+        "{code0}"
     );
     assert_eq!(meta[0]["stats"]["signals"], 0, "{}", meta[0]);
 

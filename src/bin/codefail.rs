@@ -268,6 +268,10 @@ enum Command {
         /// Guidance strengths (comma-separated); 0 is the greedy baseline.
         #[arg(long, value_delimiter = ',', default_value = "0,0.5,1,3")]
         gammas: Vec<f64>,
+        /// Keep decoding after the function when the model starts writing
+        /// top-level test code (asserts, prints); by default the answer ends there.
+        #[arg(long)]
+        keep_tests: bool,
         /// Tokens of dynamic signal at most (entries that do not fit are left out).
         #[arg(long, default_value_t = 1024)]
         max_signal_tokens: usize,
@@ -970,6 +974,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             temperature,
             horizon,
             gammas,
+            keep_tests,
             max_signal_tokens,
             max_new_tokens,
             seed,
@@ -1009,6 +1014,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 gammas,
                 max_new_tokens,
                 max_signal_tokens,
+                stop_at_tests: !keep_tests,
                 seed,
                 trace: codefail::exec::TraceConfig {
                     timeout: trace_timeout,
@@ -1028,7 +1034,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                        "t": temperature, "d": horizon, "gammas": cfg.gammas,
                        "prompt": cfg.prompt, "system": cfg.system,
                        "max_new_tokens": max_new_tokens, "seed": seed,
-                       "max_signal_tokens": max_signal_tokens, "out_dir": out_dir.display().to_string()}),
+                       "max_signal_tokens": max_signal_tokens, "keep_tests": keep_tests, "out_dir": out_dir.display().to_string()}),
             ]);
             let tracker = g.track("egcfg", &config, shard)?;
             let t1 = std::time::Instant::now();

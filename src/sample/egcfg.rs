@@ -26,7 +26,9 @@
 //!
 //! Gamma 0 needs no signal and is decoded without candidates: it is the
 //! greedy baseline of the same model and prompt, against which
-//! [`egcfg_table`] computes RSR.
+//! [`egcfg_table`] computes RSR. Every answer (all gammas alike) ends where
+//! its code block closes or, by default, where top-level test code starts
+//! after the function ([`EgCfgConfig::stop_at_tests`]).
 //!
 //! Output: a generations frame (one row per task and gamma, `sample_idx` the
 //! gamma's position in [`EgCfgConfig::gammas`], `gen_metadata` with the
@@ -88,6 +90,14 @@ pub struct EgCfgConfig {
     /// Text that ends an answer (a chat answer also ends where its code
     /// block closes).
     pub stop: Vec<String>,
+    /// A chat answer also ends where, after a `def`, top-level test code
+    /// begins (a line starting `assert`, `print(`, `if __name__`, or a
+    /// `# Test` / `# Example` / `# Check` comment): small models append
+    /// their own asserts (often wrong ones, which then fail the program at
+    /// load) and guiding them line by line is the costliest part of a run.
+    /// Applies to every gamma alike, so gamma 0 stays the baseline of the
+    /// same rule. Default true.
+    pub stop_at_tests: bool,
     /// Limits of the traced executions.
     pub trace: TraceConfig,
     /// Limits of the final evaluation.
@@ -116,6 +126,7 @@ impl Default for EgCfgConfig {
             run: RunConfig::default(),
             out_dir: None,
             progress: false,
+            stop_at_tests: true,
         }
     }
 }
@@ -278,6 +289,37 @@ fn closing_fence(answer: &str) -> Option<usize> {
     let open = answer.find("```")?;
     let body = open + answer[open..].find('\n')? + 1;
     answer[body..].find("```").map(|i| body + i)
+}
+
+/// Where top-level test code starts in a chat answer's code block, after a
+/// `def` line (see [`EgCfgConfig::stop_at_tests`]).
+fn test_code_start(answer: &str) -> Option<usize> {
+    let open = answer.find("```")?;
+    let mut at = open + answer[open..].find('\n')? + 1;
+    let mut seen_def = false;
+    for line in answer[at..].split_inclusive('\n') {
+        if seen_def
+            && [
+                "assert ",
+                "assert(",
+                "print(",
+                "if __name__",
+                "# Test",
+                "# test",
+                "# Example",
+                "# Check",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p))
+        {
+            return Some(at);
+        }
+        if line.starts_with("def ") || line.starts_with("async def ") {
+            seen_def = true;
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// The counters of one decoded answer.
@@ -565,15 +607,23 @@ fn decode_one(
         }
         answer_ids.push(tok);
         answer = model.decode(&answer_ids)?;
-        let fence = match input {
-            PromptInput::Chat(_) => closing_fence(&answer),
-            PromptInput::Completion(_) => None,
+        let (fence, tests_at) = match input {
+            PromptInput::Chat(_) => (
+                closing_fence(&answer),
+                if cfg.stop_at_tests {
+                    test_code_start(&answer)
+                } else {
+                    None
+                },
+            ),
+            PromptInput::Completion(_) => (None, None),
         };
         if let Some(cut) = cfg
             .stop
             .iter()
             .filter_map(|s| answer.find(s.as_str()))
             .chain(fence)
+            .chain(tests_at)
             .min()
         {
             answer.truncate(cut);
@@ -728,7 +778,8 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
                         "t": cfg.temperature, "d": cfg.horizon, "gamma": gamma,
                         "prompt": cfg.prompt, "system": cfg.system, "seed": cfg.seed,
                         "max_new_tokens": cfg.max_new_tokens,
-                        "max_signal_tokens": cfg.max_signal_tokens, "stats": stats,
+                        "max_signal_tokens": cfg.max_signal_tokens,
+                        "stop_at_tests": cfg.stop_at_tests, "stats": stats,
                     });
                     Generation {
                         task_id: problem.task_id.clone(),
@@ -958,6 +1009,26 @@ mod tests {
             code_so_far(&comp, "    return 1"),
             Some("def f(x):\n    return 1".into())
         );
+    }
+
+    #[test]
+    fn test_code_after_the_function_ends_the_answer() {
+        let a = "Here:\n```python\nimport re\ndef f(x):\n    assert x\n    return x\n\n# Test cases\nassert f(1) == 1\n";
+        assert_eq!(
+            &a[..test_code_start(a).unwrap()],
+            "Here:\n```python\nimport re\ndef f(x):\n    assert x\n    return x\n\n"
+        );
+        let b = "```python\ndef f(x):\n    return x\nassert f(1) == 1";
+        assert_eq!(
+            &b[..test_code_start(b).unwrap()],
+            "```python\ndef f(x):\n    return x\n"
+        );
+        // Nothing before the first def is test code; a partial line waits.
+        assert_eq!(
+            test_code_start("```python\nassert True\ndef f():\n    pass\nasse"),
+            None
+        );
+        assert_eq!(test_code_start("no code yet"), None);
     }
 
     #[test]
