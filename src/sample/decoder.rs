@@ -266,6 +266,27 @@ struct Block {
     ffn_norm: Tensor,
 }
 
+impl Block {
+    /// The seven projections of a block.
+    fn projections(&self) -> [&Proj; 7] {
+        [
+            &self.q, &self.k, &self.v, &self.o, &self.gate, &self.up, &self.down,
+        ]
+    }
+
+    fn projections_mut(&mut self) -> [&mut Proj; 7] {
+        [
+            &mut self.q,
+            &mut self.k,
+            &mut self.v,
+            &mut self.o,
+            &mut self.gate,
+            &mut self.up,
+            &mut self.down,
+        ]
+    }
+}
+
 /// The embedding: a quantized table looked up row by row, or a plain one.
 #[derive(Clone, Debug)]
 enum Embed {
@@ -625,7 +646,7 @@ impl Decoder {
     pub fn dense_prefill_bytes(&self) -> usize {
         self.blocks
             .iter()
-            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down])
+            .flat_map(Block::projections)
             .filter_map(|p| match &p.w {
                 QMatMul::QTensor(q) => Some(q.shape().elem_count() * 4),
                 _ => None,
@@ -657,15 +678,7 @@ impl Decoder {
     /// ```
     pub fn with_dense_prefill(mut self) -> CResult<Self> {
         for b in &mut self.blocks {
-            for p in [
-                &mut b.q,
-                &mut b.k,
-                &mut b.v,
-                &mut b.o,
-                &mut b.gate,
-                &mut b.up,
-                &mut b.down,
-            ] {
+            for p in b.projections_mut() {
                 if let QMatMul::QTensor(q) = &p.w {
                     p.dense = Some(QMatMul::Tensor(q.dequantize(&self.device)?));
                 }

@@ -358,22 +358,21 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn prefill(&self, ids: &[u32]) -> Result<(KvCache, Vec<f32>)> {
-        let e = |e| model_err(&self.model.path, e);
-        let t = Tensor::from_vec(ids.to_vec(), (1, ids.len()), &self.model.device).map_err(e)?;
-        let mut cache = KvCache::new(vec![0]);
-        let l = self
-            .dec
-            .forward(&t, &mut cache)
-            .and_then(|l| l.to_vec2::<f32>())
-            .map_err(e)?;
-        Ok((cache, l.into_iter().next().unwrap_or_default()))
+        self.continue_row(KvCache::new(vec![0]), ids)
     }
 
     /// The first `keep` positions of `base` continued with `ids`: a second
     /// context that shares a prefix with the first.
     fn extend(&self, base: &KvCache, keep: usize, ids: &[u32]) -> Result<(KvCache, Vec<f32>)> {
+        let cache = base
+            .truncate(keep)
+            .map_err(|e| model_err(&self.model.path, e))?;
+        self.continue_row(cache, ids)
+    }
+
+    /// Feed `ids` to a one-row cache; the logits after the last of them.
+    fn continue_row(&self, mut cache: KvCache, ids: &[u32]) -> Result<(KvCache, Vec<f32>)> {
         let e = |e| model_err(&self.model.path, e);
-        let mut cache = base.truncate(keep).map_err(e)?;
         let t = Tensor::from_vec(ids.to_vec(), (1, ids.len()), &self.model.device).map_err(e)?;
         let l = self
             .dec
@@ -760,16 +759,8 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
                 Some(f) if f.exists() => Some(read_record(f)?),
                 _ => None,
             };
-            let g = match resumed {
-                Some((raw, meta)) => Generation {
-                    task_id: problem.task_id.clone(),
-                    sample_idx: gi as i64,
-                    model: model.name().to_string(),
-                    prompt_id: format!("egcfg:{}", cfg.prompt),
-                    code: extract_code(&raw),
-                    raw_output: raw,
-                    gen_metadata: meta.to_string(),
-                },
+            let (raw, meta) = match resumed {
+                Some(found) => found,
                 None => {
                     let (raw, stats) =
                         decode_one(&ctx, &problem, &input, gamma, cfg, &mut trace_cache)?;
@@ -781,16 +772,17 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
                         "max_signal_tokens": cfg.max_signal_tokens,
                         "stop_at_tests": cfg.stop_at_tests, "stats": stats,
                     });
-                    Generation {
-                        task_id: problem.task_id.clone(),
-                        sample_idx: gi as i64,
-                        model: model.name().to_string(),
-                        prompt_id: format!("egcfg:{}", cfg.prompt),
-                        code: extract_code(&raw),
-                        raw_output: raw,
-                        gen_metadata: meta.to_string(),
-                    }
+                    (raw, meta)
                 }
+            };
+            let g = Generation {
+                task_id: problem.task_id.clone(),
+                sample_idx: gi as i64,
+                model: model.name().to_string(),
+                prompt_id: format!("egcfg:{}", cfg.prompt),
+                code: extract_code(&raw),
+                raw_output: raw,
+                gen_metadata: meta.to_string(),
             };
             let r = run_records(&mut probs, std::slice::from_ref(&g), &cfg.run)?
                 .into_iter()
