@@ -42,8 +42,8 @@ fn every_deepseek_failure_gets_a_category() {
         &mut problems,
         &gens,
         &RunConfig {
-            timeout: 20.0,
-            program_timeout: 60.0,
+            timeout: 10.0,
+            program_timeout: 30.0,
             ..Default::default()
         },
     )

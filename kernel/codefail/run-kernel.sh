@@ -18,10 +18,28 @@ mkdir -p "$EVCXR_TMPDIR" "$build/.cargo"
 # every copy. Cargo reads this config for builds under $build only (evcxr
 # writes its own .cargo/config.toml inside evcxr/, so it goes one level up);
 # the crate itself and its tests are unchanged.
+#
+# The profile below (config overrides evcxr's generated [profile.dev]) keeps
+# the cold build short: the cells are glue and compile at opt-level 0; the
+# dependencies at 1, except the crates that do the numeric work of decoding
+# (candle, gemm) and codefail itself, which keep evcxr's level 2. Debug
+# assertions and overflow checks are off, as in a release build.
 cat > "$build/.cargo/config.toml" <<TOML
 [patch.crates-io]
 foldhash = { path = "$project/kernel/patches/foldhash-0.2.0" }
 foldhash_0_1 = { package = "foldhash", path = "$project/kernel/patches/foldhash-0.1.5" }
+
+[profile.dev]
+opt-level = 0
+debug-assertions = false
+overflow-checks = false
+
+[profile.dev.package."*"]
+opt-level = 1
+
+$(for p in codefail candle-core candle-nn candle-transformers gemm gemm-common gemm-f16 gemm-f32 gemm-f64 half; do
+  printf '[profile.dev.package.%s]\nopt-level = 2\n' "$p"
+done)
 TOML
 # evcxr loads each cell as a shared library linked against Rust's std; with a
 # persistent tmpdir the loader must be told where that lives.
