@@ -23,10 +23,18 @@ if [ -x "$cargo_bin/evcxr_jupyter" ] && cargo install --list | grep -q "^evcxr_j
 else
   say "installing evcxr_jupyter $EVCXR_VERSION from crates.io (cargo install --locked)"
   # The kernel's own speed does not matter (it drives cargo): build it with a
-  # light release profile, which roughly halves the install time.
+  # light release profile, which roughly halves the install time. Four of the
+  # biggest rust-analyzer crates serve features evcxr leaves unused (assists,
+  # diagnostics, structural search) or uses only for tab completion: they
+  # compile unoptimised. Type inference (hir_ty and below), which evcxr runs
+  # on every cell, keeps opt-level 1.
+  unopt=()
+  for p in ra_ap_ide_assists ra_ap_ide_diagnostics ra_ap_ide_ssr ra_ap_ide_completion; do
+    unopt+=(--config "profile.release.package.$p.opt-level=0")
+  done
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
   CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
-    cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
+    cargo install --locked "${unopt[@]}" evcxr_jupyter --version "$EVCXR_VERSION"
 fi
 
 venv="$root/.venv"

@@ -218,3 +218,87 @@ fn egcfg_guides_a_real_model_and_writes_egcfg_files_that_resume() {
         assert!(m.contains("resumed_from"), "{m}");
     }
 }
+
+/// Shards of an EG-CFG run are merged by `codefail egcfg --collect`: every
+/// answer's file is read back and evaluated again without loading the model,
+/// and answers whose shard has not run are named, not decoded.
+#[test]
+fn collect_merges_egcfg_files_without_the_model_and_names_missing_answers() {
+    if common::shared_data().is_none() {
+        return;
+    }
+    let fixture = common::fixtures().join("egcfg/qwen2.5-coder-0.5b.mbpp-test");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("egcfg");
+    let folder = out.join("ns3t0.7d2");
+    std::fs::create_dir_all(&folder).unwrap();
+    for t in [11, 12] {
+        for g in ["0.0", "1.0"] {
+            let name = format!("task_id={t}_gamma={g}.json");
+            std::fs::copy(fixture.join("ns3t0.7d2").join(&name), folder.join(&name)).unwrap();
+        }
+    }
+    let results = tmp.path().join("results.parquet");
+    let runs = tmp.path().join("runs");
+    let collect = |extra: &[&str]| {
+        let mut cmd = common::codefail();
+        cmd.args(["--runs-dir", runs.to_str().unwrap()]);
+        cmd.args(["egcfg", "--collect", "--dataset", "mbpp", "--split", "test"]);
+        cmd.args(["--task-ids", "11,12,20", "--gammas", "0,1"]);
+        // Not fetched on this machine is fine: --collect never loads it.
+        cmd.args(["--model", "qwen2.5-coder-0.5b"]);
+        cmd.args(["--out-dir", out.to_str().unwrap()]);
+        cmd.args(["--results", results.to_str().unwrap()]);
+        cmd.args(extra);
+        cmd.output().unwrap()
+    };
+
+    // Task 20's shard has not run: both of its answers are named, the
+    // command fails and writes nothing.
+    let o = collect(&[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{stderr}");
+    assert!(stderr.contains("2 of 6 answers have no file"), "{stderr}");
+    assert!(
+        stderr.contains("Mbpp/20 gamma=0.0") && stderr.contains("Mbpp/20 gamma=1.0"),
+        "{stderr}"
+    );
+    assert!(!results.exists());
+    assert!(
+        !folder.join("task_id=20_gamma=0.0.json").exists(),
+        "nothing decoded"
+    );
+
+    // With --allow-missing the four answers found are evaluated and written,
+    // with the verdicts their files recorded.
+    let o = collect(&["--allow-missing"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let df = codefail::data::read_parquet(&results).unwrap();
+    assert_eq!(df.height(), 4);
+    let passed: Vec<bool> = df
+        .column("passed")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(|b| b.unwrap())
+        .collect();
+    let mut recorded = Vec::new();
+    for t in [11, 12] {
+        for g in ["0.0", "1.0"] {
+            let rec: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(folder.join(format!("task_id={t}_gamma={g}.json"))).unwrap(),
+            )
+            .unwrap();
+            recorded.push(rec["passed"].as_bool().unwrap());
+        }
+    }
+    assert_eq!(passed, recorded);
+    let models = df.column("model").unwrap().str().unwrap().clone();
+    assert_eq!(
+        models.get(0),
+        Some("qwen2.5-coder-0.5b-instruct-q4_k_m"),
+        "the name loading the model would give"
+    );
+}

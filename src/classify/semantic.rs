@@ -9,6 +9,10 @@
 //! multi-digit numbers, scaled values). The reference runs on every input in
 //! the sandbox (inputs on which it raises are outside the task's domain and are
 //! dropped), then the candidate runs on the rest, and the two are compared.
+//! The reference's answers are cached under `<cache dir>/semantic/` (keyed by
+//! reference, inputs, limits, Python and hash seed), so classifying other
+//! programs of the same tasks runs only the candidates; delete the folder to
+//! recompute them.
 //!
 //! Rules, in order (S = the task's own inputs, B = boundary, O = ordinary):
 //! 1. no disagreement anywhere: `unknown`;
@@ -113,6 +117,30 @@ fn is_number(v: &Value) -> bool {
     v.is_number() || v.get("$float").is_some() || v.get("$int").is_some()
 }
 
+/// Cache key of a reference's answers: the reference, its setup and entry
+/// point, the inputs, the limits, the Python and the hash seed.
+fn reference_key(p: &Problem, inputs: &[Input], limits: &Value, cfg: &RunConfig) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"codefail-semantic-reference-v1\0"); // bump when the answers' encoding changes
+    for part in [
+        p.reference.as_deref().unwrap_or(""),
+        p.setup_code.as_str(),
+        p.entry_point.as_deref().unwrap_or(""),
+        &limits.to_string(),
+        // Set and dict order in the answers follow the hash seed.
+        &format!("{} {}", cfg.python, cfg.hash_seed),
+    ] {
+        h.update(part.as_bytes());
+        h.update(b"\0");
+    }
+    for i in inputs {
+        h.update(i.args.as_bytes());
+        h.update(b"\0");
+    }
+    hex::encode(h.finalize())[..32].to_string()
+}
+
 /// Run the differential tests for the failed rows of `results`; one verdict
 /// per row, `None` for rows that passed or cannot be analysed (no reference,
 /// no entry point, no code, stdin tasks, syntax errors, timeouts).
@@ -183,6 +211,8 @@ pub(crate) fn semantic_verdicts(
         })
         .collect();
     let mut inputs: Vec<Vec<Input>> = vec![Vec::new(); tasks.len()];
+    let t_step = std::time::Instant::now();
+    let n_mutate = mutate_jobs.len();
     run_jobs(&pool, mutate_jobs, |j, a, _| {
         inputs[j] = a
             .get("inputs")
@@ -201,23 +231,52 @@ pub(crate) fn semantic_verdicts(
             .unwrap_or_default();
         Ok(())
     })?;
-    // 2. The reference on every input; keep those it answers.
-    let ref_jobs: Vec<Value> = tasks
+    tracing::debug!(
+        "semantic: inputs for {n_mutate} tasks in {:.1}s",
+        t_step.elapsed().as_secs_f64()
+    );
+    let t_step = std::time::Instant::now();
+    // 2. The reference on every input; keep those it answers. The answers
+    // depend only on the reference, the inputs and the limits, so they are
+    // cached like MBPP+'s expected outputs (`<cache>/semantic/<key>.json`):
+    // classifying other programs of the same tasks runs no reference again.
+    let cache = crate::data::cache_dir().join("semantic");
+    let keys: Vec<String> = tasks
         .iter()
         .zip(&inputs)
-        .enumerate()
-        .map(|(j, (p, ins))| {
+        .map(|(p, ins)| reference_key(p, ins, &limits, cfg))
+        .collect();
+    let mut expected: Vec<Vec<Option<String>>> = vec![Vec::new(); tasks.len()];
+    let mut todo_ref: Vec<usize> = Vec::new();
+    for (j, key) in keys.iter().enumerate() {
+        let cached = std::fs::read(cache.join(format!("{key}.json")))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<Option<String>>>(&b).ok())
+            .filter(|e| e.len() == inputs[j].len());
+        match cached {
+            Some(e) => expected[j] = e,
+            None => todo_ref.push(j),
+        }
+    }
+    let ref_jobs: Vec<Value> = todo_ref
+        .iter()
+        .map(|&j| {
+            let (p, ins) = (tasks[j], &inputs[j]);
             let tests: Vec<Value> = ins.iter().map(|i| json!({"kind": "call", "input": i.args})).collect();
             json!({"id": j, "task_id": p.task_id, "program": p.reference, "setup": p.setup_code, "entry_point": p.entry_point,
                    "mode": "functional", "compare": "equal", "want_values": true, "tagged_inputs": true,
-                   "tests": tests, "limits": limits})
+                   "tests": tests, "limits": limits, "cost": tests.len()})
         })
         .collect();
-    let mut expected: Vec<Vec<Option<String>>> = vec![Vec::new(); tasks.len()];
-    run_jobs(&pool, ref_jobs, |j, a, _| {
-        expected[j] = a
-            .get("tests")
-            .and_then(Value::as_array)
+    if !ref_jobs.is_empty() {
+        // Best effort: without a writable cache the answers are only not kept.
+        let _ = std::fs::create_dir_all(&cache);
+    }
+    run_jobs(&pool, ref_jobs, |k, a, _| {
+        let j = todo_ref[k];
+        // A job that failed as a whole (`fatal`) answers nothing and is not cached.
+        let answered = a.get("tests").and_then(Value::as_array);
+        expected[j] = answered
             .map(|ts| {
                 ts.iter()
                     .map(|t| {
@@ -227,8 +286,20 @@ pub(crate) fn semantic_verdicts(
                     .collect()
             })
             .unwrap_or_default();
+        if answered.is_some() && expected[j].len() == inputs[j].len() {
+            if let Ok(bytes) = serde_json::to_vec(&expected[j]) {
+                let _ =
+                    crate::scale::write_atomic(&cache.join(format!("{}.json", keys[j])), &bytes);
+            }
+        }
         Ok(())
     })?;
+    tracing::debug!(
+        "semantic: reference on {} inputs in {:.1}s",
+        inputs.iter().map(Vec::len).sum::<usize>(),
+        t_step.elapsed().as_secs_f64()
+    );
+    let t_step = std::time::Instant::now();
     let task_index: HashMap<&str, usize> = tasks
         .iter()
         .enumerate()
@@ -253,10 +324,21 @@ pub(crate) fn semantic_verdicts(
         })
         .collect();
     let mut answers: Vec<Value> = vec![Value::Null; todo.len()];
+    let mut slowest: Vec<(f64, String)> = Vec::new();
     run_jobs(&pool, cand_jobs, |k, a, _| {
+        if let Some(ms) = a.get("wall_ms").and_then(Value::as_f64) {
+            slowest.push((ms / 1000.0, todo[k].1.task_id.clone()));
+        }
         answers[k] = a;
         Ok(())
     })?;
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    tracing::debug!(
+        "semantic: {} candidates in {:.1}s; slowest {:?}",
+        todo.len(),
+        t_step.elapsed().as_secs_f64(),
+        &slowest[..slowest.len().min(8)]
+    );
     // 4. Decide.
     for (k, (row, p, _)) in todo.iter().enumerate() {
         let j = task_index[p.task_id.as_str()];

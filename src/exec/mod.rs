@@ -343,6 +343,14 @@ fn build_job(
         limits["program_timeout"] = json!(0.0);
     }
     let meta = p.metadata_json();
+    // Expected seconds: the reference's own time on these inputs (MBPP+), so
+    // the pool starts the long programs first.
+    let cost: Option<f64> = ref_times.map(|r| {
+        tests
+            .iter()
+            .filter_map(|(i, _)| r.get(*i).copied().flatten())
+            .sum()
+    });
     let tests: Vec<Value> = tests
         .iter()
         .map(|(i, t)| {
@@ -369,6 +377,7 @@ fn build_job(
         "atol": p.atol,
         "tests": tests,
         "limits": limits,
+        "cost": cost,
     })
 }
 
@@ -587,9 +596,10 @@ pub fn fill_expected(
                 .map(|t| json!({"kind": t.kind.as_str(), "input": t.input, "code": t.code}))
                 .filter(|t| t["kind"] == "call")
                 .collect();
+            // Cost: the number of inputs (their time is what is being measured).
             json!({
                 "id": pi, "task_id": p.task_id, "program": p.reference, "setup": p.setup_code,
-                "entry_point": p.entry_point, "mode": "functional",
+                "entry_point": p.entry_point, "mode": "functional", "cost": tests.len(),
                 "call_style": p.metadata_json().get("call_style").and_then(Value::as_str).unwrap_or("function"),
                 "compare": if p.dataset == "mbppplus" { "evalplus" } else { "equal" },
                 "want_values": true, "tests": tests, "limits": reference_cfg.limits(),

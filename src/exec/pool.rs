@@ -174,6 +174,11 @@ impl Drop for Worker {
 /// that dies is replaced and its job retried once; a job that kills two
 /// workers gets `{"fatal": ...}`.
 ///
+/// Jobs that carry a `"cost"` (expected seconds, or any measure of size that
+/// is the same for all jobs of the call) start longest first, so that one
+/// long job does not run alone at the end while the other workers idle; the
+/// others keep their order after them. Answers are the same in any order.
+///
 /// ```no_run
 /// let jobs = vec![serde_json::json!({"op": "hello"})];
 /// codefail::exec::run_jobs(&Default::default(), jobs, |i, v, _| { println!("{i}: {v}"); Ok(()) }).unwrap();
@@ -184,8 +189,16 @@ pub fn run_jobs(
     mut on_result: impl FnMut(usize, Value, &Value) -> Result<()>,
 ) -> Result<Value> {
     let n_workers = cfg.jobs.max(1).min(jobs.len().max(1));
-    let queue: Arc<Mutex<VecDeque<(usize, Value)>>> =
-        Arc::new(Mutex::new(jobs.into_iter().enumerate().collect()));
+    let mut ordered: Vec<(usize, Value)> = jobs.into_iter().enumerate().collect();
+    if ordered
+        .iter()
+        .any(|(_, j)| j.get("cost").is_some_and(|c| !c.is_null()))
+    {
+        let cost = |j: &Value| j.get("cost").and_then(Value::as_f64).unwrap_or(0.0);
+        // Stable: jobs of equal cost keep their order.
+        ordered.sort_by(|a, b| cost(&b.1).total_cmp(&cost(&a.1)));
+    }
+    let queue: Arc<Mutex<VecDeque<(usize, Value)>>> = Arc::new(Mutex::new(ordered.into()));
     let (tx, rx) = mpsc::channel::<(usize, Value)>();
     let (hello_tx, hello_rx) = mpsc::channel::<Result<Value>>();
     let mut handles = Vec::new();

@@ -104,7 +104,8 @@ pub struct EgCfgConfig {
     pub run: RunConfig,
     /// Write EG-CFG's per-task files under `<out_dir>/<config name>/` (and resume from them).
     pub out_dir: Option<PathBuf>,
-    /// Print one line per finished answer on stderr.
+    /// Show progress on stderr: a bar with rate and ETA on a terminal, log
+    /// lines otherwise (each with the last task and its verdict).
     pub progress: bool,
 }
 
@@ -726,21 +727,64 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
             model.name()
         )));
     };
-    if cfg.gammas.is_empty() {
-        return Err(Error::Invalid("EG-CFG: no gamma given".into()));
-    }
     if cfg.candidates == 0 && cfg.gammas.iter().any(|&g| g != 0.0) {
         return Err(Error::Invalid(
             "EG-CFG: guidance (gamma > 0) needs at least one candidate".into(),
         ));
     }
     let ctx = Ctx { model, dec };
+    let (run, _) = answers(problems, Some(&ctx), model.name(), cfg)?;
+    Ok(run)
+}
+
+/// Gather a finished (or sharded) EG-CFG run from its files under
+/// `cfg.out_dir` without a model: every task and gamma whose file exists is
+/// read back and evaluated again; the others are returned by name
+/// (`Mbpp/12 gamma=1.0`), in task order, so a merge can report what is
+/// missing instead of decoding it. The model name comes from the files
+/// (`metadata.model`, written since codefail 0.1) or else is `model_name`.
+///
+/// ```no_run
+/// use codefail::prelude::*;
+/// use codefail::sample::{EgCfgConfig, egcfg_collect};
+/// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
+/// let cfg = EgCfgConfig { gammas: vec![0.0, 1.0], out_dir: Some("runs/egcfg".into()), ..Default::default() };
+/// let (run, missing) = egcfg_collect(&problems, "qwen2.5-coder-0.5b-instruct-q4_k_m", &cfg)?;
+/// println!("{} answers, {} missing", run.generations.height(), missing.len());
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn egcfg_collect(
+    problems: &DataFrame,
+    model_name: &str,
+    cfg: &EgCfgConfig,
+) -> Result<(EgCfgRun, Vec<String>)> {
+    if cfg.out_dir.is_none() {
+        return Err(Error::Invalid(
+            "EG-CFG collect: no out_dir to read the answers from".into(),
+        ));
+    }
+    answers(problems, None, model_name, cfg)
+}
+
+/// The answers for every task and gamma: read back from their files, else
+/// decoded with `ctx`, else (no model) listed as missing.
+fn answers(
+    problems: &DataFrame,
+    ctx: Option<&Ctx>,
+    model_name: &str,
+    cfg: &EgCfgConfig,
+) -> Result<(EgCfgRun, Vec<String>)> {
+    if cfg.gammas.is_empty() {
+        return Err(Error::Invalid("EG-CFG: no gamma given".into()));
+    }
     let mut probs = problems_from_frame(problems)?;
     let system = system_prompt(&cfg.system)?;
     let dir = match &cfg.out_dir {
         Some(d) => {
             let dir = d.join(cfg.name());
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            if ctx.is_some() {
+                std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            }
             Some(dir)
         }
         None => None,
@@ -748,8 +792,22 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
     let mut trace_cache: Cache = HashMap::new();
     let mut gens: Vec<Generation> = Vec::new();
     let mut results: Vec<RunResult> = Vec::new();
-    let total = probs.len() * cfg.gammas.len();
-    let started = Instant::now();
+    let mut missing: Vec<String> = Vec::new();
+    // Progress counts the answers still to decode (files from an earlier run
+    // are read back at once and would only distort the rate and ETA).
+    let to_decode = if ctx.is_some() {
+        probs
+            .iter()
+            .flat_map(|p| cfg.gammas.iter().map(move |&g| (p, g)))
+            .filter(|(p, g)| {
+                dir.as_ref()
+                    .is_none_or(|d| !gamma_file(d, &p.task_id, *g).exists())
+            })
+            .count()
+    } else {
+        0
+    };
+    let bar = crate::scale::Progress::new("egcfg", "answers", to_decode as u64, cfg.progress);
     for pi in 0..probs.len() {
         let problem = probs[pi].clone();
         let input = prompt_for(&problem, &cfg.prompt, system.as_deref())?;
@@ -759,13 +817,19 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
                 Some(f) if f.exists() => Some(read_record(f)?),
                 _ => None,
             };
-            let (raw, meta) = match resumed {
-                Some(found) => found,
-                None => {
+            let decoded = resumed.is_none();
+            let (raw, meta) = match (resumed, ctx) {
+                (Some(found), _) => found,
+                (None, None) => {
+                    missing.push(format!("{} gamma={gamma:?}", problem.task_id));
+                    continue;
+                }
+                (None, Some(ctx)) => {
                     let (raw, stats) =
-                        decode_one(&ctx, &problem, &input, gamma, cfg, &mut trace_cache)?;
+                        decode_one(ctx, &problem, &input, gamma, cfg, &mut trace_cache)?;
                     let meta = json!({
-                        "method": "egcfg", "config": cfg.name(), "s": cfg.candidates,
+                        "method": "egcfg", "config": cfg.name(), "model": model_name,
+                        "s": cfg.candidates,
                         "t": cfg.temperature, "d": cfg.horizon, "gamma": gamma,
                         "prompt": cfg.prompt, "system": cfg.system, "seed": cfg.seed,
                         "max_new_tokens": cfg.max_new_tokens,
@@ -778,7 +842,11 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
             let g = Generation {
                 task_id: problem.task_id.clone(),
                 sample_idx: gi as i64,
-                model: model.name().to_string(),
+                model: meta
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .unwrap_or(model_name)
+                    .to_string(),
                 prompt_id: format!("egcfg:{}", cfg.prompt),
                 code: extract_code(&raw),
                 raw_output: raw,
@@ -799,27 +867,27 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
                 std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
                 std::fs::rename(&tmp, f).map_err(|e| Error::io(f, e))?;
             }
-            if cfg.progress {
-                eprintln!(
-                    "[{}/{total}] {} gamma={gamma}: {} ({:.0}s elapsed)",
-                    gens.len() + 1,
-                    problem.task_id,
-                    if r.passed {
-                        "passed"
-                    } else {
-                        r.status.as_str()
-                    },
-                    started.elapsed().as_secs_f64()
-                );
+            if decoded {
+                let verdict = if r.passed {
+                    "passed"
+                } else {
+                    r.status.as_str()
+                };
+                bar.set_message(format!("last: {} gamma={gamma} {verdict}", problem.task_id));
+                bar.inc(1);
             }
             gens.push(g);
             results.push(r);
         }
     }
-    Ok(EgCfgRun {
-        generations: generations_frame(&gens)?,
-        results: results_frame(&results)?,
-    })
+    bar.finish();
+    Ok((
+        EgCfgRun {
+            generations: generations_frame(&gens)?,
+            results: results_frame(&results)?,
+        },
+        missing,
+    ))
 }
 
 fn read_record(path: &Path) -> Result<(String, Value)> {

@@ -35,7 +35,9 @@ mod repair;
 mod tokenizer;
 
 pub use decoder::{Decoder, DecoderConfig, KvCache};
-pub use egcfg::{EgCfgConfig, EgCfgRun, EgCfgStats, cfg_mix, dynamic_signal, egcfg, egcfg_table};
+pub use egcfg::{
+    EgCfgConfig, EgCfgRun, EgCfgStats, cfg_mix, dynamic_signal, egcfg, egcfg_collect, egcfg_table,
+};
 pub use fetch::{GgufModel, MODELS, fetch_models, models_dir};
 pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch, sample_rng};
 pub use hub::{hf_cache_root, model_dir};

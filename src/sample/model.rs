@@ -98,6 +98,27 @@ fn device(opts: &ModelOptions) -> Result<Device> {
 }
 
 impl Model {
+    /// The name [`Model::load`] gives the model `spec` (a GGUF file's stem,
+    /// else `spec` itself), without reading it: what a merge of runs made
+    /// with that model calls it.
+    ///
+    /// ```
+    /// use codefail::sample::Model;
+    /// assert_eq!(Model::name_of("qwen2.5-coder-0.5b"), "qwen2.5-coder-0.5b-instruct-q4_k_m");
+    /// assert_eq!(Model::name_of("Qwen/Qwen2.5-Coder-1.5B-Instruct"), "Qwen/Qwen2.5-Coder-1.5B-Instruct");
+    /// ```
+    pub fn name_of(spec: &str) -> String {
+        if let Some(m) = super::MODELS.iter().find(|m| m.name == spec) {
+            return gguf_name(Path::new(m.file));
+        }
+        let expanded = expand_home(spec);
+        let path = Path::new(&expanded);
+        if path.is_file() {
+            return gguf_name(path);
+        }
+        spec.to_string()
+    }
+
     /// Load `spec`: a `.gguf` file, a folder with `config.json` and
     /// `*.safetensors`, or a hub id (`Qwen/Qwen2.5-Coder-1.5B-Instruct`)
     /// looked up in the Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME`, ...),
@@ -170,10 +191,7 @@ impl Model {
                 .with_dense_prefill()
                 .map_err(|e| model_err(path, e))?;
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().trim_end_matches(".gguf").to_string())
-            .unwrap_or_default();
+        let name = gguf_name(path);
         Ok(Model {
             name,
             path: path.to_path_buf(),
@@ -565,4 +583,11 @@ pub fn cuda_available() -> bool {
     {
         false
     }
+}
+
+/// A GGUF model's name: its file name without `.gguf`.
+fn gguf_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().trim_end_matches(".gguf").to_string())
+        .unwrap_or_default()
 }
