@@ -1,6 +1,6 @@
-//! Fault tests: `run` and `sample` killed with SIGKILL at several seeded
-//! random points, then resumed, give exactly the rows of an uninterrupted
-//! run (none lost, none duplicated; timing fields excluded, see
+//! Fault tests: `run`, `sample`, `classify` and `repair` killed with SIGKILL
+//! at several seeded random points, then resumed, give exactly the rows of an
+//! uninterrupted run (none lost, none duplicated; timing fields excluded, see
 //! `codefail::scale::rows_without_timing`). Set `CODEFAIL_FAULT_SEED` to
 //! try other kill points.
 
@@ -30,6 +30,13 @@ fn seed() -> u64 {
 /// the process. Returns the journal's lines after the kill, or `None` when
 /// the process finished first.
 fn kill_at(args: &[String], journal: &Path, lines: usize) -> Option<usize> {
+    kill_when(args, lines, || common::count_lines(journal))
+}
+
+/// Start `args`, wait until `progress()` reaches `at`, SIGKILL the process.
+/// Returns `progress()` after the kill, or `None` when the process finished
+/// first.
+fn kill_when(args: &[String], at: usize, progress: impl Fn() -> usize) -> Option<usize> {
     let mut child: Child = common::codefail()
         .args(args)
         .stdout(Stdio::null())
@@ -42,10 +49,10 @@ fn kill_at(args: &[String], journal: &Path, lines: usize) -> Option<usize> {
             assert!(status.success(), "{args:?} failed before the kill point");
             return None;
         }
-        if common::count_lines(journal) >= lines {
+        if progress() >= at {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
-            return Some(common::count_lines(journal));
+            return Some(progress());
         }
         assert!(
             t0.elapsed() < Duration::from_secs(300),
@@ -204,4 +211,207 @@ fn sample_killed_at_random_points_resumes_to_the_same_rows() {
     );
     let got = common::comparable_rows(&out);
     common::assert_same_rows(&got, &want, "killed and resumed sample vs one run");
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// Finished chunks of an interrupted `classify` (`<out>.chunks/chunk-*.parquet`;
+/// a chunk being written is a temporary file until it is renamed).
+fn finished_chunks(out: &Path) -> usize {
+    let dir = format!("{}.chunks", out.display());
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.starts_with("chunk-") && name.ends_with(".parquet")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn classify_killed_at_random_points_resumes_to_the_same_rows() {
+    let _g = heavy();
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // Results of the first 48 DeepSeek-Coder-1.3B generations (6 chunks of
+    // 8 tasks; semantic classification on).
+    let (gens, _) = codefail::data::load_generations(common::deepseek_generations(&data)).unwrap();
+    let gens_path = tmp.path().join("gens.parquet");
+    codefail::data::write_parquet(&mut gens.head(Some(48)), &gens_path).unwrap();
+    let results = tmp.path().join("results.parquet");
+    run_to_end(&strings(&[
+        "--quiet",
+        "--no-track",
+        "run",
+        "--dataset",
+        "mbpp",
+        "--split",
+        "test",
+        "--generations",
+        &gens_path.display().to_string(),
+        "--out",
+        &results.display().to_string(),
+    ]));
+    let args = |out: &Path| {
+        strings(&[
+            "--quiet",
+            "--no-track",
+            "classify",
+            &results.display().to_string(),
+            "--dataset",
+            "mbpp",
+            "--split",
+            "test",
+            "--chunk-tasks",
+            "8",
+            "--out",
+            &out.display().to_string(),
+        ])
+    };
+    let reference = tmp.path().join("reference.parquet");
+    run_to_end(&args(&reference));
+    let want = common::comparable_rows(&reference);
+    assert_eq!(want.len(), 48);
+    let semantic = want.iter().filter(|r| r["semantic"].is_string()).count();
+    assert!(
+        semantic >= 5,
+        "semantic categories were assigned ({semantic})"
+    );
+
+    let out = tmp.path().join("killed.parquet");
+    let points = kill_points(3, 6);
+    let mut seen = Vec::new();
+    let mut before = 0;
+    for &p in &points {
+        let after = kill_when(&args(&out), p, || finished_chunks(&out))
+            .expect("classify finished before its kill point");
+        assert!(after >= before, "chunks were lost: {before} -> {after}");
+        assert!(!out.exists(), "no output before classify finishes");
+        seen.push(after);
+        before = after;
+    }
+    run_to_end(&args(&out));
+    eprintln!("classify: killed at chunks {points:?} (then {seen:?} finished), then resumed");
+    let got = common::comparable_rows(&out);
+    common::assert_same_rows(&got, &want, "killed and resumed classify vs one run");
+    assert_eq!(
+        finished_chunks(&out),
+        0,
+        "the chunks are removed at the end"
+    );
+}
+
+/// A `GenerationResult` JSON Lines file's records sorted by problem, without
+/// timing fields (`*_s`, `*_pct`, `wall_ms`, at any depth).
+fn repair_records(path: &Path) -> Vec<serde_json::Value> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !(k.ends_with("_s") || k.ends_with("_pct") || k == "wall_ms"));
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut recs: Vec<serde_json::Value> = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    recs.iter_mut().for_each(strip);
+    recs.sort_by_key(|r| {
+        let id = r["problem"]["problem_id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        codefail::scale::natural_key(&id)
+    });
+    recs
+}
+
+#[test]
+fn repair_killed_at_random_points_resumes_to_the_same_records() {
+    let _g = heavy();
+    if common::shared_data().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("tiny");
+    common::tiny::tiny_model(&model, "qwen2", 5);
+    let problems = tmp.path().join("problems.parquet");
+    let mut p = codefail::data::load(
+        "mbpp",
+        &codefail::data::LoadOptions {
+            split: Some("test".into()),
+            limit: Some(12),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    codefail::data::write_problems(&mut p, &problems).unwrap();
+    // Greedy and one problem per batch: every answer depends on its own
+    // conversation only, wherever a run resumes.
+    let args = |out: &Path| {
+        strings(&[
+            "--quiet",
+            "--no-track",
+            "repair",
+            "--problems",
+            &problems.display().to_string(),
+            "--model",
+            &model.display().to_string(),
+            "--n-public",
+            "1",
+            "--max-turns",
+            "2",
+            "--batch-size",
+            "1",
+            "--temperature",
+            "0",
+            "--max-new-tokens",
+            "40",
+            "--out",
+            &out.display().to_string(),
+        ])
+    };
+    let reference = tmp.path().join("reference.jsonl");
+    run_to_end(&args(&reference));
+    let want = repair_records(&reference);
+    assert_eq!(want.len(), 12);
+
+    let out = tmp.path().join("killed.jsonl");
+    let journal = codefail::scale::journal_path(&out);
+    let points = kill_points(3, 11);
+    let mut seen = Vec::new();
+    for &p in &points {
+        match kill_at(&args(&out), &journal, p) {
+            Some(after) => seen.push(after),
+            None => panic!("repair finished before its kill point {p}"),
+        }
+    }
+    run_to_end(&args(&out));
+    eprintln!(
+        "repair: killed at journal lines {points:?} (journal then held {seen:?}), then resumed"
+    );
+    let got = repair_records(&out);
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "one record per problem, none repeated"
+    );
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            g, w,
+            "killed and resumed repair vs one run: {}",
+            w["problem"]["problem_id"]
+        );
+    }
 }

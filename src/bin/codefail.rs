@@ -170,6 +170,10 @@ enum Command {
         /// Execution categories only (no differential testing).
         #[arg(long)]
         no_semantic: bool,
+        /// Tasks per saved chunk: an interrupted run resumes after the last
+        /// finished chunk.
+        #[arg(long, default_value_t = 16)]
+        chunk_tasks: usize,
         #[command(flatten)]
         shard: ShardArgs,
     },
@@ -714,6 +718,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             source,
             no_semantic,
+            chunk_tasks,
             shard,
         } => {
             let t0 = std::time::Instant::now();
@@ -751,7 +756,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let load_s = secs(t0);
             let t1 = std::time::Instant::now();
             let mut classified = codefail::classify::classify_to_file(
-                &mine, &problems, &cfg, &part.part, 16, !g.quiet,
+                &mine,
+                &problems,
+                &cfg,
+                &part.part,
+                chunk_tasks,
+                !g.quiet,
             )?;
             let classify_s = secs(t1);
             part.finish(classified.height())?;

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 
 use crate::data::{Problem, RunResult, TestKind};
 use crate::error::Result;
-use crate::exec::{RunConfig, run_jobs};
+use crate::exec::{RunConfig, run_jobs, run_jobs_longest_first};
 
 /// One input of the differential test.
 #[derive(Clone, Debug)]
@@ -265,14 +265,15 @@ pub(crate) fn semantic_verdicts(
             let tests: Vec<Value> = ins.iter().map(|i| json!({"kind": "call", "input": i.args})).collect();
             json!({"id": j, "task_id": p.task_id, "program": p.reference, "setup": p.setup_code, "entry_point": p.entry_point,
                    "mode": "functional", "compare": "equal", "want_values": true, "tagged_inputs": true,
-                   "tests": tests, "limits": limits, "cost": tests.len()})
+                   "tests": tests, "limits": limits})
         })
         .collect();
     if !ref_jobs.is_empty() {
         // Best effort: without a writable cache the answers are only not kept.
         let _ = std::fs::create_dir_all(&cache);
     }
-    run_jobs(&pool, ref_jobs, |k, a, _| {
+    let costs: Vec<f64> = todo_ref.iter().map(|&j| inputs[j].len() as f64).collect();
+    run_jobs_longest_first(&pool, ref_jobs, &costs, |k, a, _| {
         let j = todo_ref[k];
         // A job that failed as a whole (`fatal`) answers nothing and is not cached.
         let answered = a.get("tests").and_then(Value::as_array);
@@ -325,8 +326,9 @@ pub(crate) fn semantic_verdicts(
         .collect();
     let mut answers: Vec<Value> = vec![Value::Null; todo.len()];
     let mut slowest: Vec<(f64, String)> = Vec::new();
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
     run_jobs(&pool, cand_jobs, |k, a, _| {
-        if let Some(ms) = a.get("wall_ms").and_then(Value::as_f64) {
+        if let Some(ms) = a.get("wall_ms").and_then(Value::as_f64).filter(|_| debug) {
             slowest.push((ms / 1000.0, todo[k].1.task_id.clone()));
         }
         answers[k] = a;

@@ -38,7 +38,7 @@ use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-pub use pool::{PoolConfig, Worker, run_jobs, worker_script};
+pub use pool::{PoolConfig, Worker, run_jobs, run_jobs_longest_first, worker_script};
 pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_programs};
 
 use crate::data::{
@@ -182,6 +182,7 @@ pub fn run_records(
     let mut jobs = Vec::new();
     let mut jobs_program: Vec<String> = Vec::new();
     let mut job_rows = Vec::new();
+    let mut costs: Vec<Option<f64>> = Vec::new();
     for (i, g) in gens.iter().enumerate() {
         if let Some(r) = done.remove(&(g.model.clone(), g.task_id.clone(), g.sample_idx)) {
             out[i] = Some(r);
@@ -222,7 +223,7 @@ pub fn run_records(
             });
             continue;
         };
-        let job = build_job(
+        let (job, cost) = build_job(
             p,
             g,
             code,
@@ -233,6 +234,7 @@ pub fn run_records(
         );
         jobs_program.push(job["program"].as_str().unwrap_or(code).to_string());
         jobs.push(job);
+        costs.push(cost);
         job_rows.push((i, tests));
     }
     // Rows decided without running go to the journal too (not the resumed ones).
@@ -244,9 +246,16 @@ pub fn run_records(
         }
     }
     let bar = crate::scale::Progress::new("run", "programs", jobs.len() as u64, cfg.progress);
-    if !jobs.is_empty() {
+    {
+        // Expected seconds (MBPP+: the reference's own time on the inputs):
+        // the pool starts the long programs first.
+        let costs: Vec<f64> = if costs.iter().any(Option::is_some) {
+            costs.iter().map(|c| c.unwrap_or(0.0)).collect()
+        } else {
+            Vec::new()
+        };
         let mut metas: Option<String> = None;
-        run_jobs(&cfg.pool(), jobs, |j, answer, hello| {
+        run_jobs_longest_first(&cfg.pool(), jobs, &costs, |j, answer, hello| {
             let (i, tests) = &job_rows[j];
             let g = &gens[*i];
             let m = metas.get_or_insert_with(|| meta(hello)).clone();
@@ -329,7 +338,7 @@ fn build_job(
     ref_times: Option<&Vec<Option<f64>>>,
     cfg: &RunConfig,
     id: usize,
-) -> Value {
+) -> (Value, Option<f64>) {
     let program = if is_completion(g) {
         format!("{}{}", p.prompt, code)
     } else {
@@ -343,8 +352,7 @@ fn build_job(
         limits["program_timeout"] = json!(0.0);
     }
     let meta = p.metadata_json();
-    // Expected seconds: the reference's own time on these inputs (MBPP+), so
-    // the pool starts the long programs first.
+    // Expected seconds: the reference's own time on these inputs (MBPP+).
     let cost: Option<f64> = ref_times.map(|r| {
         tests
             .iter()
@@ -365,7 +373,7 @@ fn build_job(
                    "expected": t.expected, "timeout": timeout})
         })
         .collect();
-    json!({
+    let job = json!({
         "id": id,
         "task_id": p.task_id,
         "program": program,
@@ -377,8 +385,8 @@ fn build_job(
         "atol": p.atol,
         "tests": tests,
         "limits": limits,
-        "cost": cost,
-    })
+    });
+    (job, cost)
 }
 
 fn unrunnable(
@@ -596,10 +604,9 @@ pub fn fill_expected(
                 .map(|t| json!({"kind": t.kind.as_str(), "input": t.input, "code": t.code}))
                 .filter(|t| t["kind"] == "call")
                 .collect();
-            // Cost: the number of inputs (their time is what is being measured).
             json!({
                 "id": pi, "task_id": p.task_id, "program": p.reference, "setup": p.setup_code,
-                "entry_point": p.entry_point, "mode": "functional", "cost": tests.len(),
+                "entry_point": p.entry_point, "mode": "functional",
                 "call_style": p.metadata_json().get("call_style").and_then(Value::as_str).unwrap_or("function"),
                 "compare": if p.dataset == "mbppplus" { "evalplus" } else { "equal" },
                 "want_values": true, "tests": tests, "limits": reference_cfg.limits(),
@@ -608,7 +615,18 @@ pub fn fill_expected(
         .collect();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let mut answers: Vec<Option<Value>> = vec![None; todo.len()];
-    run_jobs(&reference_cfg.pool(), jobs, |j, a, _| {
+    // Cost: the number of inputs (their time is what is being measured).
+    let costs: Vec<f64> = todo
+        .iter()
+        .map(|(pi, _)| {
+            let calls = problems[*pi]
+                .tests
+                .iter()
+                .filter(|t| t.kind == TestKind::Call);
+            calls.count() as f64
+        })
+        .collect();
+    run_jobs_longest_first(&reference_cfg.pool(), jobs, &costs, |j, a, _| {
         answers[j] = Some(a);
         Ok(())
     })?;

@@ -172,12 +172,8 @@ impl Drop for Worker {
 /// hello)` is called on this thread, in completion order, as answers arrive
 /// (`hello` is what a worker reported at start: sandbox features, Python). A worker
 /// that dies is replaced and its job retried once; a job that kills two
-/// workers gets `{"fatal": ...}`.
-///
-/// Jobs that carry a `"cost"` (expected seconds, or any measure of size that
-/// is the same for all jobs of the call) start longest first, so that one
-/// long job does not run alone at the end while the other workers idle; the
-/// others keep their order after them. Answers are the same in any order.
+/// workers gets `{"fatal": ...}`. No jobs: no worker starts, and `hello` is
+/// `null`.
 ///
 /// ```no_run
 /// let jobs = vec![serde_json::json!({"op": "hello"})];
@@ -186,17 +182,47 @@ impl Drop for Worker {
 pub fn run_jobs(
     cfg: &PoolConfig,
     jobs: Vec<Value>,
+    on_result: impl FnMut(usize, Value, &Value) -> Result<()>,
+) -> Result<Value> {
+    run_jobs_longest_first(cfg, jobs, &[], on_result)
+}
+
+/// [`run_jobs`] with an expected cost per job (seconds, or any measure of
+/// size that is the same for all jobs of the call): the costliest start
+/// first, so that one long job does not run alone at the end while the other
+/// workers idle; jobs of equal cost keep their order. `costs` is empty (no
+/// reordering) or has one entry per job. Answers are the same in any order.
+///
+/// ```no_run
+/// use serde_json::json;
+/// let jobs = vec![json!({"op": "hello"}), json!({"op": "hello"})];
+/// codefail::exec::run_jobs_longest_first(&Default::default(), jobs, &[1.0, 9.0], |i, v, _| {
+///     println!("{i}: {v}"); // job 1 started first
+///     Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub fn run_jobs_longest_first(
+    cfg: &PoolConfig,
+    jobs: Vec<Value>,
+    costs: &[f64],
     mut on_result: impl FnMut(usize, Value, &Value) -> Result<()>,
 ) -> Result<Value> {
-    let n_workers = cfg.jobs.max(1).min(jobs.len().max(1));
+    if jobs.is_empty() {
+        return Ok(Value::Null);
+    }
+    if !costs.is_empty() && costs.len() != jobs.len() {
+        return Err(Error::Invalid(format!(
+            "run_jobs_longest_first: {} costs for {} jobs",
+            costs.len(),
+            jobs.len()
+        )));
+    }
+    let n_workers = cfg.jobs.max(1).min(jobs.len());
     let mut ordered: Vec<(usize, Value)> = jobs.into_iter().enumerate().collect();
-    if ordered
-        .iter()
-        .any(|(_, j)| j.get("cost").is_some_and(|c| !c.is_null()))
-    {
-        let cost = |j: &Value| j.get("cost").and_then(Value::as_f64).unwrap_or(0.0);
+    if !costs.is_empty() {
         // Stable: jobs of equal cost keep their order.
-        ordered.sort_by(|a, b| cost(&b.1).total_cmp(&cost(&a.1)));
+        ordered.sort_by(|a, b| costs[b.0].total_cmp(&costs[a.0]));
     }
     let queue: Arc<Mutex<VecDeque<(usize, Value)>>> = Arc::new(Mutex::new(ordered.into()));
     let (tx, rx) = mpsc::channel::<(usize, Value)>();

@@ -5,9 +5,15 @@
 # Trust model
 # -----------
 # This process (the *judge*) never runs candidate code. Each job runs in a
-# forked child: a new session, new PID/mount/network/IPC/UTS namespaces where
-# the kernel allows them, a private tmpfs as /tmp and cwd, rlimits, a dropped
-# uid, a scrubbed environment, stdin from /dev/null (or the test input).
+# forked child: a new session, PID/mount/network/IPC/UTS namespaces where the
+# kernel allows them (the PID, mount, network and UTS ones are the worker's
+# own, made once when it starts and shared by the programs it runs one after
+# another; each child gets a new IPC namespace, and fresh tmpfs mounts on
+# /tmp, /var/tmp, /dev/shm, /run/lock made for it alone), /tmp as its cwd,
+# rlimits, a dropped uid without capabilities, a scrubbed environment, stdin
+# from /dev/null (or the test input). After each job kill(-1) from PID 1
+# removes every process the job made, so nothing of one program is alive when
+# the next starts.
 # The child reports *values* (return values, the operands of asserts, stdout);
 # every verdict is computed here, on plain values rebuilt from a tagged JSON
 # encoding, so candidate objects (always-equal __eq__, patched builtins, fake
@@ -558,34 +564,86 @@ def probe_sandbox():
 
 
 def child_entry(job, start, fds):
-    """The child: a new session, new mount/network/IPC/UTS namespaces, private
-    file systems, then the runner. The worker (the judge) is PID 1 of a PID
+    """The child: a new session, a new IPC namespace (its System V objects die
+    with it), then the runner. The worker (the judge) is PID 1 of a PID
     namespace of its own, so every process the child starts stays in that
-    namespace and dies with `kill(-1)` after the job."""
+    namespace and dies with `kill(-1)` after the job. The mount, network and
+    UTS namespaces are the worker's own (`setup_worker_namespaces`): made once
+    per worker, not per program (they cost milliseconds to make); the
+    program's /tmp, /var/tmp, /dev/shm and /run/lock are fresh tmpfs mounts
+    that the worker makes before each fork (`fresh_tmp`), and it runs as a
+    user without capabilities, so it can change none of them. Where the
+    worker could not make its namespaces, the child makes them itself."""
     chan_w, ctl_r, out_w, err_w, stdin_fd, tmp_dir = fds
     try:
         os.setsid()
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         limits = job.get("limits", {})
         work = tmp_dir
-        if SANDBOX["namespaces"]:
-            if not _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS):
+        if WORKER_NS[0]:
+            if not _unshare(CLONE_NEWIPC):
                 _os_exit(120)
-        if SANDBOX["private_tmp"]:
-            _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-            size = int(limits.get("tmp_mb", 64))
-            for target in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
-                if os.path.isdir(target) and not os.path.islink(target):
-                    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % size)
-            if os.getpid() != 1 and PID_NAMESPACE[0]:
-                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
             work = "/tmp/sandbox"
             os.mkdir(work)
             os.chmod(work, 0o777)
+        else:
+            if SANDBOX["namespaces"]:
+                if not _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS):
+                    _os_exit(120)
+            if SANDBOX["private_tmp"]:
+                _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+                size = int(limits.get("tmp_mb", 64))
+                for target in TMP_MOUNTS:
+                    if os.path.isdir(target) and not os.path.islink(target):
+                        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % size)
+                if os.getpid() != 1 and PID_NAMESPACE[0]:
+                    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+                work = "/tmp/sandbox"
+                os.mkdir(work)
+                os.chmod(work, 0o777)
         runner(job, start, fds, work)
         _os_exit(0)
     except BaseException:
         _os_exit(121)
+
+
+# The writable scratch folders every program gets fresh and private.
+TMP_MOUNTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+MNT_DETACH = 2
+UMOUNT_NOFOLLOW = 8
+# True once the worker has its own mount, network and UTS namespaces.
+WORKER_NS = [False]
+# The scratch folders the worker mounts for its programs (those that exist).
+WORKER_TMP = []
+
+
+def setup_worker_namespaces():
+    """Once, in the worker that is PID 1 of its PID namespace: new mount,
+    network (no interface but a loopback that is down) and UTS namespaces,
+    shared by the worker and every program it runs, one after another; /proc
+    shows this PID namespace only. Returns whether it worked (else each child
+    makes its own namespaces, as before)."""
+    if not (SANDBOX["namespaces"] and SANDBOX["private_tmp"] and PID_NAMESPACE[0]):
+        return False
+    if not _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS):
+        return False
+    if not _mount(None, "/", None, MS_REC | MS_PRIVATE, None):
+        return False
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    WORKER_TMP[:] = [t for t in TMP_MOUNTS if os.path.isdir(t) and not os.path.islink(t)]
+    WORKER_NS[0] = True
+    return True
+
+
+def fresh_tmp(size_mb):
+    """New, empty tmpfs mounts on the scratch folders, for the next program:
+    nothing a program (or an earlier one) left there survives. Every process
+    of the earlier program is dead by now (kill(-1) after each child); a
+    mount still held open by a dying one is detached, not reused."""
+    for target in WORKER_TMP:
+        LIBC.umount2(target.encode(), ctypes.c_int(MNT_DETACH | UMOUNT_NOFOLLOW))
+        if not _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % size_mb):
+            raise RuntimeError("could not mount a fresh tmpfs on %s" % target)
 
 
 PID_NAMESPACE = [False]
@@ -1142,6 +1200,8 @@ class Streams:
 class Child:
     def __init__(self, job, start, streams, stdin_bytes):
         reap_orphans(block=True)
+        if WORKER_NS[0]:
+            fresh_tmp(int(job.get("limits", {}).get("tmp_mb", 64)))
         self.streams = streams
         chan_r, chan_w = os.pipe()
         ctl_r, ctl_w = os.pipe()
@@ -2040,7 +2100,8 @@ def handle(job):
     if job.get("op") == "trace":
         return run_trace(job)
     if job.get("op") == "hello":
-        return {"id": job.get("id"), "hello": True, "sandbox": SANDBOX, "python": sys.version.split()[0],
+        return {"id": job.get("id"), "hello": True, "sandbox": SANDBOX, "worker_namespaces": WORKER_NS[0],
+                "python": sys.version.split()[0],
                 "pid": os.getpid()}
     try:
         prepare(job)
@@ -2063,6 +2124,7 @@ def main():
             _os_exit(os.waitstatus_to_exitcode(status) & 0xFF)
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         PID_NAMESPACE[0] = True
+        setup_worker_namespaces()
     # Objects alive now are shared with every child: keep the collector off
     # them so that children do not copy their pages.
     gc.collect()
