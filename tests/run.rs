@@ -456,3 +456,68 @@ fn hash_seed_reaches_the_programs() {
     assert_eq!(a, printed(0), "same seed, same hashes");
     assert_ne!(a, printed(1), "another seed, other hashes");
 }
+
+/// Programs run one after another on one worker share its mount, network and
+/// UTS namespaces, so the worker must hand each a fresh /tmp, /var/tmp,
+/// /dev/shm and /run/lock and a new IPC namespace: what one program leaves
+/// there (files, a System V shared-memory segment) the next does not see.
+#[test]
+fn a_program_sees_nothing_an_earlier_one_left_behind() {
+    let _guard = heavy();
+    let p = Problem {
+        task_id: "leak".into(),
+        dataset: "stdin".into(),
+        split: "test".into(),
+        prompt: String::new(),
+        entry_point: None,
+        test_type: TestType::Stdin,
+        tests: vec![TestCase::stdin("", "[]")],
+        setup_code: String::new(),
+        reference: None,
+        atol: 0.0,
+        metadata: "{}".into(),
+    };
+    // Shared head: the places to look (the cwd is a folder under /tmp) and libc.
+    const HEAD: &str = r#"
+import ctypes, os
+DIRS = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", os.getcwd()]
+libc = ctypes.CDLL(None, use_errno=True)
+"#;
+    let writer = format!(
+        "{HEAD}\nfor d in DIRS:\n    try:\n        open(os.path.join(d, 'codefail-left-behind'), 'w').write('x')\n    except OSError:\n        pass\n\
+         libc.shmget(0x434631, 4096, 0o1666)\nprint([])"
+    );
+    let reader = format!(
+        "{HEAD}\nfound = [d for d in DIRS if os.path.exists(os.path.join(d, 'codefail-left-behind'))]\n\
+         if libc.shmget(0x434631, 0, 0) != -1:\n    found.append('shm')\nprint(found)"
+    );
+    let make = |i: i64, code: &str| Generation {
+        task_id: "leak".into(),
+        sample_idx: i,
+        model: "m".into(),
+        prompt_id: "p".into(),
+        raw_output: String::new(),
+        code: Some(code.into()),
+        gen_metadata: "{}".into(),
+    };
+    // The writer's own files are visible to itself (the check can see them).
+    let self_check = format!(
+        "{writer}\nfound = [d for d in DIRS if os.path.exists(os.path.join(d, 'codefail-left-behind'))]\n\
+         assert len(found) == len(DIRS), found\nassert libc.shmget(0x434631, 0, 0) != -1"
+    );
+    let gens = vec![
+        make(0, &self_check),
+        make(1, &reader),
+        make(2, &writer),
+        make(3, &reader),
+    ];
+    let cfg = RunConfig { jobs: 1, ..cfg() };
+    let rows = run_records(&mut [p], &gens, &cfg).unwrap();
+    for r in &rows {
+        assert!(
+            r.passed,
+            "program {}: {} {:?} {:?} stdout {:?}",
+            r.sample_idx, r.status, r.first_error_type, r.first_error_message, r.tests[0].output
+        );
+    }
+}
