@@ -92,26 +92,8 @@ fn run_killed_at_random_points_resumes_to_the_same_rows() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let args = |out: &Path| -> Vec<String> {
-        [
-            "--quiet",
-            "--no-track",
-            "run",
-            "--dataset",
-            "mbpp",
-            "--split",
-            "test",
-            "--generations",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            common::deepseek_generations(&data).display().to_string(),
-            "--out".into(),
-            out.display().to_string(),
-        ])
-        .collect()
-    };
+    let generations = common::deepseek_generations(&data);
+    let args = |out: &Path| common::run_args(&generations, out);
     let reference = tmp.path().join("reference.parquet");
     run_to_end(&args(&reference));
     let want = common::comparable_rows(&reference);
@@ -153,19 +135,7 @@ fn sample_killed_at_random_points_resumes_to_the_same_rows() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let model = tmp.path().join("tiny");
-    common::tiny::tiny_model(&model, "qwen2", 11);
-    let problems = tmp.path().join("problems.parquet");
-    let mut p = codefail::data::load(
-        "mbpp",
-        &codefail::data::LoadOptions {
-            split: Some("test".into()),
-            limit: Some(40),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    codefail::data::write_problems(&mut p, &problems).unwrap();
+    let (model, problems) = tiny_model_and_problems(tmp.path(), 11, 40);
     let args = |out: &Path| -> Vec<String> {
         [
             "--quiet",
@@ -198,19 +168,49 @@ fn sample_killed_at_random_points_resumes_to_the_same_rows() {
     let out = tmp.path().join("killed.parquet");
     let journal = codefail::scale::journal_path(&out);
     let points = kill_points(3, 76);
-    let mut seen = Vec::new();
-    for &p in &points {
-        match kill_at(&args(&out), &journal, p) {
-            Some(after) => seen.push(after),
-            None => panic!("sampling finished before its kill point {p}"),
-        }
-    }
+    let seen = kill_at_each(&args(&out), &journal, &points);
     run_to_end(&args(&out));
     eprintln!(
         "sample: killed at journal lines {points:?} (journal then held {seen:?}), then resumed"
     );
     let got = common::comparable_rows(&out);
     common::assert_same_rows(&got, &want, "killed and resumed sample vs one run");
+}
+
+/// A tiny random-weight Qwen2 model (`seed`) and the first `limit` MBPP test
+/// problems, written under `dir`: (model folder, problems file).
+fn tiny_model_and_problems(
+    dir: &Path,
+    seed: u64,
+    limit: usize,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let model = dir.join("tiny");
+    common::tiny::tiny_model(&model, "qwen2", seed);
+    let problems = dir.join("problems.parquet");
+    let mut p = codefail::data::load(
+        "mbpp",
+        &codefail::data::LoadOptions {
+            split: Some("test".into()),
+            limit: Some(limit),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    codefail::data::write_problems(&mut p, &problems).unwrap();
+    (model, problems)
+}
+
+/// Start `args` once per kill point and SIGKILL it when `journal` reaches
+/// that many lines; the journal's lines after each kill. A run that finishes
+/// before its kill point fails the test.
+fn kill_at_each(args: &[String], journal: &Path, points: &[usize]) -> Vec<usize> {
+    points
+        .iter()
+        .map(|&p| {
+            kill_at(args, journal, p)
+                .unwrap_or_else(|| panic!("{args:?} finished before its kill point {p}"))
+        })
+        .collect()
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -246,19 +246,7 @@ fn classify_killed_at_random_points_resumes_to_the_same_rows() {
     let gens_path = tmp.path().join("gens.parquet");
     codefail::data::write_parquet(&mut gens.head(Some(48)), &gens_path).unwrap();
     let results = tmp.path().join("results.parquet");
-    run_to_end(&strings(&[
-        "--quiet",
-        "--no-track",
-        "run",
-        "--dataset",
-        "mbpp",
-        "--split",
-        "test",
-        "--generations",
-        &gens_path.display().to_string(),
-        "--out",
-        &results.display().to_string(),
-    ]));
+    run_to_end(&common::run_args(&gens_path, &results));
     let args = |out: &Path| {
         strings(&[
             "--quiet",
@@ -344,19 +332,7 @@ fn repair_killed_at_random_points_resumes_to_the_same_records() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let model = tmp.path().join("tiny");
-    common::tiny::tiny_model(&model, "qwen2", 5);
-    let problems = tmp.path().join("problems.parquet");
-    let mut p = codefail::data::load(
-        "mbpp",
-        &codefail::data::LoadOptions {
-            split: Some("test".into()),
-            limit: Some(12),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    codefail::data::write_problems(&mut p, &problems).unwrap();
+    let (model, problems) = tiny_model_and_problems(tmp.path(), 5, 12);
     // Greedy and one problem per batch: every answer depends on its own
     // conversation only, wherever a run resumes.
     let args = |out: &Path| {
@@ -390,13 +366,7 @@ fn repair_killed_at_random_points_resumes_to_the_same_records() {
     let out = tmp.path().join("killed.jsonl");
     let journal = codefail::scale::journal_path(&out);
     let points = kill_points(3, 11);
-    let mut seen = Vec::new();
-    for &p in &points {
-        match kill_at(&args(&out), &journal, p) {
-            Some(after) => seen.push(after),
-            None => panic!("repair finished before its kill point {p}"),
-        }
-    }
+    let seen = kill_at_each(&args(&out), &journal, &points);
     run_to_end(&args(&out));
     eprintln!(
         "repair: killed at journal lines {points:?} (journal then held {seen:?}), then resumed"

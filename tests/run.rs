@@ -477,20 +477,23 @@ fn a_program_sees_nothing_an_earlier_one_left_behind() {
         atol: 0.0,
         metadata: "{}".into(),
     };
-    // Shared head: the places to look (the cwd is a folder under /tmp) and libc.
+    // Shared head: the places to look (the cwd is a folder under /tmp), and
+    // what of the writer's is there.
     const HEAD: &str = r#"
 import ctypes, os
 DIRS = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", os.getcwd()]
 libc = ctypes.CDLL(None, use_errno=True)
+def left_behind():
+    found = [d for d in DIRS if os.path.exists(os.path.join(d, 'codefail-left-behind'))]
+    if libc.shmget(0x434631, 0, 0) != -1:
+        found.append('shm')
+    return found
 "#;
     let writer = format!(
         "{HEAD}\nfor d in DIRS:\n    try:\n        open(os.path.join(d, 'codefail-left-behind'), 'w').write('x')\n    except OSError:\n        pass\n\
          libc.shmget(0x434631, 4096, 0o1666)\nprint([])"
     );
-    let reader = format!(
-        "{HEAD}\nfound = [d for d in DIRS if os.path.exists(os.path.join(d, 'codefail-left-behind'))]\n\
-         if libc.shmget(0x434631, 0, 0) != -1:\n    found.append('shm')\nprint(found)"
-    );
+    let reader = format!("{HEAD}\nprint(left_behind())");
     let make = |i: i64, code: &str| Generation {
         task_id: "leak".into(),
         sample_idx: i,
@@ -500,11 +503,8 @@ libc = ctypes.CDLL(None, use_errno=True)
         code: Some(code.into()),
         gen_metadata: "{}".into(),
     };
-    // The writer's own files are visible to itself (the check can see them).
-    let self_check = format!(
-        "{writer}\nfound = [d for d in DIRS if os.path.exists(os.path.join(d, 'codefail-left-behind'))]\n\
-         assert len(found) == len(DIRS), found\nassert libc.shmget(0x434631, 0, 0) != -1"
-    );
+    // The writer's own files and segment are visible to itself (the check can see them).
+    let self_check = format!("{writer}\nassert len(left_behind()) == len(DIRS) + 1, left_behind()");
     let gens = vec![
         make(0, &self_check),
         make(1, &reader),

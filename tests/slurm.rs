@@ -62,21 +62,7 @@ fn slurm_array_of_run_shards_merges_to_the_unsharded_run() {
     // One unsharded run, the reference.
     let reference = tmp.path().join("reference.parquet");
     let out = common::codefail()
-        .args([
-            "--quiet",
-            "--no-track",
-            "run",
-            "--dataset",
-            "mbpp",
-            "--split",
-            "test",
-        ])
-        .args([
-            "--generations",
-            gens.to_str().unwrap(),
-            "--out",
-            reference.to_str().unwrap(),
-        ])
+        .args(common::run_args(&gens, &reference))
         .output()
         .unwrap();
     assert!(

@@ -246,29 +246,27 @@ pub fn run_records(
         }
     }
     let bar = crate::scale::Progress::new("run", "programs", jobs.len() as u64, cfg.progress);
-    {
-        // Expected seconds (MBPP+: the reference's own time on the inputs):
-        // the pool starts the long programs first.
-        let costs: Vec<f64> = if costs.iter().any(Option::is_some) {
-            costs.iter().map(|c| c.unwrap_or(0.0)).collect()
-        } else {
-            Vec::new()
-        };
-        let mut metas: Option<String> = None;
-        run_jobs_longest_first(&cfg.pool(), jobs, &costs, |j, answer, hello| {
-            let (i, tests) = &job_rows[j];
-            let g = &gens[*i];
-            let m = metas.get_or_insert_with(|| meta(hello)).clone();
-            let program = jobs_program[j].as_str();
-            let row = to_result(g, program, tests, &answer, m)?;
-            if let Some(j) = journal.as_mut() {
-                write_row(j, &row)?;
-            }
-            out[*i] = Some(row);
-            bar.inc(1);
-            Ok(())
-        })?;
-    }
+    // Expected seconds (MBPP+: the reference's own time on the inputs):
+    // the pool starts the long programs first.
+    let costs: Vec<f64> = if costs.iter().any(Option::is_some) {
+        costs.iter().map(|c| c.unwrap_or(0.0)).collect()
+    } else {
+        Vec::new()
+    };
+    let mut metas: Option<String> = None;
+    run_jobs_longest_first(&cfg.pool(), jobs, &costs, |j, answer, hello| {
+        let (i, tests) = &job_rows[j];
+        let g = &gens[*i];
+        let m = metas.get_or_insert_with(|| meta(hello)).clone();
+        let program = jobs_program[j].as_str();
+        let row = to_result(g, program, tests, &answer, m)?;
+        if let Some(j) = journal.as_mut() {
+            write_row(j, &row)?;
+        }
+        out[*i] = Some(row);
+        bar.inc(1);
+        Ok(())
+    })?;
     bar.finish();
     if let Some(j) = journal.as_mut() {
         j.sync()?;

@@ -583,9 +583,6 @@ def child_entry(job, start, fds):
         if WORKER_NS[0]:
             if not _unshare(CLONE_NEWIPC):
                 _os_exit(120)
-            work = "/tmp/sandbox"
-            os.mkdir(work)
-            os.chmod(work, 0o777)
         else:
             if SANDBOX["namespaces"]:
                 if not _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS):
@@ -593,14 +590,15 @@ def child_entry(job, start, fds):
             if SANDBOX["private_tmp"]:
                 _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
                 size = int(limits.get("tmp_mb", 64))
-                for target in TMP_MOUNTS:
-                    if os.path.isdir(target) and not os.path.islink(target):
-                        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % size)
+                for target in scratch_dirs():
+                    mount_tmpfs(target, size)
                 if os.getpid() != 1 and PID_NAMESPACE[0]:
                     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-                work = "/tmp/sandbox"
-                os.mkdir(work)
-                os.chmod(work, 0o777)
+        if SANDBOX["private_tmp"]:
+            # A fresh tmpfs, made by the worker (WORKER_NS) or just above.
+            work = "/tmp/sandbox"
+            os.mkdir(work)
+            os.chmod(work, 0o777)
         runner(job, start, fds, work)
         _os_exit(0)
     except BaseException:
@@ -609,6 +607,16 @@ def child_entry(job, start, fds):
 
 # The writable scratch folders every program gets fresh and private.
 TMP_MOUNTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def scratch_dirs():
+    """The scratch folders this system has (real folders, not links)."""
+    return [t for t in TMP_MOUNTS if os.path.isdir(t) and not os.path.islink(t)]
+
+
+def mount_tmpfs(target, size_mb):
+    return _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % size_mb)
+
 MNT_DETACH = 2
 UMOUNT_NOFOLLOW = 8
 # True once the worker has its own mount, network and UTS namespaces.
@@ -630,7 +638,7 @@ def setup_worker_namespaces():
     if not _mount(None, "/", None, MS_REC | MS_PRIVATE, None):
         return False
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    WORKER_TMP[:] = [t for t in TMP_MOUNTS if os.path.isdir(t) and not os.path.islink(t)]
+    WORKER_TMP[:] = scratch_dirs()
     WORKER_NS[0] = True
     return True
 
@@ -642,7 +650,7 @@ def fresh_tmp(size_mb):
     mount still held open by a dying one is detached, not reused."""
     for target in WORKER_TMP:
         LIBC.umount2(target.encode(), ctypes.c_int(MNT_DETACH | UMOUNT_NOFOLLOW))
-        if not _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % size_mb):
+        if not mount_tmpfs(target, size_mb):
             raise RuntimeError("could not mount a fresh tmpfs on %s" % target)
 
 

@@ -146,3 +146,23 @@ pub fn fetched_model(file: &str) -> Option<PathBuf> {
     eprintln!("skipping: {} not fetched", p.display());
     None
 }
+
+/// `codefail run` of `generations` on the MBPP test split into `out`.
+pub fn run_args(generations: &std::path::Path, out: &std::path::Path) -> Vec<String> {
+    [
+        "--quiet",
+        "--no-track",
+        "run",
+        "--dataset",
+        "mbpp",
+        "--split",
+        "test",
+        "--generations",
+        &generations.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
