@@ -3,7 +3,8 @@
 #   $1 evcxr_jupyter binary, $2 the codefail checkout, $3 the connection file.
 # Every notebook shares one evcxr build cache, so polars and codefail compile
 # once. Two kernels must not use one cache at the same time: run notebooks one
-# after another (kernel/run-notebooks.sh does).
+# after another, or give each its own copy of the cache
+# (kernel/run-notebooks.sh does one or the other).
 set -euo pipefail
 evcxr="$1"; project="$2"; conn="$3"
 # One build cache for every notebook: $CODEFAIL_NOTEBOOK_BUILD (default

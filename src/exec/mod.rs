@@ -650,9 +650,10 @@ pub fn fill_expected(
         let cached = json!({"task_id": p.task_id, "tests": entries});
         if apply_expected(p, &cached) {
             times.insert(p.task_id.clone(), ref_secs(&cached));
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, cached.to_string()).map_err(|e| Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+            // A temporary file of this process's own, then a rename: two
+            // processes filling the cache at once (two notebooks, two shards)
+            // never write into one temporary file.
+            crate::scale::write_atomic(path, cached.to_string().as_bytes())?;
         } else {
             tracing::warn!(
                 "{}: the reference solution produced no usable outputs",

@@ -863,9 +863,7 @@ fn answers(
                 let text = serde_json::to_string_pretty(&rec)
                     .map_err(|e| Error::Invalid(e.to_string()))?;
                 // Written whole then renamed: a killed run leaves no half file.
-                let tmp = f.with_extension("json.tmp");
-                std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-                std::fs::rename(&tmp, f).map_err(|e| Error::io(f, e))?;
+                crate::scale::write_atomic(f, text.as_bytes())?;
             }
             if decoded {
                 let verdict = if r.passed {
