@@ -14,6 +14,8 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 use std::sync::Arc;
 
+use super::qdot::Q50MatMul;
+
 type CResult<T> = candle_core::Result<T>;
 
 /// Shape and numerics of a Llama-family decoder.
@@ -233,6 +235,8 @@ struct Proj {
     w: QMatMul,
     b: Option<Tensor>,
     dense: Option<QMatMul>,
+    /// The AVX2 Q5_0 kernel for `w` (CPU), used instead of candle's.
+    fast: Option<Q50MatMul>,
 }
 
 impl Proj {
@@ -241,11 +245,11 @@ impl Proj {
             [_, s, _] => *s,
             _ => 1,
         };
-        let w = match &self.dense {
-            Some(d) if positions >= DENSE_POSITIONS => d,
-            _ => &self.w,
+        let y = match (&self.dense, &self.fast) {
+            (Some(d), _) if positions >= DENSE_POSITIONS => d.forward(x)?,
+            (_, Some(f)) => f.forward(x)?,
+            _ => self.w.forward(x)?,
         };
-        let y = w.forward(x)?;
         match &self.b {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
@@ -301,7 +305,7 @@ pub struct Decoder {
     embed: Embed,
     blocks: Vec<Block>,
     norm: Tensor,
-    head: QMatMul,
+    head: Proj,
     cos: Tensor,
     sin: Tensor,
     dtype: DType,
@@ -456,12 +460,23 @@ impl KvCache {
 /// products for Q4_0, Q8_0 and the K-quants but only scalar ones for Q4_1,
 /// Q5_0 and Q5_1 (about ten times slower); llama.cpp's small-model GGUFs use
 /// Q5_0 wherever a row is not a multiple of 256 (all of Qwen2.5-0.5B's
-/// 896-wide rows), SmolLM2's Q4_1 everywhere. Those tensors are re-quantized
-/// once, at load, to Q8_0 from their exact dequantized values: 1.5x their
-/// memory, and a rounding error of at most 1/254 of each 32-value block's
-/// largest magnitude (the original 4-5 bit grid is much coarser than that).
-fn fast_matmul(w: Arc<QTensor>, device: &Device) -> CResult<QMatMul> {
+/// 896-wide rows), SmolLM2's Q4_1 everywhere. Q5_0 keeps its bytes and gets
+/// codefail's own AVX2 kernel ([`Q50MatMul`], same arithmetic as ggml's).
+/// The others (and Q5_0 on a CPU without AVX2) are re-quantized once, at
+/// load, to Q8_0 from their exact dequantized values: 1.5x their memory, and
+/// a rounding error of at most 1/254 of each 32-value block's largest
+/// magnitude (the original 4-5 bit grid is much coarser than that).
+fn fast_matmul(w: Arc<QTensor>, bias: Option<Tensor>, device: &Device) -> CResult<Proj> {
     use candle_core::quantized::GgmlDType;
+    let proj = |w, fast| Proj {
+        w,
+        b: bias.clone(),
+        dense: None,
+        fast,
+    };
+    if let Some(fast) = Q50MatMul::new(w.clone()) {
+        return Ok(proj(QMatMul::from_arc(w)?, Some(fast)));
+    }
     let slow = matches!(
         w.dtype(),
         GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
@@ -469,9 +484,9 @@ fn fast_matmul(w: Arc<QTensor>, device: &Device) -> CResult<QMatMul> {
     let row = w.shape().dims().last().copied().unwrap_or(0);
     if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 {
         let q8 = QTensor::quantize(&w.dequantize(device)?, GgmlDType::Q8_0)?;
-        return QMatMul::from_qtensor(q8);
+        return Ok(proj(QMatMul::from_qtensor(q8)?, None));
     }
-    QMatMul::from_arc(w)
+    Ok(proj(QMatMul::from_arc(w)?, None))
 }
 
 fn rope_tables(cfg: &DecoderConfig, device: &Device) -> CResult<(Tensor, Tensor)> {
@@ -513,21 +528,20 @@ impl Decoder {
         let embed_q = q("token_embd.weight")?;
         let norm = q("output_norm.weight")?.dequantize(device)?;
         let head = if cfg.tie_word_embeddings {
-            fast_matmul(embed_q.clone(), device)?
+            fast_matmul(embed_q.clone(), None, device)?
         } else {
-            fast_matmul(q("output.weight")?, device)?
+            fast_matmul(q("output.weight")?, None, device)?
         };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("blk.{i}");
             let mut proj = |name: &str, bias: bool| -> CResult<Proj> {
-                let w = fast_matmul(q(&format!("{p}.{name}.weight"))?, device)?;
                 let b = if bias {
                     Some(q(&format!("{p}.{name}.bias"))?.dequantize(device)?)
                 } else {
                     None
                 };
-                Ok(Proj { w, b, dense: None })
+                fast_matmul(q(&format!("{p}.{name}.weight"))?, b, device)
             };
             let bias = cfg.attention_bias;
             blocks.push(Block {
@@ -597,8 +611,8 @@ impl Decoder {
                 } else {
                     None
                 },
-
                 dense: None,
+                fast: None,
             })
         };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
@@ -625,7 +639,12 @@ impl Decoder {
             embed: Embed::Plain(embed),
             blocks,
             norm,
-            head: QMatMul::Tensor(head_w),
+            head: Proj {
+                w: QMatMul::Tensor(head_w),
+                b: None,
+                dense: None,
+                fast: None,
+            },
             cos: cos.to_dtype(dtype)?,
             sin: sin.to_dtype(dtype)?,
             dtype,
@@ -684,6 +703,45 @@ impl Decoder {
                 }
             }
         }
+        Ok(self)
+    }
+
+    /// Drop codefail's Q5_0 kernel: every Q5_0 weight is re-quantized to
+    /// Q8_0 and multiplied by candle's kernel (1.5x the bytes read per
+    /// token). What the decoder did before it had the kernel; kept to
+    /// compare the two (`ModelOptions::requantize_q5_0`). Call it before
+    /// [`Decoder::with_dense_prefill`], whose copy is then made from the
+    /// re-quantized values. A model without Q5_0 weights is unchanged.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device, Tensor};
+    /// let vb = candle_nn::VarBuilder::zeros(DType::F32, &Device::Cpu);
+    /// let m = codefail::sample::Decoder::from_safetensors(codefail::sample::DecoderConfig::tiny(), vb)
+    ///     .unwrap()
+    ///     .with_requantized_q5_0()
+    ///     .unwrap();
+    /// let mut cache = codefail::sample::KvCache::new(vec![0]);
+    /// let ids = Tensor::new(&[[1u32, 2]], &Device::Cpu).unwrap();
+    /// assert_eq!(m.forward(&ids, &mut cache).unwrap().dims(), &[1, 512]);
+    /// ```
+    pub fn with_requantized_q5_0(mut self) -> CResult<Self> {
+        use candle_core::quantized::GgmlDType;
+        let device = self.device.clone();
+        let requantize = |p: &mut Proj| -> CResult<()> {
+            if p.fast.take().is_some()
+                && let QMatMul::QTensor(q) = &p.w
+            {
+                let q8 = QTensor::quantize(&q.dequantize(&device)?, GgmlDType::Q8_0)?;
+                p.w = QMatMul::from_qtensor(q8)?;
+            }
+            Ok(())
+        };
+        for b in &mut self.blocks {
+            for p in b.projections_mut() {
+                requantize(p)?;
+            }
+        }
+        requantize(&mut self.head)?;
         Ok(self)
     }
 

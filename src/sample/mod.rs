@@ -31,6 +31,7 @@ mod generate;
 mod hub;
 mod model;
 mod prompts;
+mod qdot;
 mod repair;
 mod tokenizer;
 

@@ -27,6 +27,11 @@ pub struct ModelOptions {
     /// [`DENSE_PREFILL_MAX_BYTES`] (see `Decoder::with_dense_prefill`:
     /// prompt prefill several times faster, single-token steps unchanged).
     pub quantized_prefill: bool,
+    /// GGUF on CPU: re-quantize Q5_0 weights to Q8_0 at load and multiply
+    /// them with candle's kernel, as codefail did before it had its own
+    /// Q5_0 kernel (see `Decoder::with_requantized_q5_0`). For comparisons
+    /// (`cargo bench --bench decode`); the default keeps the file's Q5_0.
+    pub requantize_q5_0: bool,
 }
 
 /// The largest dense prefill copy made by default (4 GiB: models up to about
@@ -183,6 +188,11 @@ impl Model {
         let context = cfg.max_position_embeddings;
         let mut decoder =
             Decoder::from_gguf(cfg, &ct, &mut f, &device).map_err(|e| model_err(path, e))?;
+        if opts.requantize_q5_0 {
+            decoder = decoder
+                .with_requantized_q5_0()
+                .map_err(|e| model_err(path, e))?;
+        }
         if device.is_cpu()
             && !opts.quantized_prefill
             && decoder.dense_prefill_bytes() <= DENSE_PREFILL_MAX_BYTES

@@ -1,0 +1,339 @@
+//! A CPU kernel candle 0.11 lacks: Q5_0 weights times f32 activations with
+//! AVX2.
+//!
+//! llama.cpp's small-model GGUF files store every weight whose rows are not a
+//! multiple of 256 values as Q5_0 (all of Qwen2.5-Coder-0.5B's 896-wide
+//! projections). candle 0.11 multiplies Q5_0 with a scalar dot product, about
+//! ten times slower than its AVX2 kernels, so the decoder used to re-quantize
+//! those weights to Q8_0 at load: fast arithmetic, but 8.5 bits per weight to
+//! stream from memory for every decoded token instead of 5.5. Decoding one
+//! token is bound by that stream. This kernel keeps the file's Q5_0 bytes and
+//! multiplies them directly, as ggml does (`ggml_vec_dot_q5_0_q8_0`): the
+//! activations are rounded to 8 bits per 32-value block (scale `max|x| / 127`,
+//! kept in f32), each weight block unpacks to 32 signed 5-bit values, and the
+//! products are summed in integers, then scaled.
+//!
+//! Work is split over output rows on candle's own CPU thread pool, so it
+//! never competes with a second pool for the cores.
+
+use candle_core::backend::BackendStorage;
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use std::sync::Arc;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// Values per block (Q5_0 and the 8-bit activations alike).
+const QK: usize = 32;
+/// Bytes of one Q5_0 block: f16 scale, 32 high bits, 16 bytes of low nibbles.
+const Q5_0_BYTES: usize = 22;
+
+/// A Q5_0 weight `(n, k)` ready to multiply f32 inputs `(..., k)` on the CPU,
+/// giving `(..., n)` (the same contract as candle's `QMatMul`).
+#[derive(Clone, Debug)]
+pub(crate) struct Q50MatMul {
+    w: Arc<QTensor>,
+    n: usize,
+    k: usize,
+}
+
+impl Q50MatMul {
+    /// The kernel for `w` when it applies: a CPU Q5_0 matrix whose rows are
+    /// whole blocks, on an x86-64 CPU with AVX2, FMA and F16C. `None`
+    /// otherwise (the caller keeps candle's path).
+    pub(crate) fn new(w: Arc<QTensor>) -> Option<Self> {
+        if w.dtype() != GgmlDType::Q5_0 || !w.device().is_cpu() || !available() {
+            return None;
+        }
+        let (n, k) = match w.shape().dims() {
+            &[n, k] if k % QK == 0 => (n, k),
+            _ => return None,
+        };
+        let bytes = w.data().ok()?.len();
+        (bytes == n * (k / QK) * Q5_0_BYTES).then_some(Q50MatMul { w, n, k })
+    }
+
+    /// `x @ wᵀ` for `x` of shape `(..., k)`.
+    pub(crate) fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+        x.contiguous()?.apply_op1_no_bwd(self)
+    }
+}
+
+/// Whether this CPU runs the kernel.
+fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Round each 32-value block of `x` to 8 bits: `q = round(x / d)` with
+/// `d = max|x| / 127` (ggml's `quantize_row_q8_0`, with the scale in f32).
+fn quantize_q8(x: &[f32], q: &mut [i8], d: &mut [f32]) {
+    for ((xb, qb), db) in x.chunks_exact(QK).zip(q.chunks_exact_mut(QK)).zip(d) {
+        let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
+        *db = amax / 127.0;
+        let id = if amax > 0.0 { 127.0 / amax } else { 0.0 };
+        for (qv, &xv) in qb.iter_mut().zip(xb) {
+            *qv = (xv * id).round() as i8;
+        }
+    }
+}
+
+impl CustomOp1 for Q50MatMul {
+    fn name(&self) -> &'static str {
+        "q5_0-matmul"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let CpuStorage::F32(all) = storage else {
+            candle_core::bail!("q5_0 matmul: f32 input expected, got {:?}", storage.dtype());
+        };
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("q5_0 matmul: contiguous input expected");
+        };
+        let x = &all[start..end];
+        let dims = layout.shape().dims();
+        if dims.last() != Some(&self.k) {
+            candle_core::bail!(
+                "q5_0 matmul: input {dims:?} against a weight of width {}",
+                self.k
+            );
+        }
+        let (n, k) = (self.n, self.k);
+        let kb = k / QK;
+        let m = x.len() / k;
+        let mut xq = vec![0i8; m * k];
+        let mut xd = vec![0f32; m * kb];
+        quantize_q8(x, &mut xq, &mut xd);
+        let w = self.w.data()?;
+        let w: &[u8] = &w;
+        let mut out = vec![0f32; m * n];
+        let out_ptr = out.as_mut_ptr() as usize;
+        candle_core::utils::barrier_pool().execute_chunked(n, |rows| {
+            for j in rows {
+                let wrow = &w[j * kb * Q5_0_BYTES..(j + 1) * kb * Q5_0_BYTES];
+                for i in 0..m {
+                    let v = dot(wrow, &xq[i * k..(i + 1) * k], &xd[i * kb..(i + 1) * kb]);
+                    // SAFETY: `i * n + j < m * n`, and each output row `j`
+                    // belongs to exactly one chunk: no two workers write one
+                    // element, and `out` outlives the pool's work.
+                    unsafe { *(out_ptr as *mut f32).add(i * n + j) = v };
+                }
+            }
+        });
+        let mut shape = dims.to_vec();
+        if let Some(last) = shape.last_mut() {
+            *last = n;
+        }
+        Ok((CpuStorage::F32(out), Shape::from(shape)))
+    }
+}
+
+/// One weight row (whole Q5_0 blocks) times one quantized input row.
+fn dot(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `Q50MatMul::new` admits only CPUs with these features, and
+        // the slices hold `xd.len()` whole blocks (checked on entry).
+        assert!(w.len() == xd.len() * Q5_0_BYTES && xq.len() == xd.len() * QK);
+        unsafe { dot_avx2(w, xq, xd) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        dot_scalar(w, xq, xd)
+    }
+}
+
+/// The plain definition of [`dot`] (what the AVX2 version must equal).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn dot_scalar(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+    let mut sum = 0f32;
+    for ((wb, xb), &dx) in w.chunks_exact(Q5_0_BYTES).zip(xq.chunks_exact(QK)).zip(xd) {
+        let dw = f16_to_f32(u16::from_le_bytes([wb[0], wb[1]]));
+        let qh = u32::from_le_bytes([wb[2], wb[3], wb[4], wb[5]]);
+        let mut s = 0i32;
+        for j in 0..QK / 2 {
+            let lo = (wb[6 + j] & 0x0F) as i32 | ((((qh >> j) & 1) as i32) << 4);
+            let hi = (wb[6 + j] >> 4) as i32 | ((((qh >> (j + 16)) & 1) as i32) << 4);
+            s += (lo - 16) * xb[j] as i32 + (hi - 16) * xb[j + QK / 2] as i32;
+        }
+        sum += s as f32 * dw * dx;
+    }
+    sum
+}
+
+/// IEEE half to single precision (the scalar path's scale decoding).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: value = man * 2^-24.
+            let v = man as f32 * f32::from_bits(0x3380_0000);
+            return if sign != 0 { -v } else { v };
+        }
+        (0x1f, _) => sign | 0x7f80_0000 | (man << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (man << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// ggml's `ggml_vec_dot_q5_0_q8_0` for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, FMA and F16C; `w` must hold `xd.len()` blocks of
+/// 22 bytes and `xq` `xd.len()` blocks of 32 values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_avx2(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    let low_nibble = _mm256_set1_epi8(0x0F);
+    // Byte i of the broadcast high bits picks byte i / 8 of `qh`...
+    let spread = _mm256_set_epi64x(
+        0x0303_0303_0303_0303,
+        0x0202_0202_0202_0202,
+        0x0101_0101_0101_0101,
+        0,
+    );
+    // ...and is all ones exactly when its bit i % 8 is set.
+    let bit_of_byte = _mm256_set1_epi64x(0x7fbf_dfef_f7fb_fdfe);
+    let all_ones = _mm256_set1_epi8(-1);
+    let minus_16 = _mm256_set1_epi8(0xF0u8 as i8);
+    let ones16 = _mm256_set1_epi16(1);
+    for (b, &dx) in xd.iter().enumerate() {
+        // SAFETY: block `b` lies inside `w` and `xq` (the function's contract).
+        unsafe {
+            let p = w.as_ptr().add(b * Q5_0_BYTES);
+            let d16 = (p as *const u16).read_unaligned();
+            let dw = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(d16 as i32)));
+            let qh = (p.add(2) as *const u32).read_unaligned();
+            let qs = _mm_loadu_si128(p.add(6) as *const __m128i);
+            // Values 0..15 are the low nibbles, 16..31 the high ones.
+            let nib = _mm256_and_si256(low_nibble, _mm256_set_m128i(_mm_srli_epi16(qs, 4), qs));
+            let high = _mm256_shuffle_epi8(_mm256_set1_epi32(qh as i32), spread);
+            let high = _mm256_cmpeq_epi8(_mm256_or_si256(high, bit_of_byte), all_ones);
+            // Without the fifth bit a value is nibble - 16 (0xF0 | nibble as
+            // i8); with it, nibble + 16 - 16.
+            let wv = _mm256_or_si256(nib, _mm256_andnot_si256(high, minus_16));
+            let xv = _mm256_loadu_si256(xq.as_ptr().add(b * QK) as *const __m256i);
+            // Signed products via maddubs: |w| times x with w's sign moved onto x.
+            let prod = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+            let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(ones16, prod));
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), sums, acc);
+        }
+    }
+    let s = _mm_add_ps(_mm256_extractf128_ps(acc, 1), _mm256_castps256_ps128(acc));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::quantized::QMatMul;
+    use candle_core::{Device, Module};
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        // A small LCG: deterministic inputs without a dependency.
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    fn q5(n: usize, k: usize) -> Arc<QTensor> {
+        let w = Tensor::from_vec(random(n * k, 7), (n, k), &Device::Cpu).unwrap();
+        Arc::new(QTensor::quantize(&w, GgmlDType::Q5_0).unwrap())
+    }
+
+    #[test]
+    fn agrees_with_candle_and_with_the_dense_product() {
+        if !available() {
+            eprintln!("SKIP: this CPU lacks AVX2/FMA/F16C");
+            return;
+        }
+        // 13 output rows (not a multiple of the pool's chunks), 3 x 2 inputs.
+        let (n, k) = (13, 896);
+        let w = q5(n, k);
+        let kernel = Q50MatMul::new(w.clone()).unwrap();
+        let x = Tensor::from_vec(random(6 * k, 11), (3, 2, k), &Device::Cpu).unwrap();
+        let ours = kernel.forward(&x).unwrap();
+        assert_eq!(ours.dims(), &[3, 2, n]);
+        let candle = QMatMul::from_arc(w.clone()).unwrap().forward(&x).unwrap();
+        let dense = x
+            .broadcast_matmul(&w.dequantize(&Device::Cpu).unwrap().t().unwrap())
+            .unwrap();
+        let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        for (name, other) in [("candle", candle), ("dense", dense)] {
+            let other = other.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let scale = other.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let worst = ours
+                .iter()
+                .zip(&other)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            // Only the 8-bit rounding of the inputs differs (candle keeps
+            // the input scale in f16, this kernel in f32).
+            assert!(worst <= 0.01 * scale, "{name}: worst {worst} of {scale}");
+        }
+    }
+
+    #[test]
+    fn the_avx2_dot_equals_the_scalar_definition() {
+        if !available() {
+            eprintln!("SKIP: this CPU lacks AVX2/FMA/F16C");
+            return;
+        }
+        let (n, k) = (5, 256);
+        let w = q5(n, k);
+        let bytes = w.data().unwrap();
+        let x = random(k, 3);
+        let mut xq = vec![0i8; k];
+        let mut xd = vec![0f32; k / QK];
+        quantize_q8(&x, &mut xq, &mut xd);
+        for j in 0..n {
+            let row = &bytes[j * (k / QK) * Q5_0_BYTES..(j + 1) * (k / QK) * Q5_0_BYTES];
+            let (a, b) = (dot(row, &xq, &xd), dot_scalar(row, &xq, &xd));
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                "row {j}: {a} vs {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn applies_only_to_q5_0_matrices() {
+        let w = Tensor::from_vec(random(64 * 4, 1), (4, 64), &Device::Cpu).unwrap();
+        let q8 = Arc::new(QTensor::quantize(&w, GgmlDType::Q8_0).unwrap());
+        assert!(Q50MatMul::new(q8).is_none());
+        assert_eq!(Q50MatMul::new(q5(4, 64)).is_some(), available());
+    }
+
+    #[test]
+    fn f16_scales_decode_exactly() {
+        for (h, v) in [
+            (0x3c00u16, 1.0f32),
+            (0xc000, -2.0),
+            (0x0001, 5.960_464_5e-8),
+            (0, 0.0),
+        ] {
+            assert_eq!(f16_to_f32(h), v);
+        }
+    }
+}
