@@ -21,10 +21,14 @@ mkdir -p "$EVCXR_TMPDIR" "$build/.cargo"
 # the crate itself and its tests are unchanged.
 #
 # The profile below (config overrides evcxr's generated [profile.dev]) keeps
-# the cold build short: the cells are glue and compile at opt-level 0; the
-# dependencies at 1, except the crates that do the numeric work of decoding
-# (candle, gemm) and codefail itself, which keep evcxr's level 2. Debug
-# assertions and overflow checks are off, as in a release build.
+# the cold build short: the cells are glue and so are most dependencies for
+# a notebook's small frames, so they compile at opt-level 0, except the
+# crates that do the numeric work of decoding (candle, gemm) and codefail
+# itself, which keep evcxr's level 2 (cold build on 2 idle cores: 462 s
+# with the other dependencies at 0, 966 s at 1 when last measured; the
+# eight notebooks two at a time then ran in 833 s, 855 s at 1 before the
+# Q5_0 kernel). Debug assertions and overflow checks are off, as in a
+# release build.
 cat > "$build/.cargo/config.toml" <<TOML
 [patch.crates-io]
 foldhash = { path = "$project/kernel/patches/foldhash-0.2.0" }
@@ -36,7 +40,7 @@ debug-assertions = false
 overflow-checks = false
 
 [profile.dev.package."*"]
-opt-level = 1
+opt-level = 0
 
 $(for p in codefail candle-core candle-nn candle-transformers gemm gemm-common gemm-f16 gemm-f32 gemm-f64 half; do
   printf '[profile.dev.package.%s]\nopt-level = 2\n' "$p"
