@@ -12,64 +12,32 @@
 //! that a slower stretch of a shared machine hits both). Writes
 //! `outputs/bench-decode.json`.
 
-use std::path::PathBuf;
+mod common;
 
-use codefail::data::{LoadOptions, load};
 use codefail::sample::{Model, ModelOptions, SampleConfig, Sampling, sample};
+use common::{decoded, env_usize, gen_metadata, mbpp_test, model_path};
 use polars::prelude::*;
 use serde_json::json;
 
-fn env_usize(k: &str, d: usize) -> usize {
-    std::env::var(k)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(d)
-}
-
-/// Per-answer metadata and the generated token ids of a generations frame.
-fn read(gens: &DataFrame) -> (Vec<serde_json::Value>, Vec<Vec<u32>>) {
-    let meta = gens.column("gen_metadata").expect("gen_metadata");
-    let meta = meta.str().expect("str");
-    let meta = (0..meta.len())
-        .map(|i| serde_json::from_str(meta.get(i).unwrap_or("{}")).unwrap_or_default())
-        .collect();
+/// The generated token ids of each answer.
+fn token_ids(gens: &DataFrame) -> Vec<Vec<u32>> {
     let ids = gens.column("token_ids").expect("token_ids");
     let ids = ids.list().expect("list");
-    let ids = (0..ids.len())
+    (0..ids.len())
         .map(|i| {
             ids.get_as_series(i)
                 .map(|s| s.u32().expect("u32").into_no_null_iter().collect())
                 .unwrap_or_default()
         })
-        .collect();
-    (meta, ids)
+        .collect()
 }
 
 fn main() {
     let n_tasks = env_usize("CODEFAIL_BENCH_TASKS", 5);
     let max_new = env_usize("CODEFAIL_BENCH_MAX_NEW", 128);
     let rounds = env_usize("CODEFAIL_BENCH_ROUNDS", 2);
-    let model_path = std::env::var("CODEFAIL_BENCH_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            codefail::sample::models_dir().join("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
-        });
-    if !model_path.is_file() {
-        eprintln!(
-            "{} missing: run `codefail models fetch`",
-            model_path.display()
-        );
-        std::process::exit(2);
-    }
-    let problems = load(
-        "mbpp",
-        &LoadOptions {
-            split: Some("test".into()),
-            limit: Some(n_tasks),
-            ..Default::default()
-        },
-    )
-    .expect("load MBPP");
+    let model_path = model_path();
+    let problems = mbpp_test(n_tasks);
     let path = model_path.to_str().expect("utf-8 path");
     let variants = [
         ("q5_0 kernel", ModelOptions::default()),
@@ -105,18 +73,8 @@ fn main() {
     for round in 0..rounds {
         for (v, model) in models.iter().enumerate() {
             let gens = sample(&problems, model, &cfg).expect("sample");
-            let (meta, ids) = read(&gens);
-            let tokens: f64 = meta
-                .iter()
-                .map(|m| (m["new_tokens"].as_f64().unwrap_or(0.0) - 1.0).max(0.0))
-                .sum();
-            let secs: f64 = meta
-                .iter()
-                .map(|m| {
-                    m["gen_s"].as_f64().unwrap_or(0.0)
-                        - m["batch_prefill_s"].as_f64().unwrap_or(0.0)
-                })
-                .sum();
+            let (tokens, secs) = decoded(&gen_metadata(&gens));
+            let ids = token_ids(&gens);
             println!(
                 "  round {round} {:<17}: {tokens} tokens decoded in {secs:.1} s = {:.2} tokens/s",
                 variants[v].0,

@@ -14,20 +14,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use codefail::data::{
-    Generation, LoadOptions, extract_code, generations_frame, load, problems_from_frame,
-};
+mod common;
+
+use codefail::data::{Generation, extract_code, generations_frame, problems_from_frame};
 use codefail::exec::{RunConfig, run};
 use codefail::sample::{Model, ModelOptions, SampleConfig, Sampling, render_prompt, sample};
+use common::{decoded, env_usize, gen_metadata, mbpp_test, model_path};
 use polars::prelude::*;
 use serde_json::json;
-
-fn env_usize(k: &str, d: usize) -> usize {
-    std::env::var(k)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(d)
-}
 
 fn pass_rate(results: &DataFrame) -> (usize, usize) {
     let p = results
@@ -41,13 +35,6 @@ fn pass_rate(results: &DataFrame) -> (usize, usize) {
     )
 }
 
-/// Answers that produced at least one token (their first token came from the prefill).
-fn n_first(meta: &[serde_json::Value]) -> f64 {
-    meta.iter()
-        .filter(|m| m["new_tokens"].as_f64().unwrap_or(0.0) > 0.0)
-        .count() as f64
-}
-
 fn main() {
     let threads = env_usize("CODEFAIL_BENCH_THREADS", 2);
     // candle's CPU kernels use rayon's global pool.
@@ -57,27 +44,8 @@ fn main() {
         .ok();
     let n_tasks = env_usize("CODEFAIL_BENCH_TASKS", 30);
     let max_new = env_usize("CODEFAIL_BENCH_MAX_NEW", 512);
-    let model_path = std::env::var("CODEFAIL_BENCH_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            codefail::sample::models_dir().join("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
-        });
-    if !model_path.is_file() {
-        eprintln!(
-            "{} missing: run `codefail models fetch`",
-            model_path.display()
-        );
-        std::process::exit(2);
-    }
-    let problems = load(
-        "mbpp",
-        &LoadOptions {
-            split: Some("test".into()),
-            limit: Some(n_tasks),
-            ..Default::default()
-        },
-    )
-    .expect("load MBPP");
+    let model_path = model_path();
+    let problems = mbpp_test(n_tasks);
     let model = Model::load(
         model_path.to_str().expect("utf-8 path"),
         &ModelOptions::default(),
@@ -112,10 +80,7 @@ fn main() {
             .map(|i| ca.get(i).unwrap_or_default().to_string())
             .collect()
     };
-    let meta: Vec<serde_json::Value> = texts("gen_metadata")
-        .iter()
-        .map(|s| serde_json::from_str(s).unwrap_or_default())
-        .collect();
+    let meta = gen_metadata(&gens);
     let ours_tokens: f64 = meta
         .iter()
         .map(|m| m["new_tokens"].as_f64().unwrap_or(0.0))
@@ -130,7 +95,8 @@ fn main() {
         .sum();
     // Decode rate: tokens after the first over the time after the prefill
     // (the prefill's logits choose the first token, on both sides).
-    let ours_decode = (ours_tokens - n_first(&meta)) / (ours_s - ours_prefill);
+    let (decoded_tokens, decode_s) = decoded(&meta);
+    let ours_decode = decoded_tokens / decode_s;
     let ours_res = run(&problems, &gens, &RunConfig::default()).expect("run");
     let (ours_pass, n) = pass_rate(&ours_res);
     println!(

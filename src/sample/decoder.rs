@@ -240,6 +240,16 @@ struct Proj {
 }
 
 impl Proj {
+    /// A projection through `w` (plus `b`), with no dense copy or Q5_0 kernel.
+    fn new(w: QMatMul, b: Option<Tensor>) -> Self {
+        Proj {
+            w,
+            b,
+            dense: None,
+            fast: None,
+        }
+    }
+
     fn forward(&self, x: &Tensor) -> CResult<Tensor> {
         let positions = match x.dims() {
             [_, s, _] => *s,
@@ -468,25 +478,32 @@ impl KvCache {
 /// magnitude (the original 4-5 bit grid is much coarser than that).
 fn fast_matmul(w: Arc<QTensor>, bias: Option<Tensor>, device: &Device) -> CResult<Proj> {
     use candle_core::quantized::GgmlDType;
-    let proj = |w, fast| Proj {
-        w,
-        b: bias.clone(),
-        dense: None,
-        fast,
-    };
     if let Some(fast) = Q50MatMul::new(w.clone()) {
-        return Ok(proj(QMatMul::from_arc(w)?, Some(fast)));
+        return Ok(Proj {
+            fast: Some(fast),
+            ..Proj::new(QMatMul::from_arc(w)?, bias)
+        });
     }
     let slow = matches!(
         w.dtype(),
         GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
     );
     let row = w.shape().dims().last().copied().unwrap_or(0);
-    if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 {
-        let q8 = QTensor::quantize(&w.dequantize(device)?, GgmlDType::Q8_0)?;
-        return Ok(proj(QMatMul::from_qtensor(q8)?, None));
-    }
-    Ok(proj(QMatMul::from_arc(w)?, None))
+    let w = if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 {
+        requantize_q8_0(&w, device)?
+    } else {
+        QMatMul::from_arc(w)?
+    };
+    Ok(Proj::new(w, bias))
+}
+
+/// `w` re-quantized to Q8_0 from its exact dequantized values.
+fn requantize_q8_0(w: &QTensor, device: &Device) -> CResult<QMatMul> {
+    let q8 = QTensor::quantize(
+        &w.dequantize(device)?,
+        candle_core::quantized::GgmlDType::Q8_0,
+    )?;
+    QMatMul::from_qtensor(q8)
 }
 
 fn rope_tables(cfg: &DecoderConfig, device: &Device) -> CResult<(Tensor, Tensor)> {
@@ -604,16 +621,12 @@ impl Decoder {
             vb.get((cfg.vocab_size, h), "lm_head.weight")?
         };
         let proj = |vb: &VarBuilder, out: usize, inp: usize, bias: bool| -> CResult<Proj> {
-            Ok(Proj {
-                w: QMatMul::Tensor(vb.get((out, inp), "weight")?),
-                b: if bias {
-                    Some(vb.get(out, "bias")?)
-                } else {
-                    None
-                },
-                dense: None,
-                fast: None,
-            })
+            let b = if bias {
+                Some(vb.get(out, "bias")?)
+            } else {
+                None
+            };
+            Ok(Proj::new(QMatMul::Tensor(vb.get((out, inp), "weight")?), b))
         };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
@@ -639,12 +652,7 @@ impl Decoder {
             embed: Embed::Plain(embed),
             blocks,
             norm,
-            head: Proj {
-                w: QMatMul::Tensor(head_w),
-                b: None,
-                dense: None,
-                fast: None,
-            },
+            head: Proj::new(QMatMul::Tensor(head_w), None),
             cos: cos.to_dtype(dtype)?,
             sin: sin.to_dtype(dtype)?,
             dtype,
@@ -725,14 +733,12 @@ impl Decoder {
     /// assert_eq!(m.forward(&ids, &mut cache).unwrap().dims(), &[1, 512]);
     /// ```
     pub fn with_requantized_q5_0(mut self) -> CResult<Self> {
-        use candle_core::quantized::GgmlDType;
         let device = self.device.clone();
         let requantize = |p: &mut Proj| -> CResult<()> {
             if p.fast.take().is_some()
                 && let QMatMul::QTensor(q) = &p.w
             {
-                let q8 = QTensor::quantize(&q.dequantize(&device)?, GgmlDType::Q8_0)?;
-                p.w = QMatMul::from_qtensor(q8)?;
+                p.w = requantize_q8_0(q, &device)?;
             }
             Ok(())
         };

@@ -147,45 +147,9 @@ fn dot(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        dot_scalar(w, xq, xd)
+        let _ = (w, xq, xd);
+        unreachable!("Q50MatMul::new admits x86-64 CPUs only")
     }
-}
-
-/// The plain definition of [`dot`] (what the AVX2 version must equal).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn dot_scalar(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
-    let mut sum = 0f32;
-    for ((wb, xb), &dx) in w.chunks_exact(Q5_0_BYTES).zip(xq.chunks_exact(QK)).zip(xd) {
-        let dw = f16_to_f32(u16::from_le_bytes([wb[0], wb[1]]));
-        let qh = u32::from_le_bytes([wb[2], wb[3], wb[4], wb[5]]);
-        let mut s = 0i32;
-        for j in 0..QK / 2 {
-            let lo = (wb[6 + j] & 0x0F) as i32 | ((((qh >> j) & 1) as i32) << 4);
-            let hi = (wb[6 + j] >> 4) as i32 | ((((qh >> (j + 16)) & 1) as i32) << 4);
-            s += (lo - 16) * xb[j] as i32 + (hi - 16) * xb[j + QK / 2] as i32;
-        }
-        sum += s as f32 * dw * dx;
-    }
-    sum
-}
-
-/// IEEE half to single precision (the scalar path's scale decoding).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let man = (h & 0x3ff) as u32;
-    let bits = match (exp, man) {
-        (0, 0) => sign,
-        (0, _) => {
-            // Subnormal: value = man * 2^-24.
-            let v = man as f32 * f32::from_bits(0x3380_0000);
-            return if sign != 0 { -v } else { v };
-        }
-        (0x1f, _) => sign | 0x7f80_0000 | (man << 13),
-        _ => sign | ((exp + 127 - 15) << 23) | (man << 13),
-    };
-    f32::from_bits(bits)
 }
 
 /// ggml's `ggml_vec_dot_q5_0_q8_0` for AVX2.
@@ -244,6 +208,41 @@ mod tests {
     use super::*;
     use candle_core::quantized::QMatMul;
     use candle_core::{Device, Module};
+
+    /// The plain definition of [`dot`] (what the AVX2 version must equal).
+    fn dot_scalar(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+        let mut sum = 0f32;
+        for ((wb, xb), &dx) in w.chunks_exact(Q5_0_BYTES).zip(xq.chunks_exact(QK)).zip(xd) {
+            let dw = f16_to_f32(u16::from_le_bytes([wb[0], wb[1]]));
+            let qh = u32::from_le_bytes([wb[2], wb[3], wb[4], wb[5]]);
+            let mut s = 0i32;
+            for j in 0..QK / 2 {
+                let lo = (wb[6 + j] & 0x0F) as i32 | ((((qh >> j) & 1) as i32) << 4);
+                let hi = (wb[6 + j] >> 4) as i32 | ((((qh >> (j + 16)) & 1) as i32) << 4);
+                s += (lo - 16) * xb[j] as i32 + (hi - 16) * xb[j + QK / 2] as i32;
+            }
+            sum += s as f32 * dw * dx;
+        }
+        sum
+    }
+
+    /// IEEE half to single precision (the scalar definition's scale decoding).
+    fn f16_to_f32(h: u16) -> f32 {
+        let sign = ((h >> 15) as u32) << 31;
+        let exp = ((h >> 10) & 0x1f) as u32;
+        let man = (h & 0x3ff) as u32;
+        let bits = match (exp, man) {
+            (0, 0) => sign,
+            (0, _) => {
+                // Subnormal: value = man * 2^-24.
+                let v = man as f32 * f32::from_bits(0x3380_0000);
+                return if sign != 0 { -v } else { v };
+            }
+            (0x1f, _) => sign | 0x7f80_0000 | (man << 13),
+            _ => sign | ((exp + 127 - 15) << 23) | (man << 13),
+        };
+        f32::from_bits(bits)
+    }
 
     fn random(n: usize, seed: u64) -> Vec<f32> {
         // A small LCG: deterministic inputs without a dependency.
