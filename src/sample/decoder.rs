@@ -14,7 +14,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 use std::sync::Arc;
 
-use super::qdot::Q50MatMul;
+use super::qdot::QDotMatMul;
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -235,8 +235,9 @@ struct Proj {
     w: QMatMul,
     b: Option<Tensor>,
     dense: Option<QMatMul>,
-    /// The AVX2 Q5_0 kernel for `w` (CPU), used instead of candle's.
-    fast: Option<Q50MatMul>,
+    /// codefail's AVX2 Q5_0/Q8_0 kernel for `w` (CPU), used instead of
+    /// candle's.
+    fast: Option<QDotMatMul>,
 }
 
 impl Proj {
@@ -470,40 +471,39 @@ impl KvCache {
 /// products for Q4_0, Q8_0 and the K-quants but only scalar ones for Q4_1,
 /// Q5_0 and Q5_1 (about ten times slower); llama.cpp's small-model GGUFs use
 /// Q5_0 wherever a row is not a multiple of 256 (all of Qwen2.5-0.5B's
-/// 896-wide rows), SmolLM2's Q4_1 everywhere. Q5_0 keeps its bytes and gets
-/// codefail's own AVX2 kernel ([`Q50MatMul`], same arithmetic as ggml's).
-/// The others (and Q5_0 on a CPU without AVX2) are re-quantized once, at
-/// load, to Q8_0 from their exact dequantized values: 1.5x their memory, and
-/// a rounding error of at most 1/254 of each 32-value block's largest
-/// magnitude (the original 4-5 bit grid is much coarser than that).
+/// 896-wide rows), SmolLM2's Q4_1 everywhere. Q5_0 and Q8_0 keep their bytes
+/// and get codefail's own AVX2 kernel ([`QDotMatMul`], same arithmetic as
+/// ggml's). Q4_1 and Q5_1 (and Q5_0 on a CPU without AVX2) are re-quantized
+/// once, at load, to Q8_0 from their exact dequantized values: 1.5x their
+/// memory, and a rounding error of at most 1/254 of each 32-value block's
+/// largest magnitude (the original 4-5 bit grid is much coarser than that).
 fn fast_matmul(w: Arc<QTensor>, bias: Option<Tensor>, device: &Device) -> CResult<Proj> {
     use candle_core::quantized::GgmlDType;
-    if let Some(fast) = Q50MatMul::new(w.clone()) {
-        return Ok(Proj {
-            fast: Some(fast),
-            ..Proj::new(QMatMul::from_arc(w)?, bias)
-        });
-    }
     let slow = matches!(
         w.dtype(),
         GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
     );
     let row = w.shape().dims().last().copied().unwrap_or(0);
-    let w = if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 {
-        requantize_q8_0(&w, device)?
-    } else {
-        QMatMul::from_arc(w)?
+    let w = match QDotMatMul::new(w.clone()) {
+        Some(_) => w,
+        None if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 => {
+            requantize_q8_0(&w, device)?
+        }
+        None => w,
     };
-    Ok(Proj::new(w, bias))
+    Ok(Proj {
+        fast: QDotMatMul::new(w.clone()),
+        ..Proj::new(QMatMul::from_arc(w)?, bias)
+    })
 }
 
 /// `w` re-quantized to Q8_0 from its exact dequantized values.
-fn requantize_q8_0(w: &QTensor, device: &Device) -> CResult<QMatMul> {
+fn requantize_q8_0(w: &QTensor, device: &Device) -> CResult<Arc<QTensor>> {
     let q8 = QTensor::quantize(
         &w.dequantize(device)?,
         candle_core::quantized::GgmlDType::Q8_0,
     )?;
-    QMatMul::from_qtensor(q8)
+    Ok(Arc::new(q8))
 }
 
 fn rope_tables(cfg: &DecoderConfig, device: &Device) -> CResult<(Tensor, Tensor)> {
@@ -714,10 +714,11 @@ impl Decoder {
         Ok(self)
     }
 
-    /// Drop codefail's Q5_0 kernel: every Q5_0 weight is re-quantized to
-    /// Q8_0 and multiplied by candle's kernel (1.5x the bytes read per
-    /// token). What the decoder did before it had the kernel; kept to
-    /// compare the two (`ModelOptions::requantize_q5_0`). Call it before
+    /// Drop codefail's Q5_0/Q8_0 kernels: every Q5_0 weight is re-quantized
+    /// to Q8_0 (1.5x the bytes read per token), and Q8_0 weights are
+    /// multiplied by candle's kernel. What the decoder did before it had its
+    /// own kernels; kept to compare the two
+    /// (`ModelOptions::requantize_q5_0`). Call it before
     /// [`Decoder::with_dense_prefill`], whose copy is then made from the
     /// re-quantized values. A model without Q5_0 weights is unchanged.
     ///
@@ -735,10 +736,11 @@ impl Decoder {
     pub fn with_requantized_q5_0(mut self) -> CResult<Self> {
         let device = self.device.clone();
         let requantize = |p: &mut Proj| -> CResult<()> {
-            if p.fast.take().is_some()
+            if let Some(fast) = p.fast.take()
+                && fast.is_q5_0()
                 && let QMatMul::QTensor(q) = &p.w
             {
-                p.w = requantize_q8_0(q, &device)?;
+                p.w = QMatMul::from_arc(requantize_q8_0(q, &device)?)?;
             }
             Ok(())
         };
@@ -912,16 +914,29 @@ impl Decoder {
             Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
         };
         *slot = Some((k.clone(), v.clone()));
-        let rep = c.num_attention_heads / c.num_key_value_heads;
-        let k = candle_transformers::utils::repeat_kv(k, rep)?.contiguous()?;
-        let v = candle_transformers::utils::repeat_kv(v, rep)?.contiguous()?;
+        // Grouped-query attention without copying keys and values per query
+        // head: query head h reads key/value head h / rep, so the `rep`
+        // query heads of one group stack into one (rep * s)-row matmul
+        // against their shared keys (what repeat_kv would give, without its
+        // copies of the whole cache on every token).
+        let kv_heads = c.num_key_value_heads;
+        let rep = c.num_attention_heads / kv_heads;
+        let kv_len = k.dim(2)?;
+        let q = q.reshape((b, kv_heads, rep * s, c.head_dim))?;
         let att = (q.matmul(&k.t()?)? / (c.head_dim as f64).sqrt())?;
         let att = match mask {
-            Some(m) => att.broadcast_add(m)?,
+            Some(m) => att
+                .reshape((b, kv_heads, rep, s, kv_len))?
+                .broadcast_add(&m.unsqueeze(1)?)?
+                .reshape((b, kv_heads, rep * s, kv_len))?,
             None => att,
         };
         let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, s, ()))?;
+        let y = att
+            .matmul(&v)?
+            .reshape((b, c.num_attention_heads, s, c.head_dim))?
+            .transpose(1, 2)?
+            .reshape((b, s, ()))?;
         block.o.forward(&y)
     }
 }

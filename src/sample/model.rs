@@ -28,9 +28,10 @@ pub struct ModelOptions {
     /// prompt prefill several times faster, single-token steps unchanged).
     pub quantized_prefill: bool,
     /// GGUF on CPU: re-quantize Q5_0 weights to Q8_0 at load and multiply
-    /// them with candle's kernel, as codefail did before it had its own
-    /// Q5_0 kernel (see `Decoder::with_requantized_q5_0`). For comparisons
-    /// (`cargo bench --bench decode`); the default keeps the file's Q5_0.
+    /// them and the Q8_0 weights with candle's kernel, as codefail did before
+    /// it had its own Q5_0/Q8_0 kernels (see `Decoder::with_requantized_q5_0`).
+    /// For comparisons (`cargo bench --bench decode`); the default keeps the
+    /// file's Q5_0.
     pub requantize_q5_0: bool,
 }
 

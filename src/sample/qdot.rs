@@ -1,17 +1,22 @@
-//! A CPU kernel candle 0.11 lacks: Q5_0 weights times f32 activations with
-//! AVX2.
+//! CPU kernels candle 0.11 lacks or runs slowly: Q5_0 and Q8_0 weights
+//! times f32 activations with AVX2.
 //!
 //! llama.cpp's small-model GGUF files store every weight whose rows are not a
 //! multiple of 256 values as Q5_0 (all of Qwen2.5-Coder-0.5B's 896-wide
-//! projections). candle 0.11 multiplies Q5_0 with a scalar dot product, about
-//! ten times slower than its AVX2 kernels, so the decoder used to re-quantize
-//! those weights to Q8_0 at load: fast arithmetic, but 8.5 bits per weight to
-//! stream from memory for every decoded token instead of 5.5. Decoding one
-//! token is bound by that stream. This kernel keeps the file's Q5_0 bytes and
-//! multiplies them directly, as ggml does (`ggml_vec_dot_q5_0_q8_0`): the
-//! activations are rounded to 8 bits per 32-value block (scale `max|x| / 127`,
-//! kept in f32), each weight block unpacks to 32 signed 5-bit values, and the
-//! products are summed in integers, then scaled.
+//! projections) and the output head as Q8_0. candle 0.11 multiplies Q5_0 with
+//! a scalar dot product, about ten times slower than its AVX2 kernels, so the
+//! decoder used to re-quantize those weights to Q8_0 at load: fast
+//! arithmetic, but 8.5 bits per weight to stream from memory for every
+//! decoded token instead of 5.5. Decoding one token is bound by that stream.
+//! This kernel keeps the file's Q5_0 bytes and multiplies them directly, as
+//! ggml does (`ggml_vec_dot_q5_0_q8_0`): the activations are rounded to 8
+//! bits per 32-value block (scale `max|x| / 127`, kept in f32), each weight
+//! block unpacks to 32 signed 5-bit values, and the products are summed in
+//! integers, then scaled. Q8_0 weights (the head, and the Q4_1/Q5_1 weights
+//! re-quantized at load) go through the same code with ggml's
+//! `ggml_vec_dot_q8_0_q8_0`; candle's own Q8_0 dot converts both f16 scales
+//! through a function call per block, which this one avoids (the input's
+//! scale is already f32, the weight's is converted inline with F16C).
 //!
 //! Work is split over output rows on candle's own CPU thread pool, so it
 //! never competes with a second pool for the cores.
@@ -23,26 +28,55 @@ use std::sync::Arc;
 
 type CResult<T> = candle_core::Result<T>;
 
-/// Values per block (Q5_0 and the 8-bit activations alike).
+/// Values per block (Q5_0, Q8_0 and the 8-bit activations alike).
 const QK: usize = 32;
 /// Bytes of one Q5_0 block: f16 scale, 32 high bits, 16 bytes of low nibbles.
 const Q5_0_BYTES: usize = 22;
+/// Bytes of one Q8_0 block: f16 scale, 32 signed bytes.
+const Q8_0_BYTES: usize = 34;
 
-/// A Q5_0 weight `(n, k)` ready to multiply f32 inputs `(..., k)` on the CPU,
-/// giving `(..., n)` (the same contract as candle's `QMatMul`).
+/// The weight formats the kernels multiply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Q5_0,
+    Q8_0,
+}
+
+impl Format {
+    fn of(dtype: GgmlDType) -> Option<Self> {
+        match dtype {
+            GgmlDType::Q5_0 => Some(Format::Q5_0),
+            GgmlDType::Q8_0 => Some(Format::Q8_0),
+            _ => None,
+        }
+    }
+
+    /// Bytes of one 32-value block.
+    fn block_bytes(self) -> usize {
+        match self {
+            Format::Q5_0 => Q5_0_BYTES,
+            Format::Q8_0 => Q8_0_BYTES,
+        }
+    }
+}
+
+/// A Q5_0 or Q8_0 weight `(n, k)` ready to multiply f32 inputs `(..., k)` on
+/// the CPU, giving `(..., n)` (the same contract as candle's `QMatMul`).
 #[derive(Clone, Debug)]
-pub(crate) struct Q50MatMul {
+pub(crate) struct QDotMatMul {
     w: Arc<QTensor>,
     n: usize,
     k: usize,
+    format: Format,
 }
 
-impl Q50MatMul {
-    /// The kernel for `w` when it applies: a CPU Q5_0 matrix whose rows are
-    /// whole blocks, on an x86-64 CPU with AVX2, FMA and F16C. `None`
-    /// otherwise (the caller keeps candle's path).
+impl QDotMatMul {
+    /// The kernel for `w` when it applies: a CPU Q5_0 or Q8_0 matrix whose
+    /// rows are whole blocks, on an x86-64 CPU with AVX2, FMA and F16C.
+    /// `None` otherwise (the caller keeps candle's path).
     pub(crate) fn new(w: Arc<QTensor>) -> Option<Self> {
-        if w.dtype() != GgmlDType::Q5_0 || !w.device().is_cpu() || !available() {
+        let format = Format::of(w.dtype())?;
+        if !w.device().is_cpu() || !available() {
             return None;
         }
         let (n, k) = match w.shape().dims() {
@@ -50,7 +84,12 @@ impl Q50MatMul {
             _ => return None,
         };
         let bytes = w.data().ok()?.len();
-        (bytes == n * (k / QK) * Q5_0_BYTES).then_some(Q50MatMul { w, n, k })
+        (bytes == n * (k / QK) * format.block_bytes()).then_some(QDotMatMul { w, n, k, format })
+    }
+
+    /// Whether the weight is Q5_0 (the format candle has no fast kernel for).
+    pub(crate) fn is_q5_0(&self) -> bool {
+        self.format == Format::Q5_0
     }
 
     /// `x @ wᵀ` for `x` of shape `(..., k)`.
@@ -86,23 +125,31 @@ fn quantize_q8(x: &[f32], q: &mut [i8], d: &mut [f32]) {
     }
 }
 
-impl CustomOp1 for Q50MatMul {
+impl CustomOp1 for QDotMatMul {
     fn name(&self) -> &'static str {
-        "q5_0-matmul"
+        match self.format {
+            Format::Q5_0 => "q5_0-matmul",
+            Format::Q8_0 => "q8_0-matmul",
+        }
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> CResult<(CpuStorage, Shape)> {
         let CpuStorage::F32(all) = storage else {
-            candle_core::bail!("q5_0 matmul: f32 input expected, got {:?}", storage.dtype());
+            candle_core::bail!(
+                "{}: f32 input expected, got {:?}",
+                self.name(),
+                storage.dtype()
+            );
         };
         let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("q5_0 matmul: contiguous input expected");
+            candle_core::bail!("{}: contiguous input expected", self.name());
         };
         let x = &all[start..end];
         let dims = layout.shape().dims();
         if dims.last() != Some(&self.k) {
             candle_core::bail!(
-                "q5_0 matmul: input {dims:?} against a weight of width {}",
+                "{}: input {dims:?} against a weight of width {}",
+                self.name(),
                 self.k
             );
         }
@@ -116,11 +163,17 @@ impl CustomOp1 for Q50MatMul {
         let w: &[u8] = &w;
         let mut out = vec![0f32; m * n];
         let out_ptr = out.as_mut_ptr() as usize;
+        let (format, row_bytes) = (self.format, kb * self.format.block_bytes());
         candle_core::utils::barrier_pool().execute_chunked(n, |rows| {
             for j in rows {
-                let wrow = &w[j * kb * Q5_0_BYTES..(j + 1) * kb * Q5_0_BYTES];
+                let wrow = &w[j * row_bytes..(j + 1) * row_bytes];
                 for i in 0..m {
-                    let v = dot(wrow, &xq[i * k..(i + 1) * k], &xd[i * kb..(i + 1) * kb]);
+                    let v = dot(
+                        format,
+                        wrow,
+                        &xq[i * k..(i + 1) * k],
+                        &xd[i * kb..(i + 1) * kb],
+                    );
                     // SAFETY: `i * n + j < m * n`, and each output row `j`
                     // belongs to exactly one chunk: no two workers write one
                     // element, and `out` outlives the pool's work.
@@ -136,20 +189,62 @@ impl CustomOp1 for Q50MatMul {
     }
 }
 
-/// One weight row (whole Q5_0 blocks) times one quantized input row.
-fn dot(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+/// One weight row (whole blocks of `format`) times one quantized input row.
+fn dot(format: Format, w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: `Q50MatMul::new` admits only CPUs with these features, and
+        // SAFETY: `QDotMatMul::new` admits only CPUs with these features, and
         // the slices hold `xd.len()` whole blocks (checked on entry).
-        assert!(w.len() == xd.len() * Q5_0_BYTES && xq.len() == xd.len() * QK);
-        unsafe { dot_avx2(w, xq, xd) }
+        assert!(w.len() == xd.len() * format.block_bytes() && xq.len() == xd.len() * QK);
+        match format {
+            Format::Q5_0 => unsafe { dot_avx2(w, xq, xd) },
+            Format::Q8_0 => unsafe { dot_q8_0_avx2(w, xq, xd) },
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (w, xq, xd);
-        unreachable!("Q50MatMul::new admits x86-64 CPUs only")
+        let _ = (format, w, xq, xd);
+        unreachable!("QDotMatMul::new admits x86-64 CPUs only")
     }
+}
+
+/// ggml's `ggml_vec_dot_q8_0_q8_0` for AVX2, with the input's scale in f32.
+///
+/// # Safety
+/// The CPU must have AVX2, FMA and F16C; `w` must hold `xd.len()` blocks of
+/// 34 bytes and `xq` `xd.len()` blocks of 32 values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_q8_0_avx2(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let ones16 = _mm256_set1_epi16(1);
+    // Two accumulators: consecutive blocks do not wait on each other's FMA.
+    let mut acc = [_mm256_setzero_ps(), _mm256_setzero_ps()];
+    for (b, &dx) in xd.iter().enumerate() {
+        // SAFETY: block `b` lies inside `w` and `xq` (the function's contract).
+        unsafe {
+            let p = w.as_ptr().add(b * Q8_0_BYTES);
+            let d16 = (p as *const u16).read_unaligned();
+            let dw = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(d16 as i32)));
+            let wv = _mm256_loadu_si256(p.add(2) as *const __m256i);
+            let xv = _mm256_loadu_si256(xq.as_ptr().add(b * QK) as *const __m256i);
+            let prod = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+            let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(ones16, prod));
+            acc[b & 1] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), sums, acc[b & 1]);
+        }
+    }
+    hsum(_mm256_add_ps(acc[0], acc[1]))
+}
+
+/// The sum of the eight lanes of `v`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn hsum(v: std::arch::x86_64::__m256) -> f32 {
+    use std::arch::x86_64::*;
+    let s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
 }
 
 /// ggml's `ggml_vec_dot_q5_0_q8_0` for AVX2.
@@ -197,10 +292,7 @@ unsafe fn dot_avx2(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
             acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), sums, acc);
         }
     }
-    let s = _mm_add_ps(_mm256_extractf128_ps(acc, 1), _mm256_castps256_ps128(acc));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    _mm_cvtss_f32(s)
+    hsum(acc)
 }
 
 #[cfg(test)]
@@ -209,7 +301,23 @@ mod tests {
     use candle_core::quantized::QMatMul;
     use candle_core::{Device, Module};
 
-    /// The plain definition of [`dot`] (what the AVX2 version must equal).
+    /// The plain definition of [`dot`] for Q8_0 weights.
+    fn dot_scalar_q8_0(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+        let mut sum = 0f32;
+        for ((wb, xb), &dx) in w.chunks_exact(Q8_0_BYTES).zip(xq.chunks_exact(QK)).zip(xd) {
+            let dw = f16_to_f32(u16::from_le_bytes([wb[0], wb[1]]));
+            let s: i32 = wb[2..]
+                .iter()
+                .zip(xb)
+                .map(|(&w, &x)| w as i8 as i32 * x as i32)
+                .sum();
+            sum += s as f32 * dw * dx;
+        }
+        sum
+    }
+
+    /// The plain definition of [`dot`] for Q5_0 weights (what the AVX2
+    /// version must equal).
     fn dot_scalar(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
         let mut sum = 0f32;
         for ((wb, xb), &dx) in w.chunks_exact(Q5_0_BYTES).zip(xq.chunks_exact(QK)).zip(xd) {
@@ -257,9 +365,9 @@ mod tests {
             .collect()
     }
 
-    fn q5(n: usize, k: usize) -> Arc<QTensor> {
+    fn quantized(n: usize, k: usize, dtype: GgmlDType) -> Arc<QTensor> {
         let w = Tensor::from_vec(random(n * k, 7), (n, k), &Device::Cpu).unwrap();
-        Arc::new(QTensor::quantize(&w, GgmlDType::Q5_0).unwrap())
+        Arc::new(QTensor::quantize(&w, dtype).unwrap())
     }
 
     #[test]
@@ -270,26 +378,32 @@ mod tests {
         }
         // 13 output rows (not a multiple of the pool's chunks), 3 x 2 inputs.
         let (n, k) = (13, 896);
-        let w = q5(n, k);
-        let kernel = Q50MatMul::new(w.clone()).unwrap();
-        let x = Tensor::from_vec(random(6 * k, 11), (3, 2, k), &Device::Cpu).unwrap();
-        let ours = kernel.forward(&x).unwrap();
-        assert_eq!(ours.dims(), &[3, 2, n]);
-        let candle = QMatMul::from_arc(w.clone()).unwrap().forward(&x).unwrap();
-        let dense = x
-            .broadcast_matmul(&w.dequantize(&Device::Cpu).unwrap().t().unwrap())
-            .unwrap();
-        let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        for (name, other) in [("candle", candle), ("dense", dense)] {
-            let other = other.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let scale = other.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let worst = ours
-                .iter()
-                .zip(&other)
-                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-            // Only the 8-bit rounding of the inputs differs (candle keeps
-            // the input scale in f16, this kernel in f32).
-            assert!(worst <= 0.01 * scale, "{name}: worst {worst} of {scale}");
+        for dtype in [GgmlDType::Q5_0, GgmlDType::Q8_0] {
+            let w = quantized(n, k, dtype);
+            let kernel = QDotMatMul::new(w.clone()).unwrap();
+            assert_eq!(kernel.is_q5_0(), dtype == GgmlDType::Q5_0);
+            let x = Tensor::from_vec(random(6 * k, 11), (3, 2, k), &Device::Cpu).unwrap();
+            let ours = kernel.forward(&x).unwrap();
+            assert_eq!(ours.dims(), &[3, 2, n]);
+            let candle = QMatMul::from_arc(w.clone()).unwrap().forward(&x).unwrap();
+            let dense = x
+                .broadcast_matmul(&w.dequantize(&Device::Cpu).unwrap().t().unwrap())
+                .unwrap();
+            let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            for (name, other) in [("candle", candle), ("dense", dense)] {
+                let other = other.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let scale = other.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let worst = ours
+                    .iter()
+                    .zip(&other)
+                    .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                // Only the 8-bit rounding of the inputs differs (candle keeps
+                // the input scale in f16, this kernel in f32).
+                assert!(
+                    worst <= 0.01 * scale,
+                    "{dtype:?} vs {name}: worst {worst} of {scale}"
+                );
+            }
         }
     }
 
@@ -300,28 +414,42 @@ mod tests {
             return;
         }
         let (n, k) = (5, 256);
-        let w = q5(n, k);
-        let bytes = w.data().unwrap();
         let x = random(k, 3);
         let mut xq = vec![0i8; k];
         let mut xd = vec![0f32; k / QK];
         quantize_q8(&x, &mut xq, &mut xd);
-        for j in 0..n {
-            let row = &bytes[j * (k / QK) * Q5_0_BYTES..(j + 1) * (k / QK) * Q5_0_BYTES];
-            let (a, b) = (dot(row, &xq, &xd), dot_scalar(row, &xq, &xd));
-            assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
-                "row {j}: {a} vs {b}"
-            );
+        for (format, dtype, scalar) in [
+            (
+                Format::Q5_0,
+                GgmlDType::Q5_0,
+                dot_scalar as fn(&[u8], &[i8], &[f32]) -> f32,
+            ),
+            (Format::Q8_0, GgmlDType::Q8_0, dot_scalar_q8_0),
+        ] {
+            let w = quantized(n, k, dtype);
+            let bytes = w.data().unwrap();
+            let row_bytes = (k / QK) * format.block_bytes();
+            for j in 0..n {
+                let row = &bytes[j * row_bytes..(j + 1) * row_bytes];
+                let (a, b) = (dot(format, row, &xq, &xd), scalar(row, &xq, &xd));
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                    "{dtype:?} row {j}: {a} vs {b}"
+                );
+            }
         }
     }
 
     #[test]
-    fn applies_only_to_q5_0_matrices() {
-        let w = Tensor::from_vec(random(64 * 4, 1), (4, 64), &Device::Cpu).unwrap();
-        let q8 = Arc::new(QTensor::quantize(&w, GgmlDType::Q8_0).unwrap());
-        assert!(Q50MatMul::new(q8).is_none());
-        assert_eq!(Q50MatMul::new(q5(4, 64)).is_some(), available());
+    fn applies_only_to_q5_0_and_q8_0_matrices() {
+        assert!(QDotMatMul::new(quantized(4, 64, GgmlDType::Q4_0)).is_none());
+        assert!(QDotMatMul::new(quantized(4, 64, GgmlDType::Q4_1)).is_none());
+        assert_eq!(
+            QDotMatMul::new(quantized(4, 64, GgmlDType::Q5_0)).is_some(),
+            available()
+        );
+        let q8 = QDotMatMul::new(quantized(4, 64, GgmlDType::Q8_0));
+        assert_eq!(q8.is_some(), available());
     }
 
     #[test]
