@@ -33,6 +33,8 @@ fn token_ids(gens: &DataFrame) -> Vec<Vec<u32>> {
 }
 
 fn main() {
+    // SAFETY: the first statement of main; no other thread exists yet.
+    unsafe { codefail::sample::pin_cpu_threads() };
     let n_tasks = env_usize("CODEFAIL_BENCH_TASKS", 5);
     let max_new = env_usize("CODEFAIL_BENCH_MAX_NEW", 128);
     let rounds = env_usize("CODEFAIL_BENCH_ROUNDS", 2);

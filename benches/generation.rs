@@ -36,6 +36,8 @@ fn pass_rate(results: &DataFrame) -> (usize, usize) {
 }
 
 fn main() {
+    // SAFETY: the first statement of main; no other thread exists yet.
+    unsafe { codefail::sample::pin_cpu_threads() };
     let threads = env_usize("CODEFAIL_BENCH_THREADS", 2);
     // candle's CPU kernels use rayon's global pool.
     rayon::ThreadPoolBuilder::new()

@@ -1188,6 +1188,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: the first statement of main; no other thread exists yet.
+    unsafe { codefail::sample::pin_cpu_threads() };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)

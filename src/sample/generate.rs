@@ -106,6 +106,24 @@ pub fn sample_rng(seed: u64, key: &str, i: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(fnv(&(i as u64).to_le_bytes(), h))
 }
 
+/// `ln Σ exp(l)` and the entropy `-Σ p ln p` of `softmax(logits)`, in one
+/// pass of exponentials (one per vocabulary entry and token, the costliest
+/// part of choosing a token): with `d = l - max`, `S = Σ exp(d)`, the entropy
+/// is `ln S - Σ exp(d) d / S`. Logits of `-inf` contribute nothing.
+fn log_sum_exp_and_entropy(logits: &[f32]) -> (f64, f64) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let (mut sum, mut weighted) = (0f64, 0f64);
+    for &l in logits {
+        let d = f64::from(l - max);
+        let e = d.exp();
+        if e > 0.0 {
+            sum += e;
+            weighted += e * d;
+        }
+    }
+    (f64::from(max) + sum.ln(), sum.ln() - weighted / sum)
+}
+
 /// Choose a token from one row of logits; returns `(token, logprob, entropy)`
 /// where logprob and entropy are of the untempered distribution.
 ///
@@ -117,16 +135,7 @@ pub fn sample_rng(seed: u64, key: &str, i: usize) -> ChaCha8Rng {
 /// assert!(lp < 0.0);
 /// ```
 pub fn choose(logits: &[f32], s: &Sampling, rng: &mut ChaCha8Rng) -> (u32, f32, f32) {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
-    let lse = f64::from(max) + sum.ln();
-    let entropy: f64 = logits
-        .iter()
-        .map(|&l| {
-            let lp = f64::from(l) - lse;
-            if lp.is_finite() { -lp.exp() * lp } else { 0.0 }
-        })
-        .sum();
+    let (lse, entropy) = log_sum_exp_and_entropy(logits);
     let tok = if s.temperature <= 0.0 {
         let mut best = 0usize;
         for (i, &l) in logits.iter().enumerate() {
@@ -447,4 +456,55 @@ fn internal_batch(model: &Model, job: &PromptJob, s: &Sampling) -> Result<(Vec<S
         finish(model, std::slice::from_ref(job), rows)?.remove(0),
         timing,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_sum_exp_and_entropy;
+
+    /// The two-pass definition the one-pass version replaces.
+    fn two_pass(logits: &[f32]) -> (f64, f64) {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+        let lse = f64::from(max) + sum.ln();
+        let entropy = logits
+            .iter()
+            .map(|&l| {
+                let lp = f64::from(l) - lse;
+                if lp.is_finite() { -lp.exp() * lp } else { 0.0 }
+            })
+            .sum();
+        (lse, entropy)
+    }
+
+    #[test]
+    fn one_pass_entropy_equals_the_definition() {
+        let mut s = 12345u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((s >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 40.0
+        };
+        let random: Vec<f32> = (0..151_936).map(|_| next()).collect();
+        let mut masked = random[..1000].to_vec();
+        masked[3] = f32::NEG_INFINITY;
+        masked[500] = f32::NEG_INFINITY;
+        let peaked = vec![0.0, 80.0, -3.0, 1.0];
+        for (name, logits) in [
+            ("random", random),
+            ("masked", masked),
+            ("peaked", peaked),
+            ("uniform", vec![2.5f32; 64]),
+        ] {
+            let (a, b) = (log_sum_exp_and_entropy(&logits), two_pass(&logits));
+            assert!((a.0 - b.0).abs() < 1e-9, "{name}: lse {} vs {}", a.0, b.0);
+            assert!(
+                (a.1 - b.1).abs() < 1e-9,
+                "{name}: entropy {} vs {}",
+                a.1,
+                b.1
+            );
+        }
+        let (_, h) = log_sum_exp_and_entropy(&[2.5f32; 64]);
+        assert!((h - 64f64.ln()).abs() < 1e-12);
+    }
 }

@@ -109,6 +109,33 @@ pub struct SampleRow {
     pub token_entropies: Vec<f32>,
 }
 
+/// Fix candle's CPU thread count in the environment (`RAYON_NUM_THREADS`,
+/// to candle's own default: the physical cores) when it is not set.
+/// candle-core 0.11 otherwise counts the physical cores, reading
+/// `/proc/cpuinfo`, on every CPU matmul: about 1% of decoding time. Returns
+/// the count in force.
+///
+/// # Safety
+/// It may set an environment variable, so no other thread may read or write
+/// the environment meanwhile: call it first thing in `main`, before any
+/// thread starts (the `codefail` CLI and the generation benches do).
+///
+/// ```no_run
+/// fn main() {
+///     // SAFETY: the first statement of main; no other thread exists yet.
+///     let n = unsafe { codefail::sample::pin_cpu_threads() };
+///     assert_eq!(std::env::var("RAYON_NUM_THREADS").unwrap(), n.to_string());
+/// }
+/// ```
+pub unsafe fn pin_cpu_threads() -> usize {
+    let n = candle_core::utils::get_num_threads();
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // SAFETY: the caller guarantees no other thread uses the environment.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
+    }
+    n
+}
+
 /// The text fed to the model for `problem`: the chat template rendered with
 /// the generation prompt, or the plain completion prompt.
 ///
