@@ -121,11 +121,9 @@ pub struct SampleRow {
 /// thread starts (the `codefail` CLI and the generation benches do).
 ///
 /// ```no_run
-/// fn main() {
-///     // SAFETY: the first statement of main; no other thread exists yet.
-///     let n = unsafe { codefail::sample::pin_cpu_threads() };
-///     assert_eq!(std::env::var("RAYON_NUM_THREADS").unwrap(), n.to_string());
-/// }
+/// // First thing in `main`: no other thread exists yet.
+/// let n = unsafe { codefail::sample::pin_cpu_threads() };
+/// assert_eq!(std::env::var("RAYON_NUM_THREADS").unwrap(), n.to_string());
 /// ```
 pub unsafe fn pin_cpu_threads() -> usize {
     let n = candle_core::utils::get_num_threads();
