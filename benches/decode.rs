@@ -1,9 +1,11 @@
-//! Decoding speed of the two CPU paths for Q5_0 weights, side by side in one
-//! run on the same GGUF file, prompts and greedy decoding: codefail's own
-//! AVX2 Q5_0 kernel (the default) against re-quantizing those weights to
-//! Q8_0 at load and using candle's kernel (`ModelOptions::requantize_q5_0`,
-//! what codefail did before). Qwen2.5-Coder-0.5B's Q4_K_M file keeps all its
-//! 896-wide projections in Q5_0, so this is most of its decoding work.
+//! Decoding speed of the two CPU paths for a GGUF file's Q5_0 and Q8_0
+//! weights, side by side in one run on the same file, prompts and greedy
+//! decoding: codefail's own AVX2 Q5_0/Q8_0 kernels (the default) against
+//! candle's kernels after re-quantizing Q5_0 to Q8_0 at load
+//! (`ModelOptions::requantize_q5_0`, what codefail did before it had its own
+//! kernels). Qwen2.5-Coder-0.5B's Q4_K_M file keeps all its 896-wide
+//! projections in Q5_0 and its head in Q8_0, so this is most of its decoding
+//! work.
 //!
 //! `cargo bench --bench decode`. Settings: `CODEFAIL_BENCH_MODEL` (default:
 //! the fetched Qwen2.5-Coder-0.5B), `CODEFAIL_BENCH_TASKS` (MBPP test tasks
@@ -42,9 +44,9 @@ fn main() {
     let problems = mbpp_test(n_tasks);
     let path = model_path.to_str().expect("utf-8 path");
     let variants = [
-        ("q5_0 kernel", ModelOptions::default()),
+        ("codefail kernels", ModelOptions::default()),
         (
-            "q8_0 requantized",
+            "candle kernels",
             ModelOptions {
                 requantize_q5_0: true,
                 ..Default::default()
@@ -102,7 +104,7 @@ fn main() {
         .filter(|(a, b)| a == b)
         .count();
     println!(
-        "  q5_0 kernel / q8_0 requantized: decoding x{:.2} ({:.2} vs {:.2} tokens/s); identical answers {same}/{}",
+        "  codefail kernels / candle kernels: decoding x{:.2} ({:.2} vs {:.2} tokens/s); identical answers {same}/{}",
         rate(0) / rate(1),
         rate(0),
         rate(1),
@@ -111,8 +113,8 @@ fn main() {
     let report = json!({
         "tasks": problems.height(), "max_new_tokens": max_new, "rounds": rounds,
         "model": model_path.display().to_string(),
-        "q5_0_kernel": {"tokens": totals[0].0, "seconds": totals[0].1, "tokens_per_s": rate(0)},
-        "q8_0_requantized": {"tokens": totals[1].0, "seconds": totals[1].1, "tokens_per_s": rate(1)},
+        "codefail_kernels": {"tokens": totals[0].0, "seconds": totals[0].1, "tokens_per_s": rate(0)},
+        "candle_kernels": {"tokens": totals[1].0, "seconds": totals[1].1, "tokens_per_s": rate(1)},
         "identical_answers": same,
     });
     let out = codefail::plot::outputs_dir().join("bench-decode.json");

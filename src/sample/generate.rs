@@ -114,11 +114,14 @@ fn log_sum_exp_and_entropy(logits: &[f32]) -> (f64, f64) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let (mut sum, mut weighted) = (0f64, 0f64);
     for &l in logits {
-        let d = f64::from(l - max);
+        // The exponential in f32 (about twice as fast as in f64 here; its
+        // relative error, about 1e-7, is far below what the log-probs and
+        // entropies are used for), the sums in f64.
+        let d = l - max;
         let e = d.exp();
         if e > 0.0 {
-            sum += e;
-            weighted += e * d;
+            sum += f64::from(e);
+            weighted += f64::from(e) * f64::from(d);
         }
     }
     (f64::from(max) + sum.ln(), sum.ln() - weighted / sum)
@@ -496,15 +499,15 @@ mod tests {
             ("uniform", vec![2.5f32; 64]),
         ] {
             let (a, b) = (log_sum_exp_and_entropy(&logits), two_pass(&logits));
-            assert!((a.0 - b.0).abs() < 1e-9, "{name}: lse {} vs {}", a.0, b.0);
+            assert!((a.0 - b.0).abs() < 1e-6, "{name}: lse {} vs {}", a.0, b.0);
             assert!(
-                (a.1 - b.1).abs() < 1e-9,
+                (a.1 - b.1).abs() < 1e-6,
                 "{name}: entropy {} vs {}",
                 a.1,
                 b.1
             );
         }
         let (_, h) = log_sum_exp_and_entropy(&[2.5f32; 64]);
-        assert!((h - 64f64.ln()).abs() < 1e-12);
+        assert!((h - 64f64.ln()).abs() < 1e-9);
     }
 }
