@@ -53,4 +53,14 @@ host="$(rustc -vV | sed -n 's/^host: //p')"
 export LD_LIBRARY_PATH="$sysroot/lib/rustlib/$host/lib:$sysroot/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # Notebooks find the benchmark files and write figures relative to the checkout.
 export CODEFAIL_OUTPUTS="${CODEFAIL_OUTPUTS:-$project/outputs}"
+# candle-core 0.11 counts the physical cores (reading /proc/cpuinfo) on every
+# CPU matmul unless RAYON_NUM_THREADS is set: about 7% of decoding time. Set
+# it to candle's own default, the physical cores, as the CLI does
+# (codefail::sample::pin_cpu_threads).
+if [ -z "${RAYON_NUM_THREADS:-}" ]; then
+  cores="$( (lscpu -p=Core,Socket 2> /dev/null || true) | { grep -v '^#' || true; } | sort -u | wc -l)"
+  if [ "$cores" -gt 0 ]; then
+    export RAYON_NUM_THREADS="$cores"
+  fi
+fi
 exec "$evcxr" --control_file "$conn"
