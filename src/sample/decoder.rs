@@ -484,15 +484,16 @@ fn fast_matmul(w: Arc<QTensor>, bias: Option<Tensor>, device: &Device) -> CResul
         GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
     );
     let row = w.shape().dims().last().copied().unwrap_or(0);
-    let w = match QDotMatMul::new(w.clone()) {
-        Some(_) => w,
+    let (w, fast) = match QDotMatMul::new(w.clone()) {
+        Some(fast) => (w, Some(fast)),
         None if device.is_cpu() && slow && row % GgmlDType::Q8_0.block_size() == 0 => {
-            requantize_q8_0(&w, device)?
+            let q8 = requantize_q8_0(&w, device)?;
+            (q8.clone(), QDotMatMul::new(q8))
         }
-        None => w,
+        None => (w, None),
     };
     Ok(Proj {
-        fast: QDotMatMul::new(w.clone()),
+        fast,
         ..Proj::new(QMatMul::from_arc(w)?, bias)
     })
 }

@@ -112,8 +112,8 @@ pub struct SampleRow {
 /// Fix candle's CPU thread count in the environment (`RAYON_NUM_THREADS`,
 /// to candle's own default: the physical cores) when it is not set.
 /// candle-core 0.11 otherwise counts the physical cores, reading
-/// `/proc/cpuinfo`, on every CPU matmul: about 1% of decoding time. Returns
-/// the count in force.
+/// `/proc/cpuinfo`, on every CPU matmul: about 7% of decoding time measured
+/// on Qwen2.5-Coder-0.5B (2 cores). Returns the count in force.
 ///
 /// # Safety
 /// It may set an environment variable, so no other thread may read or write

@@ -318,7 +318,7 @@ mod tests {
 
     /// The plain definition of [`dot`] for Q5_0 weights (what the AVX2
     /// version must equal).
-    fn dot_scalar(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+    fn dot_scalar_q5_0(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
         let mut sum = 0f32;
         for ((wb, xb), &dx) in w.chunks_exact(Q5_0_BYTES).zip(xq.chunks_exact(QK)).zip(xd) {
             let dw = f16_to_f32(u16::from_le_bytes([wb[0], wb[1]]));
@@ -422,7 +422,7 @@ mod tests {
             (
                 Format::Q5_0,
                 GgmlDType::Q5_0,
-                dot_scalar as fn(&[u8], &[i8], &[f32]) -> f32,
+                dot_scalar_q5_0 as fn(&[u8], &[i8], &[f32]) -> f32,
             ),
             (Format::Q8_0, GgmlDType::Q8_0, dot_scalar_q8_0),
         ] {
