@@ -251,6 +251,12 @@ impl Proj {
         }
     }
 
+    /// Whether an input of `positions` new positions goes through the
+    /// AVX2 kernel (not the dense copy, not candle's kernel).
+    fn uses_fast(&self, positions: usize) -> bool {
+        self.fast.is_some() && !(self.dense.is_some() && positions >= DENSE_POSITIONS)
+    }
+
     fn forward(&self, x: &Tensor) -> CResult<Tensor> {
         let positions = match x.dims() {
             [_, s, _] => *s,
@@ -279,9 +285,66 @@ struct Block {
     down: Proj,
     attn_norm: Tensor,
     ffn_norm: Tensor,
+    /// The query, key and value projections as one AVX2 kernel, with their
+    /// biases side by side, when all three have one (see [`Block::fuse`]).
+    qkv: Option<(QDotMatMul, Option<Tensor>)>,
+    /// `silu(gate(x)) * up(x)` as one AVX2 kernel, when both have one.
+    glu: Option<QDotMatMul>,
 }
 
 impl Block {
+    /// Build the fused kernels [`Block::qkv`] and [`Block::glu`] from the
+    /// projections' own: one pass over the pool and one input quantization
+    /// instead of three (and two). They compute exactly what the separate
+    /// kernels compute and are used wherever those would be.
+    fn fuse(&mut self) -> CResult<()> {
+        self.qkv = match (&self.q.fast, &self.k.fast, &self.v.fast) {
+            (Some(q), Some(k), Some(v)) => {
+                let bias = match (&self.q.b, &self.k.b, &self.v.b) {
+                    (Some(bq), Some(bk), Some(bv)) => Some(Some(Tensor::cat(&[bq, bk, bv], 0)?)),
+                    (None, None, None) => Some(None),
+                    _ => None,
+                };
+                QDotMatMul::stack(&[q, k, v]).zip(bias)
+            }
+            _ => None,
+        };
+        self.glu = match (&self.gate.fast, &self.up.fast) {
+            (Some(g), Some(u)) => QDotMatMul::swiglu(g, u),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    /// `silu(gate(h)) * up(h)`.
+    fn gated(&self, h: &Tensor) -> CResult<Tensor> {
+        match &self.glu {
+            Some(glu) if self.gate.uses_fast(h.dim(1)?) => glu.forward(h),
+            _ => candle_nn::ops::silu(&self.gate.forward(h)?)? * self.up.forward(h)?,
+        }
+    }
+
+    /// The query, key and value projections of `x` `(b, s, hidden)`.
+    fn qkv(&self, x: &Tensor) -> CResult<(Tensor, Tensor, Tensor)> {
+        match &self.qkv {
+            Some((kernel, bias)) if self.q.uses_fast(x.dim(1)?) => {
+                let y = kernel.forward(x)?;
+                let y = match bias {
+                    Some(b) => y.broadcast_add(b)?,
+                    None => y,
+                };
+                let width = |p: &Proj| p.fast.as_ref().map_or(0, QDotMatMul::width);
+                let (nq, nk) = (width(&self.q), width(&self.k));
+                Ok((
+                    y.narrow(2, 0, nq)?,
+                    y.narrow(2, nq, nk)?,
+                    y.narrow(2, nq + nk, width(&self.v))?,
+                ))
+            }
+            _ => Ok((self.q.forward(x)?, self.k.forward(x)?, self.v.forward(x)?)),
+        }
+    }
+
     /// The seven projections of a block.
     fn projections(&self) -> [&Proj; 7] {
         [
@@ -572,7 +635,12 @@ impl Decoder {
                 down: proj("ffn_down", false)?,
                 attn_norm: q(&format!("{p}.attn_norm.weight"))?.dequantize(device)?,
                 ffn_norm: q(&format!("{p}.ffn_norm.weight"))?.dequantize(device)?,
+                qkv: None,
+                glu: None,
             });
+        }
+        for b in &mut blocks {
+            b.fuse()?;
         }
         let embed = match embed_q.dtype() {
             candle_core::quantized::GgmlDType::F32 | candle_core::quantized::GgmlDType::F16 => {
@@ -645,6 +713,8 @@ impl Decoder {
                 down: proj(&f.pp("down_proj"), h, cfg.intermediate_size, false)?,
                 attn_norm: l.get(h, "input_layernorm.weight")?,
                 ffn_norm: l.get(h, "post_attention_layernorm.weight")?,
+                qkv: None,
+                glu: None,
             });
         }
         let norm = m.get(h, "norm.weight")?;
@@ -746,6 +816,8 @@ impl Decoder {
             Ok(())
         };
         for b in &mut self.blocks {
+            b.qkv = None;
+            b.glu = None;
             for p in b.projections_mut() {
                 requantize(p)?;
             }
@@ -845,8 +917,7 @@ impl Decoder {
             let a = self.attention(block, &h, &cos, &sin, mask.as_ref(), slot)?;
             x = (x + a)?;
             let h = candle_nn::ops::rms_norm(&x, &block.ffn_norm, self.cfg.rms_norm_eps as f32)?;
-            let g = candle_nn::ops::silu(&block.gate.forward(&h)?)?;
-            let f = block.down.forward(&(g * block.up.forward(&h)?)?)?;
+            let f = block.down.forward(&block.gated(&h)?)?;
             x = (x + f)?;
         }
         cache.len = kv_len;
@@ -900,9 +971,10 @@ impl Decoder {
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = shape(block.q.forward(x)?, c.num_attention_heads)?;
-        let k = shape(block.k.forward(x)?, c.num_key_value_heads)?;
-        let v = shape(block.v.forward(x)?, c.num_key_value_heads)?;
+        let (q, k, v) = block.qkv(x)?;
+        let q = shape(q, c.num_attention_heads)?;
+        let k = shape(k, c.num_key_value_heads)?;
+        let v = shape(v, c.num_key_value_heads)?;
         let rope = if c.rope_interleaved {
             candle_nn::rotary_emb::rope_i
         } else {

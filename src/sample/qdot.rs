@@ -8,15 +8,25 @@
 //! decoder used to re-quantize those weights to Q8_0 at load: fast
 //! arithmetic, but 8.5 bits per weight to stream from memory for every
 //! decoded token instead of 5.5. Decoding one token is bound by that stream.
-//! This kernel keeps the file's Q5_0 bytes and multiplies them directly, as
-//! ggml does (`ggml_vec_dot_q5_0_q8_0`): the activations are rounded to 8
-//! bits per 32-value block (scale `max|x| / 127`, kept in f32), each weight
-//! block unpacks to 32 signed 5-bit values, and the products are summed in
-//! integers, then scaled. Q8_0 weights (the head, and the Q4_1/Q5_1 weights
-//! re-quantized at load) go through the same code with ggml's
-//! `ggml_vec_dot_q8_0_q8_0`; candle's own Q8_0 dot converts both f16 scales
-//! through a function call per block, which this one avoids (the input's
-//! scale is already f32, the weight's is converted inline with F16C).
+//! This kernel keeps the file's Q5_0 bytes and multiplies them directly: the
+//! activations are rounded to 8 bits per 32-value block (scale `max|x| / 127`,
+//! kept in f32, as ggml's `quantize_row_q8_0`), each weight block unpacks to
+//! 32 unsigned 5-bit values `u = w + 16`, and the products are summed in
+//! integers, then scaled: `Σ w·x = Σ u·x - 16·Σ x`, with `Σ x` computed once
+//! per input block and shared by every weight row (ggml's Q5_1 × Q8_1 trick;
+//! it saves ggml's two sign operations per block of `ggml_vec_dot_q5_0_q8_0`).
+//! Q8_0 weights (the head, and the Q4_1/Q5_1 weights re-quantized at load) go
+//! through the same code with ggml's `ggml_vec_dot_q8_0_q8_0`; candle's own
+//! Q8_0 dot converts both f16 scales through a function call per block, which
+//! this one avoids (the input's scale is already f32, the weight's is
+//! converted inline with F16C).
+//!
+//! One operation can multiply the same input by several weights (a block's
+//! query, key and value projections: [`QDotMatMul::stack`]) or apply a whole
+//! SwiGLU feed-forward gate, `silu(x·gateᵀ) * (x·upᵀ)` ([`QDotMatMul::swiglu`]):
+//! the input is quantized once and the thread pool started once instead of
+//! two or three times, and the gate's intermediate products never reach
+//! memory.
 //!
 //! Work is split over output rows on candle's own CPU thread pool, so it
 //! never competes with a second pool for the cores.
@@ -60,14 +70,39 @@ impl Format {
     }
 }
 
-/// A Q5_0 or Q8_0 weight `(n, k)` ready to multiply f32 inputs `(..., k)` on
-/// the CPU, giving `(..., n)` (the same contract as candle's `QMatMul`).
+/// One weight matrix `(n, k)` of a [`QDotMatMul`].
 #[derive(Clone, Debug)]
-pub(crate) struct QDotMatMul {
+struct Part {
     w: Arc<QTensor>,
     n: usize,
-    k: usize,
     format: Format,
+}
+
+impl Part {
+    /// Bytes of one weight row.
+    fn row_bytes(&self, k: usize) -> usize {
+        (k / QK) * self.format.block_bytes()
+    }
+}
+
+/// How the parts' products make the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Combine {
+    /// The parts' outputs side by side along the last dimension.
+    Concat,
+    /// Two parts of equal height: `silu(x·p0ᵀ) * (x·p1ᵀ)`.
+    SwiGlu,
+}
+
+/// Q5_0 or Q8_0 weights `(n, k)` ready to multiply f32 inputs `(..., k)` on
+/// the CPU, giving `(..., n)` (the same contract as candle's `QMatMul`), or
+/// several such weights sharing one input (see [`QDotMatMul::stack`] and
+/// [`QDotMatMul::swiglu`]).
+#[derive(Clone, Debug)]
+pub(crate) struct QDotMatMul {
+    parts: Vec<Part>,
+    k: usize,
+    combine: Combine,
 }
 
 impl QDotMatMul {
@@ -84,12 +119,61 @@ impl QDotMatMul {
             _ => return None,
         };
         let bytes = w.data().ok()?.len();
-        (bytes == n * (k / QK) * format.block_bytes()).then_some(QDotMatMul { w, n, k, format })
+        (bytes == n * (k / QK) * format.block_bytes()).then_some(QDotMatMul {
+            parts: vec![Part { w, n, format }],
+            k,
+            combine: Combine::Concat,
+        })
+    }
+
+    /// One kernel computing what `kernels` compute, side by side along the
+    /// last dimension (for `x`, `[x·aᵀ, x·bᵀ, ...]`): the input is quantized
+    /// once and the pool runs once. `None` when the widths differ or a kernel
+    /// is itself a SwiGLU.
+    pub(crate) fn stack(kernels: &[&QDotMatMul]) -> Option<Self> {
+        let k = kernels.first()?.k;
+        let mut parts = Vec::new();
+        for kernel in kernels {
+            if kernel.k != k || kernel.combine != Combine::Concat {
+                return None;
+            }
+            parts.extend(kernel.parts.iter().cloned());
+        }
+        Some(QDotMatMul {
+            parts,
+            k,
+            combine: Combine::Concat,
+        })
+    }
+
+    /// One kernel computing a SwiGLU gate, `silu(x·gateᵀ) * (x·upᵀ)` with
+    /// `silu(g) = g / (1 + e^-g)`: `None` unless both are single weights of
+    /// the same shape.
+    pub(crate) fn swiglu(gate: &QDotMatMul, up: &QDotMatMul) -> Option<Self> {
+        match (gate.parts.as_slice(), up.parts.as_slice()) {
+            ([g], [u]) if g.n == u.n && gate.k == up.k && gate.combine == Combine::Concat => {
+                Some(QDotMatMul {
+                    parts: vec![g.clone(), u.clone()],
+                    k: gate.k,
+                    combine: Combine::SwiGlu,
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Whether the weight is Q5_0 (the format candle has no fast kernel for).
     pub(crate) fn is_q5_0(&self) -> bool {
-        self.format == Format::Q5_0
+        self.parts.iter().any(|p| p.format == Format::Q5_0)
+    }
+
+    /// Output width: the height of the weight, of all stacked weights
+    /// together, or of the SwiGLU's gate.
+    pub(crate) fn width(&self) -> usize {
+        match self.combine {
+            Combine::Concat => self.parts.iter().map(|p| p.n).sum(),
+            Combine::SwiGlu => self.parts[0].n,
+        }
     }
 
     /// `x @ wᵀ` for `x` of shape `(..., k)`.
@@ -112,24 +196,61 @@ fn available() -> bool {
     }
 }
 
-/// Round each 32-value block of `x` to 8 bits: `q = round(x / d)` with
-/// `d = max|x| / 127` (ggml's `quantize_row_q8_0`, with the scale in f32).
-fn quantize_q8(x: &[f32], q: &mut [i8], d: &mut [f32]) {
-    for ((xb, qb), db) in x.chunks_exact(QK).zip(q.chunks_exact_mut(QK)).zip(d) {
-        let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
-        *db = amax / 127.0;
-        let id = if amax > 0.0 { 127.0 / amax } else { 0.0 };
-        for (qv, &xv) in qb.iter_mut().zip(xb) {
-            *qv = (xv * id).round() as i8;
+/// Inputs rounded to 8 bits per 32-value block.
+struct Q8Input {
+    /// The 8-bit values.
+    q: Vec<i8>,
+    /// Per block, the scale: `x ≈ q * d`.
+    d: Vec<f32>,
+    /// Per block, `16 * d * Σ q`: what Q5_0's offset of 16 contributes.
+    s: Vec<f32>,
+}
+
+impl Q8Input {
+    /// Round each 32-value block of `x` to 8 bits: `q = round(x / d)` with
+    /// `d = max|x| / 127` (ggml's `quantize_row_q8_0`, with the scale in f32).
+    fn new(x: &[f32]) -> Self {
+        let blocks = x.len() / QK;
+        let mut q = vec![0i8; blocks * QK];
+        let mut d = vec![0f32; blocks];
+        let mut s = vec![0f32; blocks];
+        for (((xb, qb), db), sb) in x
+            .chunks_exact(QK)
+            .zip(q.chunks_exact_mut(QK))
+            .zip(&mut d)
+            .zip(&mut s)
+        {
+            let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
+            *db = amax / 127.0;
+            let id = if amax > 0.0 { 127.0 / amax } else { 0.0 };
+            let mut sum = 0i32;
+            for (qv, &xv) in qb.iter_mut().zip(xb) {
+                *qv = (xv * id).round() as i8;
+                sum += *qv as i32;
+            }
+            *sb = 16.0 * *db * sum as f32;
         }
+        Q8Input { q, d, s }
+    }
+
+    /// Input row `i` of width `k`: values, scales and offset terms.
+    fn row(&self, i: usize, k: usize) -> (&[i8], &[f32], &[f32]) {
+        let kb = k / QK;
+        (
+            &self.q[i * k..(i + 1) * k],
+            &self.d[i * kb..(i + 1) * kb],
+            &self.s[i * kb..(i + 1) * kb],
+        )
     }
 }
 
 impl CustomOp1 for QDotMatMul {
     fn name(&self) -> &'static str {
-        match self.format {
-            Format::Q5_0 => "q5_0-matmul",
-            Format::Q8_0 => "q8_0-matmul",
+        match (self.combine, self.parts.as_slice()) {
+            (Combine::SwiGlu, _) => "qdot-swiglu",
+            (Combine::Concat, [p]) if p.format == Format::Q5_0 => "q5_0-matmul",
+            (Combine::Concat, [_]) => "q8_0-matmul",
+            (Combine::Concat, _) => "qdot-stacked-matmul",
         }
     }
 
@@ -153,31 +274,53 @@ impl CustomOp1 for QDotMatMul {
                 self.k
             );
         }
-        let (n, k) = (self.n, self.k);
-        let kb = k / QK;
+        let (n, k) = (self.width(), self.k);
         let m = x.len() / k;
-        let mut xq = vec![0i8; m * k];
-        let mut xd = vec![0f32; m * kb];
-        quantize_q8(x, &mut xq, &mut xd);
-        let w = self.w.data()?;
-        let w: &[u8] = &w;
+        let xq = Q8Input::new(x);
+        let data = self
+            .parts
+            .iter()
+            .map(|p| p.w.data())
+            .collect::<CResult<Vec<_>>>()?;
+        // Per part: bytes, bytes per row, format, first output column.
+        let mut parts = Vec::with_capacity(self.parts.len());
+        let mut first = 0;
+        for (p, bytes) in self.parts.iter().zip(&data) {
+            parts.push((&bytes[..], p.row_bytes(k), p.format, first));
+            first += p.n;
+        }
         let mut out = vec![0f32; m * n];
         let out_ptr = out.as_mut_ptr() as usize;
-        let (format, row_bytes) = (self.format, kb * self.format.block_bytes());
+        let row_dot = |(w, row_bytes, format, _): (&[u8], usize, Format, usize), j, i| {
+            let (q, d, s) = xq.row(i, k);
+            dot(format, &w[j * row_bytes..(j + 1) * row_bytes], q, d, s)
+        };
+        let combine = self.combine;
         candle_core::utils::barrier_pool().execute_chunked(n, |rows| {
-            for j in rows {
-                let wrow = &w[j * row_bytes..(j + 1) * row_bytes];
+            for c in rows {
                 for i in 0..m {
-                    let v = dot(
-                        format,
-                        wrow,
-                        &xq[i * k..(i + 1) * k],
-                        &xd[i * kb..(i + 1) * kb],
-                    );
-                    // SAFETY: `i * n + j < m * n`, and each output row `j`
+                    let v = match combine {
+                        Combine::Concat => {
+                            // The part holding output column `c` (at most
+                            // three parts: a short scan).
+                            let part = parts
+                                .iter()
+                                .rev()
+                                .find(|p| p.3 <= c)
+                                .copied()
+                                .unwrap_or(parts[0]);
+                            row_dot(part, c - part.3, i)
+                        }
+                        Combine::SwiGlu => {
+                            let g = row_dot(parts[0], c, i);
+                            let u = row_dot(parts[1], c, i);
+                            g / (1.0 + (-g).exp()) * u
+                        }
+                    };
+                    // SAFETY: `i * n + c < m * n`, and each output column `c`
                     // belongs to exactly one chunk: no two workers write one
                     // element, and `out` outlives the pool's work.
-                    unsafe { *(out_ptr as *mut f32).add(i * n + j) = v };
+                    unsafe { *(out_ptr as *mut f32).add(i * n + c) = v };
                 }
             }
         });
@@ -189,21 +332,26 @@ impl CustomOp1 for QDotMatMul {
     }
 }
 
-/// One weight row (whole blocks of `format`) times one quantized input row.
-fn dot(format: Format, w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+/// One weight row (whole blocks of `format`) times one quantized input row
+/// (values `xq`, scales `xd`, offset terms `xs`; see [`Q8Input`]).
+fn dot(format: Format, w: &[u8], xq: &[i8], xd: &[f32], xs: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: `QDotMatMul::new` admits only CPUs with these features, and
         // the slices hold `xd.len()` whole blocks (checked on entry).
-        assert!(w.len() == xd.len() * format.block_bytes() && xq.len() == xd.len() * QK);
+        assert!(
+            w.len() == xd.len() * format.block_bytes()
+                && xq.len() == xd.len() * QK
+                && xs.len() == xd.len()
+        );
         match format {
-            Format::Q5_0 => unsafe { dot_avx2(w, xq, xd) },
+            Format::Q5_0 => unsafe { dot_avx2(w, xq, xd, xs) },
             Format::Q8_0 => unsafe { dot_q8_0_avx2(w, xq, xd) },
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (format, w, xq, xd);
+        let _ = (format, w, xq, xd, xs);
         unreachable!("QDotMatMul::new admits x86-64 CPUs only")
     }
 }
@@ -247,16 +395,20 @@ fn hsum(v: std::arch::x86_64::__m256) -> f32 {
     _mm_cvtss_f32(s)
 }
 
-/// ggml's `ggml_vec_dot_q5_0_q8_0` for AVX2.
+/// `Σ w·x` for a Q5_0 weight row: ggml's `ggml_vec_dot_q5_0_q8_0` for AVX2
+/// with the weights unsigned (`u = w + 16`, so `maddubs` needs no sign
+/// juggling) and the offset `16·Σx` of each block taken from `xs`.
 ///
 /// # Safety
 /// The CPU must have AVX2, FMA and F16C; `w` must hold `xd.len()` blocks of
-/// 22 bytes and `xq` `xd.len()` blocks of 32 values.
+/// 22 bytes, `xq` `xd.len()` blocks of 32 values and `xs` `xd.len()` values.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_avx2(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
+unsafe fn dot_avx2(w: &[u8], xq: &[i8], xd: &[f32], xs: &[f32]) -> f32 {
     use std::arch::x86_64::*;
-    let mut acc = _mm256_setzero_ps();
+    // Two accumulators: consecutive blocks do not wait on each other's FMA.
+    let mut acc = [_mm256_setzero_ps(), _mm256_setzero_ps()];
+    let mut offset = 0f32;
     let low_nibble = _mm256_set1_epi8(0x0F);
     // Byte i of the broadcast high bits picks byte i / 8 of `qh`...
     let spread = _mm256_set_epi64x(
@@ -268,9 +420,9 @@ unsafe fn dot_avx2(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
     // ...and is all ones exactly when its bit i % 8 is set.
     let bit_of_byte = _mm256_set1_epi64x(0x7fbf_dfef_f7fb_fdfe);
     let all_ones = _mm256_set1_epi8(-1);
-    let minus_16 = _mm256_set1_epi8(0xF0u8 as i8);
+    let sixteen = _mm256_set1_epi8(0x10);
     let ones16 = _mm256_set1_epi16(1);
-    for (b, &dx) in xd.iter().enumerate() {
+    for (b, (&dx, &sx)) in xd.iter().zip(xs).enumerate() {
         // SAFETY: block `b` lies inside `w` and `xq` (the function's contract).
         unsafe {
             let p = w.as_ptr().add(b * Q5_0_BYTES);
@@ -282,17 +434,17 @@ unsafe fn dot_avx2(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
             let nib = _mm256_and_si256(low_nibble, _mm256_set_m128i(_mm_srli_epi16(qs, 4), qs));
             let high = _mm256_shuffle_epi8(_mm256_set1_epi32(qh as i32), spread);
             let high = _mm256_cmpeq_epi8(_mm256_or_si256(high, bit_of_byte), all_ones);
-            // Without the fifth bit a value is nibble - 16 (0xF0 | nibble as
-            // i8); with it, nibble + 16 - 16.
-            let wv = _mm256_or_si256(nib, _mm256_andnot_si256(high, minus_16));
+            // u = nibble | fifth bit << 4, in 0..=31.
+            let uv = _mm256_or_si256(nib, _mm256_and_si256(high, sixteen));
             let xv = _mm256_loadu_si256(xq.as_ptr().add(b * QK) as *const __m256i);
-            // Signed products via maddubs: |w| times x with w's sign moved onto x.
-            let prod = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+            // Pairs of u·x fit i16: at most 2 · 31 · 127.
+            let prod = _mm256_maddubs_epi16(uv, xv);
             let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(ones16, prod));
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), sums, acc);
+            acc[b & 1] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), sums, acc[b & 1]);
+            offset = dw.mul_add(sx, offset);
         }
     }
-    hsum(acc)
+    hsum(_mm256_add_ps(acc[0], acc[1])) - offset
 }
 
 #[cfg(test)]
@@ -415,9 +567,8 @@ mod tests {
         }
         let (n, k) = (5, 256);
         let x = random(k, 3);
-        let mut xq = vec![0i8; k];
-        let mut xd = vec![0f32; k / QK];
-        quantize_q8(&x, &mut xq, &mut xd);
+        let xq = Q8Input::new(&x);
+        let (q, d, s) = xq.row(0, k);
         for (format, dtype, scalar) in [
             (
                 Format::Q5_0,
@@ -431,13 +582,53 @@ mod tests {
             let row_bytes = (k / QK) * format.block_bytes();
             for j in 0..n {
                 let row = &bytes[j * row_bytes..(j + 1) * row_bytes];
-                let (a, b) = (dot(format, row, &xq, &xd), scalar(row, &xq, &xd));
+                let (a, b) = (dot(format, row, q, d, s), scalar(row, q, d));
                 assert!(
                     (a - b).abs() <= 1e-4 * b.abs().max(1.0),
                     "{dtype:?} row {j}: {a} vs {b}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn stacked_and_swiglu_kernels_equal_their_parts() {
+        if !available() {
+            eprintln!("SKIP: this CPU lacks AVX2/FMA/F16C");
+            return;
+        }
+        let k = 128;
+        let a = QDotMatMul::new(quantized(9, k, GgmlDType::Q5_0)).unwrap();
+        let b = QDotMatMul::new(quantized(4, k, GgmlDType::Q8_0)).unwrap();
+        let c = QDotMatMul::new(quantized(3, k, GgmlDType::Q5_0)).unwrap();
+        let x = Tensor::from_vec(random(2 * k, 5), (1, 2, k), &Device::Cpu).unwrap();
+        let one = |kernel: &QDotMatMul| kernel.forward(&x).unwrap();
+        let stacked = QDotMatMul::stack(&[&a, &b, &c]).unwrap();
+        assert!(stacked.is_q5_0());
+        let separate = Tensor::cat(&[one(&a), one(&b), one(&c)], 2).unwrap();
+        // The same arithmetic on the same quantized input: equal exactly.
+        assert_eq!(
+            one(&stacked)
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap(),
+            separate.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        );
+        let up = QDotMatMul::new(quantized(9, k, GgmlDType::Q8_0)).unwrap();
+        let glu = QDotMatMul::swiglu(&a, &up).unwrap();
+        let expected = (candle_nn::ops::silu(&one(&a)).unwrap() * one(&up)).unwrap();
+        let got = one(&glu).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let expected = expected.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(got.len(), 18);
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-6 * e.abs().max(1.0), "{g} vs {e}");
+        }
+        // Shapes that cannot combine are refused.
+        assert!(QDotMatMul::swiglu(&a, &b).is_none());
+        assert!(QDotMatMul::swiglu(&stacked, &a).is_none());
+        let wide = QDotMatMul::new(quantized(2, 2 * k, GgmlDType::Q5_0)).unwrap();
+        assert!(QDotMatMul::stack(&[&a, &wide]).is_none());
     }
 
     #[test]
