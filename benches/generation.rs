@@ -23,6 +23,24 @@ use common::{decoded, env_usize, gen_metadata, mbpp_test, model_path};
 use polars::prelude::*;
 use serde_json::json;
 
+/// Each answer's token ids (the `token_ids` list column).
+fn list_u32(df: &DataFrame, col: &str) -> Vec<Vec<u32>> {
+    let lists = df
+        .column(col)
+        .expect("column")
+        .list()
+        .expect("list")
+        .clone();
+    (0..lists.len())
+        .map(|i| {
+            lists
+                .get_as_series(i)
+                .map(|s| s.u32().expect("u32").into_no_null_iter().collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 fn pass_rate(results: &DataFrame) -> (usize, usize) {
     let p = results
         .column("passed")
@@ -144,8 +162,34 @@ fn main() {
             assert!(st.success(), "llama.cpp side failed");
             let mut gens_l = Vec::new();
             let (mut toks, mut secs, mut pre, mut answered) = (0.0, 0.0, 0.0, 0.0);
-            for line in std::fs::read_to_string(&out).expect("out").lines() {
+            // Tokenization and greedy agreement, token by token.
+            let ours_ids = list_u32(&gens, "token_ids");
+            let (mut same_prompt, mut shared, mut shortest) = (0, Vec::new(), Vec::new());
+            for (i, line) in std::fs::read_to_string(&out)
+                .expect("out")
+                .lines()
+                .enumerate()
+            {
                 let v: serde_json::Value = serde_json::from_str(line).expect("json");
+                let ids = |key: &str| -> Vec<u32> {
+                    v[key]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_u64())
+                                .map(|x| x as u32)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let text = render_prompt(&model, &rows[i], &cfg).expect("prompt");
+                if model.encode(&text).expect("encode") == ids("prompt_ids") {
+                    same_prompt += 1;
+                }
+                let theirs = ids("token_ids");
+                let ours = ours_ids.get(i).cloned().unwrap_or_default();
+                shared.push(ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count());
+                shortest.push(ours.len().min(theirs.len()));
                 toks += v["new_tokens"].as_f64().unwrap_or(0.0);
                 secs += v["seconds"].as_f64().unwrap_or(0.0);
                 pre += v["prefill_seconds"].as_f64().unwrap_or(0.0);
@@ -178,6 +222,17 @@ fn main() {
                 .filter(|(g, o)| &g.raw_output == *o)
                 .count();
             let decode = (toks - answered) / (secs - pre);
+            let whole = shared.iter().zip(&shortest).filter(|(a, b)| a == b).count();
+            let mut parted: Vec<usize> = shared
+                .iter()
+                .zip(&shortest)
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| *a)
+                .collect();
+            parted.sort_unstable();
+            println!(
+                "  tokenization: prompt token ids identical on {same_prompt}/{n}; greedy answers agree token for token on {whole}/{n} (up to the shorter one's end); the others part after {parted:?} tokens"
+            );
             println!(
                 "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s end to end, {decode:.2} tokens/s decoding (prefill {pre:.1} s); pass@1 {pass}/{n} = {:.3}",
                 toks / secs,
@@ -191,7 +246,8 @@ fn main() {
             );
             report["llama_cpp"] = json!({"new_tokens": toks, "seconds": secs, "tokens_per_s": toks / secs,
                                          "prefill_seconds": pre, "decode_tokens_per_s": decode,
-                                         "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same});
+                                         "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same,
+                                         "identical_prompt_ids": same_prompt, "tokens_before_answers_part": shared});
         }
     }
     let out = codefail::plot::outputs_dir().join("bench-generation.json");

@@ -4,7 +4,9 @@ Reads prompts (JSON Lines: task_id, prompt text already rendered with the
 model's chat template), generates greedily with llama-cpp-python on the same
 GGUF file, and writes JSON Lines: task_id, raw_output, new_tokens,
 prompt_tokens, seconds (prompt evaluation and generation), prefill_seconds
-(until the first token was chosen).
+(until the first token was chosen), prompt_ids and token_ids (the prompt's
+and the answer's token ids, to compare tokenization and find where two
+greedy answers part).
 
     python benches/llama_cpp_generate.py MODEL.gguf prompts.jsonl out.jsonl THREADS MAX_NEW_TOKENS
 """
@@ -35,6 +37,7 @@ with open(prompts) as f, open(out, "w") as w:
         llm.reset()
         t0 = time.perf_counter()
         text = b""
+        out_ids = []
         n = 0
         first = None
         for tok in llm.generate(ids, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, reset=True):
@@ -44,11 +47,13 @@ with open(prompts) as f, open(out, "w") as w:
             if is_eog(tok):
                 break
             text += llm.detokenize([tok])
+            out_ids.append(tok)
             n += 1
             if n >= max_new:
                 break
         dt = time.perf_counter() - t0
         w.write(json.dumps({"task_id": job["task_id"], "raw_output": text.decode("utf-8", "replace"),
                             "new_tokens": n, "prompt_tokens": len(ids), "seconds": dt,
+                            "prompt_ids": ids, "token_ids": out_ids,
                             "prefill_seconds": first or dt}) + "\n")
         w.flush()

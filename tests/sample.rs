@@ -364,6 +364,46 @@ fn decoder_padding_and_cache_copy_match(dir: &Path, cfg: &DecoderConfig) {
         max_abs_diff(&next, &want) < 1e-4,
         "select then decode equals one long prefill"
     );
+    // Caches grow in place: a clone, a truncation and the original each keep
+    // their own positions, whatever order they decode in (a shallow copy
+    // would let the original's step overwrite the clone's position 4).
+    let fresh_last = |ids: &[u32]| {
+        let mut f = KvCache::new(vec![0]);
+        dec.forward(
+            &Tensor::new(ids, &dev).unwrap().unsqueeze(0).unwrap(),
+            &mut f,
+        )
+        .unwrap()
+    };
+    let step = |cache: &mut KvCache, tok: u32| {
+        dec.forward(&Tensor::new(&[[tok]], &dev).unwrap(), cache)
+            .unwrap()
+    };
+    let mut clone = c.clone();
+    let mut head = c.truncate(2).unwrap();
+    step(&mut clone, 42);
+    step(&mut c, 44);
+    step(&mut head, 45);
+    let got_clone = step(&mut clone, 50);
+    let got_orig = step(&mut c, 51);
+    let got_head = step(&mut head, 52);
+    let with = |tail: &[u32], keep: usize| {
+        let mut ids = short[..keep].to_vec();
+        ids.extend(tail);
+        fresh_last(&ids)
+    };
+    assert!(
+        max_abs_diff(&got_clone, &with(&[42, 50], 4)) < 1e-4,
+        "clone"
+    );
+    assert!(
+        max_abs_diff(&got_orig, &with(&[44, 51], 4)) < 1e-4,
+        "original"
+    );
+    assert!(
+        max_abs_diff(&got_head, &with(&[45, 52], 2)) < 1e-4,
+        "truncation"
+    );
 }
 
 #[test]

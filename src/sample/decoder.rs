@@ -14,6 +14,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 use std::sync::Arc;
 
+use super::attend::DecodeAttention;
 use super::qdot::QDotMatMul;
 
 type CResult<T> = candle_core::Result<T>;
@@ -389,11 +390,76 @@ pub struct Decoder {
 /// The attention cache of a batch: per layer keys and values of shape
 /// `(batch, kv_heads, positions, head_dim)`, plus per row the number of
 /// left-padding positions that every attention must ignore.
-#[derive(Clone, Debug, Default)]
+///
+/// Each layer's keys and values live in buffers with room for more
+/// positions than they hold (grown [`KV_CHUNK`] positions at a time): a
+/// decoding step writes its position in place instead of copying the whole
+/// cache. A buffer is written only past the cache's own length, and every
+/// cache derived from another ([`Clone`], [`KvCache::truncate`],
+/// [`KvCache::select`], [`KvCache::repeat`]) holds exactly its length, so
+/// its first step moves to a buffer of its own: no cache ever sees
+/// another's writes.
+#[derive(Debug, Default)]
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
     pad: Vec<usize>,
     len: usize,
+}
+
+/// Positions by which a cache's buffers grow.
+const KV_CHUNK: usize = 256;
+
+impl Clone for KvCache {
+    /// The same positions, as views of the same buffers trimmed to the
+    /// cache's length (no copy; see [`KvCache`] for why that is safe).
+    fn clone(&self) -> Self {
+        let trim = |t: &Tensor| t.narrow(2, 0, self.len).unwrap_or_else(|_| t.clone());
+        KvCache {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| l.as_ref().map(|(k, v)| (trim(k), trim(v))))
+                .collect(),
+            pad: self.pad.clone(),
+            len: self.len,
+        }
+    }
+}
+
+/// Write the new keys and values `(b, kv_heads, s, d)` of one layer at
+/// position `start` of its buffers (growing them when full, or when they
+/// are views another cache may share) and return views of positions
+/// `0..start + s`.
+fn append_kv(
+    slot: &mut Option<(Tensor, Tensor)>,
+    k: &Tensor,
+    v: &Tensor,
+    start: usize,
+) -> CResult<(Tensor, Tensor)> {
+    let end = start + k.dim(2)?;
+    let room = match slot {
+        Some((kb, vb)) => kb.is_contiguous() && vb.is_contiguous() && kb.dim(2)? >= end,
+        None => false,
+    };
+    if !room {
+        let (b, heads, _, d) = k.dims4()?;
+        let cap = end.next_multiple_of(KV_CHUNK);
+        let kb = Tensor::zeros((b, heads, cap, d), k.dtype(), k.device())?;
+        let vb = Tensor::zeros((b, heads, cap, d), v.dtype(), v.device())?;
+        if let Some((ok, ov)) = slot.take()
+            && start > 0
+        {
+            kb.slice_set(&ok.narrow(2, 0, start)?.contiguous()?, 2, 0)?;
+            vb.slice_set(&ov.narrow(2, 0, start)?.contiguous()?, 2, 0)?;
+        }
+        *slot = Some((kb, vb));
+    }
+    let Some((kb, vb)) = slot.as_ref() else {
+        candle_core::bail!("key/value buffers missing after allocation");
+    };
+    kb.slice_set(&k.contiguous()?, 2, start)?;
+    vb.slice_set(&v.contiguous()?, 2, start)?;
+    Ok((kb.narrow(2, 0, end)?, vb.narrow(2, 0, end)?))
 }
 
 impl KvCache {
@@ -515,9 +581,10 @@ impl KvCache {
                         rows.len(),
                         k.device(),
                     )?;
+                    let held = |t: &Tensor| t.narrow(2, 0, self.len)?.contiguous();
                     Some((
-                        k.index_select(&idx, 0)?.contiguous()?,
-                        v.index_select(&idx, 0)?.contiguous()?,
+                        held(k)?.index_select(&idx, 0)?.contiguous()?,
+                        held(v)?.index_select(&idx, 0)?.contiguous()?,
                     ))
                 }
             });
@@ -914,7 +981,14 @@ impl Decoder {
         let mut x = self.embed(ids)?.to_dtype(self.dtype)?;
         for (block, slot) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             let h = candle_nn::ops::rms_norm(&x, &block.attn_norm, self.cfg.rms_norm_eps as f32)?;
-            let a = self.attention(block, &h, &cos, &sin, mask.as_ref(), slot)?;
+            let a = self.attention(
+                block,
+                &h,
+                (&cos, &sin),
+                mask.as_ref(),
+                (&cache.pad, start),
+                slot,
+            )?;
             x = (x + a)?;
             let h = candle_nn::ops::rms_norm(&x, &block.ffn_norm, self.cfg.rms_norm_eps as f32)?;
             let f = block.down.forward(&block.gated(&h)?)?;
@@ -959,9 +1033,9 @@ impl Decoder {
         &self,
         block: &Block,
         x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
+        (cos, sin): (&Tensor, &Tensor),
         mask: Option<&Tensor>,
+        (pad, start): (&[usize], usize),
         slot: &mut Option<(Tensor, Tensor)>,
     ) -> CResult<Tensor> {
         let (b, s, _) = x.dims3()?;
@@ -982,11 +1056,16 @@ impl Decoder {
         };
         let q = rope(&q, cos, sin)?;
         let k = rope(&k, cos, sin)?;
-        let (k, v) = match slot.take() {
-            None => (k, v),
-            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
-        };
-        *slot = Some((k.clone(), v.clone()));
+        let (k, v) = append_kv(slot, &k, &v, start)?;
+        if s == 1 && self.device.is_cpu() && self.dtype == DType::F32 {
+            // One position per row: one fused pass (see `attend`).
+            let op = DecodeAttention {
+                pad: pad.to_vec(),
+                scale: (1.0 / (c.head_dim as f64).sqrt()) as f32,
+            };
+            let y = q.contiguous()?.apply_op3_no_bwd(&k, &v, &op)?;
+            return block.o.forward(&y);
+        }
         // Grouped-query attention without copying keys and values per query
         // head: query head h reads key/value head h / rep, so the `rep`
         // query heads of one group stack into one (rep * s)-row matmul
@@ -995,6 +1074,7 @@ impl Decoder {
         let kv_heads = c.num_key_value_heads;
         let rep = c.num_attention_heads / kv_heads;
         let kv_len = k.dim(2)?;
+        let (k, v) = (k.contiguous()?, v.contiguous()?);
         let q = q.reshape((b, kv_heads, rep * s, c.head_dim))?;
         let att = (q.matmul(&k.t()?)? / (c.head_dim as f64).sqrt())?;
         let att = match mask {

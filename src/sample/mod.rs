@@ -24,6 +24,7 @@
 //! # Ok::<(), codefail::Error>(())
 //! ```
 
+mod attend;
 mod decoder;
 mod egcfg;
 mod fetch;
