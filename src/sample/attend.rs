@@ -57,7 +57,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Values below -87.3 (where `e^x` leaves the normal floats) give about
 /// 1e-38 instead of a subnormal or 0, which no softmax sum can notice.
 #[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
+pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     let x = x.clamp(-87.336_55, 0.0);
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
     let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
