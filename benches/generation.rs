@@ -53,6 +53,45 @@ fn pass_rate(results: &DataFrame) -> (usize, usize) {
     )
 }
 
+/// Each task's verdict, by task id.
+fn passes(results: &DataFrame) -> std::collections::BTreeMap<String, bool> {
+    let ids = results
+        .column("task_id")
+        .expect("task_id")
+        .str()
+        .expect("str");
+    let p = results
+        .column("passed")
+        .expect("passed")
+        .bool()
+        .expect("bool");
+    (0..p.len())
+        .map(|i| {
+            (
+                ids.get(i).unwrap_or_default().to_string(),
+                p.get(i) == Some(true),
+            )
+        })
+        .collect()
+}
+
+/// Two-sided exact McNemar p-value for `b` and `c` discordant pairs: how
+/// likely a split at least this uneven is when both sides are equally good.
+fn mcnemar(b: usize, c: usize) -> f64 {
+    let n = b + c;
+    let k = b.min(c);
+    // P(X <= k) for X ~ Binomial(n, 1/2), summed in logs.
+    let ln_choose = |n: usize, r: usize| -> f64 {
+        (1..=r)
+            .map(|i| ((n - r + i) as f64).ln() - (i as f64).ln())
+            .sum()
+    };
+    let tail: f64 = (0..=k)
+        .map(|i| (ln_choose(n, i) - n as f64 * std::f64::consts::LN_2).exp())
+        .sum();
+    (2.0 * tail).min(1.0)
+}
+
 fn main() {
     // SAFETY: the first statement of main; no other thread exists yet.
     unsafe { codefail::sample::pin_cpu_threads() };
@@ -214,6 +253,60 @@ fn main() {
             )
             .expect("run");
             let (pass, n) = pass_rate(&res);
+            // Which tasks the two sides judge differently, and whether the
+            // split could be chance (exact McNemar test on those tasks).
+            let (ours_by, theirs_by) = (passes(&ours_res), passes(&res));
+            let only = |a: &std::collections::BTreeMap<String, bool>,
+                        b: &std::collections::BTreeMap<String, bool>| {
+                a.iter()
+                    .filter(|&(t, &p)| p && !b.get(t).copied().unwrap_or(false))
+                    .map(|(t, _)| t.clone())
+                    .collect::<Vec<_>>()
+            };
+            let (only_ours, only_theirs) = (only(&ours_by, &theirs_by), only(&theirs_by, &ours_by));
+            println!(
+                "  verdicts differ on {} tasks: codefail alone passes {only_ours:?}, llama.cpp alone {only_theirs:?} (exact McNemar p = {:.2})",
+                only_ours.len() + only_theirs.len(),
+                mcnemar(only_ours.len(), only_theirs.len())
+            );
+            if n > 30 {
+                // The comparison set: MBPP test tasks 11..40.
+                let first: Vec<&String> = ours_by
+                    .keys()
+                    .filter(|t| {
+                        t.trim_start_matches("Mbpp/")
+                            .parse::<usize>()
+                            .is_ok_and(|i| (11..=40).contains(&i))
+                    })
+                    .collect();
+                let count = |m: &std::collections::BTreeMap<String, bool>| {
+                    first.iter().filter(|t| m[**t]).count()
+                };
+                println!(
+                    "  on MBPP test 11..40 alone: codefail {}/{}, llama.cpp {}/{}",
+                    count(&ours_by),
+                    first.len(),
+                    count(&theirs_by),
+                    first.len()
+                );
+            }
+            // Both sides' answers and verdicts, to read.
+            let answers = codefail::plot::outputs_dir().join("bench-generation-answers.jsonl");
+            let ours_text = texts("raw_output");
+            let ours_tasks = texts("task_id");
+            let mut lines = String::new();
+            for (i, g) in gens_l.iter().enumerate() {
+                lines.push_str(
+                    &json!({"task_id": g.task_id,
+                    "codefail_passed": ours_tasks.get(i).and_then(|t| ours_by.get(t)).copied(),
+                    "llama_cpp_passed": theirs_by.get(&g.task_id).copied(),
+                    "codefail": ours_text.get(i), "llama_cpp": g.raw_output})
+                    .to_string(),
+                );
+                lines.push('\n');
+            }
+            std::fs::create_dir_all(answers.parent().expect("parent")).ok();
+            std::fs::write(&answers, lines).expect("write answers");
             // Same answers? (greedy on the same weights; kernels differ, so not always)
             let ours_raw = texts("raw_output");
             let same = gens_l
