@@ -602,8 +602,8 @@ impl KvCache {
 /// Q5_0 and Q5_1 (about ten times slower); llama.cpp's small-model GGUFs use
 /// Q5_0 wherever a row is not a multiple of 256 (all of Qwen2.5-0.5B's
 /// 896-wide rows), SmolLM2's Q4_1 everywhere. Q5_0 and Q8_0 keep their bytes
-/// and get codefail's own AVX2 kernel ([`QDotMatMul`], same arithmetic as
-/// ggml's). Q4_1 and Q5_1 (and Q5_0 on a CPU without AVX2) are re-quantized
+/// and get codefail's own AVX2 kernel ([`QDotMatMul`], the same integer
+/// products as ggml's). Q4_1 and Q5_1 (and Q5_0 on a CPU without AVX2) are re-quantized
 /// once, at load, to Q8_0 from their exact dequantized values: 1.5x their
 /// memory, and a rounding error of at most 1/254 of each 32-value block's
 /// largest magnitude (the original 4-5 bit grid is much coarser than that).
