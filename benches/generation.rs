@@ -180,9 +180,12 @@ fn main() {
             let prompts = dir.path().join("prompts.jsonl");
             let out = dir.path().join("out.jsonl");
             let rows = problems_from_frame(&problems).expect("problems");
+            let prompt_texts: Vec<String> = rows
+                .iter()
+                .map(|p| render_prompt(&model, p, &cfg).expect("prompt"))
+                .collect();
             let mut f = std::fs::File::create(&prompts).expect("prompts");
-            for p in &rows {
-                let text = render_prompt(&model, p, &cfg).expect("prompt");
+            for (p, text) in rows.iter().zip(&prompt_texts) {
                 writeln!(f, "{}", json!({"task_id": p.task_id, "prompt": text})).expect("write");
             }
             drop(f);
@@ -221,8 +224,7 @@ fn main() {
                         })
                         .unwrap_or_default()
                 };
-                let text = render_prompt(&model, &rows[i], &cfg).expect("prompt");
-                if model.encode(&text).expect("encode") == ids("prompt_ids") {
+                if model.encode(&prompt_texts[i]).expect("encode") == ids("prompt_ids") {
                     same_prompt += 1;
                 }
                 let theirs = ids("token_ids");
@@ -292,7 +294,7 @@ fn main() {
             }
             // Both sides' answers and verdicts, to read.
             let answers = codefail::plot::outputs_dir().join("bench-generation-answers.jsonl");
-            let ours_text = texts("raw_output");
+            let ours_raw = texts("raw_output");
             let ours_tasks = texts("task_id");
             let mut lines = String::new();
             for (i, g) in gens_l.iter().enumerate() {
@@ -300,7 +302,7 @@ fn main() {
                     &json!({"task_id": g.task_id,
                     "codefail_passed": ours_tasks.get(i).and_then(|t| ours_by.get(t)).copied(),
                     "llama_cpp_passed": theirs_by.get(&g.task_id).copied(),
-                    "codefail": ours_text.get(i), "llama_cpp": g.raw_output})
+                    "codefail": ours_raw.get(i), "llama_cpp": g.raw_output})
                     .to_string(),
                 );
                 lines.push('\n');
@@ -308,7 +310,6 @@ fn main() {
             std::fs::create_dir_all(answers.parent().expect("parent")).ok();
             std::fs::write(&answers, lines).expect("write answers");
             // Same answers? (greedy on the same weights; kernels differ, so not always)
-            let ours_raw = texts("raw_output");
             let same = gens_l
                 .iter()
                 .zip(&ours_raw)

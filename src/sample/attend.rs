@@ -134,8 +134,9 @@ unsafe fn head_avx2(
     head(q, keys, values, scale, scores, out)
 }
 
-/// Whether [`head_avx2`] may run here.
-fn avx2() -> bool {
+/// Whether this CPU has AVX2 and FMA (what [`head_avx2`] and the token
+/// choice's log-sum-exp are compiled for).
+pub(crate) fn avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")

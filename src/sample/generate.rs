@@ -112,7 +112,7 @@ pub fn sample_rng(seed: u64, key: &str, i: usize) -> ChaCha8Rng {
 /// is `ln S - Σ exp(d) d / S`. Logits of `-inf` contribute nothing.
 fn log_sum_exp_and_entropy(logits: &[f32]) -> (f64, f64) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if super::attend::avx2() {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { log_sum_exp_and_entropy_avx2(logits) };
     }

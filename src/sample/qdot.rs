@@ -298,19 +298,17 @@ impl CustomOp1 for QDotMatMul {
         let combine = self.combine;
         candle_core::utils::barrier_pool().execute_chunked(n, |rows| {
             for c in rows {
+                // The part holding output column `c` (at most three parts:
+                // a short scan), once per column.
+                let part = parts
+                    .iter()
+                    .rev()
+                    .find(|p| p.3 <= c)
+                    .copied()
+                    .unwrap_or(parts[0]);
                 for i in 0..m {
                     let v = match combine {
-                        Combine::Concat => {
-                            // The part holding output column `c` (at most
-                            // three parts: a short scan).
-                            let part = parts
-                                .iter()
-                                .rev()
-                                .find(|p| p.3 <= c)
-                                .copied()
-                                .unwrap_or(parts[0]);
-                            row_dot(part, c - part.3, i)
-                        }
+                        Combine::Concat => row_dot(part, c - part.3, i),
                         Combine::SwiGlu => {
                             let g = row_dot(parts[0], c, i);
                             let u = row_dot(parts[1], c, i);
