@@ -123,6 +123,16 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     let t0 = Instant::now();
     let rows = run_records(&mut problems, &gens, cfg).expect("run");
     let t_codefail = t0.elapsed().as_secs_f64();
+    // The fresh harness stops a program at its first failing assert (one
+    // script, asserts in order); codefail's default runs every assert (MBPP's
+    // stages). `fail_fast` is the like-for-like setting: same verdicts.
+    let fast_cfg = RunConfig {
+        fail_fast: true,
+        ..cfg.clone()
+    };
+    let t0 = Instant::now();
+    let fast_rows = run_records(&mut problems, &gens, &fast_cfg).expect("run fail_fast");
+    let t_fast = t0.elapsed().as_secs_f64();
     let by_id: BTreeMap<&str, &Problem> =
         problems.iter().map(|p| (p.task_id.as_str(), p)).collect();
     let programs: Vec<String> = gens
@@ -162,14 +172,26 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
         rows.iter().filter(|r| r.passed).count()
     );
     println!(
+        "   codefail fail_fast  {:7.2} s  {:7.1} programs/s  passed {} (stops at the first failing assert, as the fresh harness does)",
+        t_fast,
+        n / t_fast,
+        fast_rows.iter().filter(|r| r.passed).count()
+    );
+    println!(
         "   fresh python3/prog  {:7.2} s  {:7.1} programs/s  passed {}",
         t_fresh,
         n / t_fresh,
         fresh.iter().filter(|f| f.0).count()
     );
+    let fast_agree = fast_rows
+        .iter()
+        .zip(&fresh)
+        .filter(|(r, f)| r.passed == f.0)
+        .count();
     println!(
-        "   speed-up x{:.1}; verdicts agree on {agree} of {}",
+        "   speed-up x{:.1} (fail_fast x{:.1}); verdicts agree on {agree} of {} (fail_fast {fast_agree})",
         t_fresh / t_codefail,
+        t_fresh / t_fast,
         gens.len()
     );
     for (r, f) in rows.iter().zip(&fresh) {
@@ -204,6 +226,7 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
         "deepseek".into(),
         json!({"programs": gens.len(), "codefail_s": t_codefail, "fresh_python_s": t_fresh,
         "speedup": t_fresh / t_codefail, "agree": agree,
+        "codefail_fail_fast_s": t_fast, "fail_fast_speedup": t_fresh / t_fast, "fail_fast_agree": fast_agree,
         "finished_programs": finished.len(), "finished_codefail_s": ours_ms / 1000.0,
         "finished_fresh_s": fresh_ms / 1000.0, "finished_speedup": fresh_ms / ours_ms}),
     );

@@ -8,7 +8,9 @@
 //! (a Python with llama-cpp-python; without it only codefail runs).
 //! Settings: `CODEFAIL_BENCH_MODEL` (default: the fetched Qwen2.5-Coder-0.5B),
 //! `CODEFAIL_BENCH_TASKS` (default 30), `CODEFAIL_BENCH_THREADS` (default 2),
-//! `CODEFAIL_BENCH_MAX_NEW` (default 512). Writes `outputs/bench-generation.json`.
+//! `CODEFAIL_BENCH_MAX_NEW` (default 512), `CODEFAIL_LLAMA_KV` (llama.cpp's
+//! key/value cache: `f16`, its default, or `f32` as codefail keeps it).
+//! Writes `outputs/bench-generation.json`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -204,6 +206,7 @@ fn main() {
             assert!(st.success(), "llama.cpp side failed");
             let mut gens_l = Vec::new();
             let (mut toks, mut secs, mut pre, mut answered) = (0.0, 0.0, 0.0, 0.0);
+            let mut kv_type = String::from("f16");
             // Tokenization and greedy agreement, token by token.
             let ours_ids = list_u32(&gens, "token_ids");
             let (mut same_prompt, mut shared, mut shortest) = (0, Vec::new(), Vec::new());
@@ -236,6 +239,9 @@ fn main() {
                 pre += v["prefill_seconds"].as_f64().unwrap_or(0.0);
                 if v["new_tokens"].as_f64().unwrap_or(0.0) > 0.0 {
                     answered += 1.0;
+                }
+                if let Some(t) = v["kv_type"].as_str() {
+                    kv_type = t.to_string();
                 }
                 let raw = v["raw_output"].as_str().unwrap_or_default().to_string();
                 gens_l.push(Generation {
@@ -328,7 +334,7 @@ fn main() {
                 "  tokenization: prompt token ids identical on {same_prompt}/{n}; greedy answers agree token for token on {whole}/{n} (up to the shorter one's end); the others part after {parted:?} tokens"
             );
             println!(
-                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s end to end, {decode:.2} tokens/s decoding (prefill {pre:.1} s); pass@1 {pass}/{n} = {:.3}",
+                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s end to end, {decode:.2} tokens/s decoding (prefill {pre:.1} s); pass@1 {pass}/{n} = {:.3}; key/value cache {kv_type}",
                 toks / secs,
                 pass as f64 / n as f64
             );
@@ -341,7 +347,8 @@ fn main() {
             report["llama_cpp"] = json!({"new_tokens": toks, "seconds": secs, "tokens_per_s": toks / secs,
                                          "prefill_seconds": pre, "decode_tokens_per_s": decode,
                                          "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same,
-                                         "identical_prompt_ids": same_prompt, "tokens_before_answers_part": shared});
+                                         "identical_prompt_ids": same_prompt, "tokens_before_answers_part": shared,
+                                         "kv_type": kv_type});
         }
     }
     let out = codefail::plot::outputs_dir().join("bench-generation.json");

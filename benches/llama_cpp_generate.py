@@ -9,6 +9,10 @@ and the answer's token ids, to compare tokenization and find where two
 greedy answers part).
 
     python benches/llama_cpp_generate.py MODEL.gguf prompts.jsonl out.jsonl THREADS MAX_NEW_TOKENS
+
+CODEFAIL_LLAMA_KV=f32 keeps llama.cpp's key/value cache in f32, as codefail
+keeps its own; the default, f16, is llama.cpp's default. Each output row
+records it as kv_type.
 """
 import json
 import os
@@ -16,10 +20,16 @@ import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import llama_cpp  # noqa: E402
 from llama_cpp import Llama  # noqa: E402
 
 model, prompts, out, threads, max_new = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False, seed=0)
+kv_type = os.environ.get("CODEFAIL_LLAMA_KV", "f16")
+kv_types = {"f16": llama_cpp.GGML_TYPE_F16, "f32": llama_cpp.GGML_TYPE_F32}
+if kv_type not in kv_types:
+    sys.exit("CODEFAIL_LLAMA_KV=%r: expected one of %s" % (kv_type, ", ".join(kv_types)))
+llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False,
+            seed=0, type_k=kv_types[kv_type], type_v=kv_types[kv_type])
 
 
 def is_eog(tok):
@@ -55,5 +65,5 @@ with open(prompts) as f, open(out, "w") as w:
         w.write(json.dumps({"task_id": job["task_id"], "raw_output": text.decode("utf-8", "replace"),
                             "new_tokens": n, "prompt_tokens": len(ids), "seconds": dt,
                             "prompt_ids": ids, "token_ids": out_ids,
-                            "prefill_seconds": first or dt}) + "\n")
+                            "prefill_seconds": first or dt, "kv_type": kv_type}) + "\n")
         w.flush()
