@@ -9,7 +9,9 @@
 //! Settings: `CODEFAIL_BENCH_MODEL` (default: the fetched Qwen2.5-Coder-0.5B),
 //! `CODEFAIL_BENCH_TASKS` (default 30), `CODEFAIL_BENCH_THREADS` (default 2),
 //! `CODEFAIL_BENCH_MAX_NEW` (default 512), `CODEFAIL_LLAMA_KV` (llama.cpp's
-//! key/value cache: `f16`, its default, or `f32` as codefail keeps it).
+//! key/value cache: `f16`, its default, or `f32` as codefail keeps it),
+//! `CODEFAIL_LLAMA_REUSE_PREFIX=1` (llama.cpp evaluates only what a prompt
+//! does not share with the previous one; see `benches/llama_cpp_generate.py`).
 //! Writes `outputs/bench-generation.json`.
 
 use std::io::Write;
@@ -206,7 +208,7 @@ fn main() {
             assert!(st.success(), "llama.cpp side failed");
             let mut gens_l = Vec::new();
             let (mut toks, mut secs, mut pre, mut answered) = (0.0, 0.0, 0.0, 0.0);
-            let mut kv_type = String::from("f16");
+            let (mut kv_type, mut reuse_prefix) = (String::from("f16"), false);
             // Tokenization and greedy agreement, token by token.
             let ours_ids = list_u32(&gens, "token_ids");
             let (mut same_prompt, mut shared, mut shortest) = (0, Vec::new(), Vec::new());
@@ -243,6 +245,7 @@ fn main() {
                 if let Some(t) = v["kv_type"].as_str() {
                     kv_type = t.to_string();
                 }
+                reuse_prefix |= v["reuse_prefix"].as_bool().unwrap_or(false);
                 let raw = v["raw_output"].as_str().unwrap_or_default().to_string();
                 gens_l.push(Generation {
                     task_id: v["task_id"].as_str().unwrap_or_default().into(),
@@ -334,9 +337,14 @@ fn main() {
                 "  tokenization: prompt token ids identical on {same_prompt}/{n}; greedy answers agree token for token on {whole}/{n} (up to the shorter one's end); the others part after {parted:?} tokens"
             );
             println!(
-                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s end to end, {decode:.2} tokens/s decoding (prefill {pre:.1} s); pass@1 {pass}/{n} = {:.3}; key/value cache {kv_type}",
+                "  llama.cpp: {toks} tokens in {secs:.1} s = {:.2} tokens/s end to end, {decode:.2} tokens/s decoding (prefill {pre:.1} s); pass@1 {pass}/{n} = {:.3}; key/value cache {kv_type}{}",
                 toks / secs,
-                pass as f64 / n as f64
+                pass as f64 / n as f64,
+                if reuse_prefix {
+                    ", each prompt's shared prefix reused from the previous one"
+                } else {
+                    ""
+                }
             );
             println!(
                 "  codefail / llama.cpp: end to end x{:.2}, decoding x{:.2}; pass@1 difference {:+.1} points; identical answers {same}/{n}",
@@ -348,7 +356,7 @@ fn main() {
                                          "prefill_seconds": pre, "decode_tokens_per_s": decode,
                                          "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same,
                                          "identical_prompt_ids": same_prompt, "tokens_before_answers_part": shared,
-                                         "kv_type": kv_type});
+                                         "kv_type": kv_type, "reuse_prefix": reuse_prefix});
         }
     }
     let out = codefail::plot::outputs_dir().join("bench-generation.json");

@@ -11,8 +11,14 @@ greedy answers part).
     python benches/llama_cpp_generate.py MODEL.gguf prompts.jsonl out.jsonl THREADS MAX_NEW_TOKENS
 
 CODEFAIL_LLAMA_KV=f32 keeps llama.cpp's key/value cache in f32, as codefail
-keeps its own; the default, f16, is llama.cpp's default. Each output row
-records it as kv_type.
+keeps its own; the default, f16, is llama.cpp's default.
+CODEFAIL_LLAMA_REUSE_PREFIX=1 keeps the previous prompt's cache, so that
+llama-cpp-python evaluates only the part of a prompt after the prefix it shares
+with the previous one (its behaviour when `reset()` is not called); by default
+every prompt is evaluated whole. Neither changes the arithmetic's definition,
+only its rounding (f16 storage; the prompt split into other matrix shapes), so
+the two settings measure how much llama.cpp's own greedy answers move with
+rounding alone. Each output row records them as kv_type and reuse_prefix.
 """
 import json
 import os
@@ -25,6 +31,7 @@ from llama_cpp import Llama  # noqa: E402
 
 model, prompts, out, threads, max_new = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 kv_type = os.environ.get("CODEFAIL_LLAMA_KV", "f16")
+reuse_prefix = os.environ.get("CODEFAIL_LLAMA_REUSE_PREFIX", "0") == "1"
 kv_types = {"f16": llama_cpp.GGML_TYPE_F16, "f32": llama_cpp.GGML_TYPE_F32}
 if kv_type not in kv_types:
     sys.exit("CODEFAIL_LLAMA_KV=%r: expected one of %s" % (kv_type, ", ".join(kv_types)))
@@ -44,7 +51,8 @@ with open(prompts) as f, open(out, "w") as w:
     for line in f:
         job = json.loads(line)
         ids = llm.tokenize(job["prompt"].encode("utf-8"), add_bos=False, special=True)
-        llm.reset()
+        if not reuse_prefix:
+            llm.reset()
         t0 = time.perf_counter()
         text = b""
         out_ids = []
@@ -65,5 +73,6 @@ with open(prompts) as f, open(out, "w") as w:
         w.write(json.dumps({"task_id": job["task_id"], "raw_output": text.decode("utf-8", "replace"),
                             "new_tokens": n, "prompt_tokens": len(ids), "seconds": dt,
                             "prompt_ids": ids, "token_ids": out_ids,
-                            "prefill_seconds": first or dt, "kv_type": kv_type}) + "\n")
+                            "prefill_seconds": first or dt, "kv_type": kv_type,
+                            "reuse_prefix": reuse_prefix}) + "\n")
         w.flush()
