@@ -11,11 +11,14 @@
 //! `CODEFAIL_BENCH_MAX_NEW` (default 512), `CODEFAIL_LLAMA_KV` (llama.cpp's
 //! key/value cache: `f16`, its default, or `f32` as codefail keeps it),
 //! `CODEFAIL_LLAMA_REUSE_PREFIX=1` (llama.cpp evaluates only what a prompt
-//! does not share with the previous one; see `benches/llama_cpp_generate.py`).
+//! does not share with the previous one; see `benches/llama_cpp_generate.py`),
+//! `CODEFAIL_LLAMA_ROUNDING=1` (then also run llama.cpp in its other three
+//! settings of those two, and report its pass@1 range and how many answers
+//! stay the same: how far its greedy answers move with rounding alone).
 //! Writes `outputs/bench-generation.json`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod common;
@@ -94,6 +97,103 @@ fn mcnemar(b: usize, c: usize) -> f64 {
         .map(|i| (ln_choose(n, i) - n as f64 * std::f64::consts::LN_2).exp())
         .sum();
     (2.0 * tail).min(1.0)
+}
+
+/// One llama.cpp rounding setting: key/value cache type and whether each
+/// prompt reuses the cache of the prefix it shares with the previous one.
+/// `None` leaves the choice to the environment (`CODEFAIL_LLAMA_KV`,
+/// `CODEFAIL_LLAMA_REUSE_PREFIX`).
+#[derive(Clone, Copy)]
+struct Rounding {
+    kv: &'static str,
+    reuse_prefix: bool,
+}
+
+impl Rounding {
+    const ALL: [Rounding; 4] = [
+        Rounding {
+            kv: "f16",
+            reuse_prefix: false,
+        },
+        Rounding {
+            kv: "f16",
+            reuse_prefix: true,
+        },
+        Rounding {
+            kv: "f32",
+            reuse_prefix: false,
+        },
+        Rounding {
+            kv: "f32",
+            reuse_prefix: true,
+        },
+    ];
+
+    fn label(&self) -> String {
+        format!(
+            "{}, {}",
+            self.kv,
+            if self.reuse_prefix {
+                "prefix reused"
+            } else {
+                "whole prompt"
+            }
+        )
+    }
+}
+
+/// The rows `benches/llama_cpp_generate.py` writes (one JSON object per
+/// prompt), for the prompts in `prompts`.
+fn llama_rows(
+    py: &str,
+    model: &Path,
+    prompts: &Path,
+    threads: usize,
+    max_new: usize,
+    rounding: Option<Rounding>,
+) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.jsonl");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/llama_cpp_generate.py");
+    let mut cmd = std::process::Command::new(py);
+    cmd.arg(&script)
+        .arg(model)
+        .arg(prompts)
+        .arg(&out)
+        .arg(threads.to_string())
+        .arg(max_new.to_string())
+        .env("OMP_WAIT_POLICY", "PASSIVE");
+    if let Some(r) = rounding {
+        cmd.env("CODEFAIL_LLAMA_KV", r.kv).env(
+            "CODEFAIL_LLAMA_REUSE_PREFIX",
+            if r.reuse_prefix { "1" } else { "0" },
+        );
+    }
+    let st = cmd.status().expect("start llama.cpp");
+    assert!(st.success(), "llama.cpp side failed");
+    std::fs::read_to_string(&out)
+        .expect("out")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .collect()
+}
+
+/// llama.cpp's answers as generations (code extracted as for codefail's).
+fn llama_generations(rows: &[serde_json::Value]) -> Vec<Generation> {
+    rows.iter()
+        .map(|v| {
+            let raw = v["raw_output"].as_str().unwrap_or_default().to_string();
+            Generation {
+                task_id: v["task_id"].as_str().unwrap_or_default().into(),
+                sample_idx: 0,
+                model: "llama.cpp".into(),
+                prompt_id: "mbpp-instruct".into(),
+                code: extract_code(&raw),
+                raw_output: raw,
+                gen_metadata: "{}".into(),
+            }
+        })
+        .collect()
 }
 
 fn main() {
@@ -182,7 +282,6 @@ fn main() {
         Ok(py) => {
             let dir = tempfile::tempdir().expect("tempdir");
             let prompts = dir.path().join("prompts.jsonl");
-            let out = dir.path().join("out.jsonl");
             let rows = problems_from_frame(&problems).expect("problems");
             let prompt_texts: Vec<String> = rows
                 .iter()
@@ -193,31 +292,14 @@ fn main() {
                 writeln!(f, "{}", json!({"task_id": p.task_id, "prompt": text})).expect("write");
             }
             drop(f);
-            let script =
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/llama_cpp_generate.py");
-            let st = std::process::Command::new(&py)
-                .arg(&script)
-                .arg(&model_path)
-                .arg(&prompts)
-                .arg(&out)
-                .arg(threads.to_string())
-                .arg(max_new.to_string())
-                .env("OMP_WAIT_POLICY", "PASSIVE")
-                .status()
-                .expect("start llama.cpp");
-            assert!(st.success(), "llama.cpp side failed");
-            let mut gens_l = Vec::new();
+            let llama = llama_rows(&py, &model_path, &prompts, threads, max_new, None);
+            let gens_l = llama_generations(&llama);
             let (mut toks, mut secs, mut pre, mut answered) = (0.0, 0.0, 0.0, 0.0);
             let (mut kv_type, mut reuse_prefix) = (String::from("f16"), false);
             // Tokenization and greedy agreement, token by token.
             let ours_ids = list_u32(&gens, "token_ids");
             let (mut same_prompt, mut shared, mut shortest) = (0, Vec::new(), Vec::new());
-            for (i, line) in std::fs::read_to_string(&out)
-                .expect("out")
-                .lines()
-                .enumerate()
-            {
-                let v: serde_json::Value = serde_json::from_str(line).expect("json");
+            for (i, v) in llama.iter().enumerate() {
                 let ids = |key: &str| -> Vec<u32> {
                     v[key]
                         .as_array()
@@ -246,16 +328,6 @@ fn main() {
                     kv_type = t.to_string();
                 }
                 reuse_prefix |= v["reuse_prefix"].as_bool().unwrap_or(false);
-                let raw = v["raw_output"].as_str().unwrap_or_default().to_string();
-                gens_l.push(Generation {
-                    task_id: v["task_id"].as_str().unwrap_or_default().into(),
-                    sample_idx: 0,
-                    model: "llama.cpp".into(),
-                    prompt_id: "mbpp-instruct".into(),
-                    code: extract_code(&raw),
-                    raw_output: raw,
-                    gen_metadata: "{}".into(),
-                });
             }
             let res = run(
                 &problems,
@@ -357,6 +429,68 @@ fn main() {
                                          "passed": pass, "pass_at_1": pass as f64 / n as f64, "identical_answers": same,
                                          "identical_prompt_ids": same_prompt, "tokens_before_answers_part": shared,
                                          "kv_type": kv_type, "reuse_prefix": reuse_prefix});
+
+            // How far llama.cpp's own answers move when only its rounding
+            // changes: its other three settings, answers and verdicts only
+            // (their times are not compared).
+            if std::env::var("CODEFAIL_LLAMA_ROUNDING").is_ok_and(|v| v == "1") {
+                println!("  rounding: llama.cpp's answers in its other settings");
+                let mut seen = vec![pass];
+                let mut rounding = Vec::new();
+                for r in Rounding::ALL {
+                    if r.kv == kv_type && r.reuse_prefix == reuse_prefix {
+                        continue;
+                    }
+                    let rows = llama_rows(&py, &model_path, &prompts, threads, max_new, Some(r));
+                    let other = llama_generations(&rows);
+                    let res = run(
+                        &problems,
+                        &generations_frame(&other).expect("frame"),
+                        &RunConfig::default(),
+                    )
+                    .expect("run");
+                    let (p, _) = pass_rate(&res);
+                    let by = passes(&res);
+                    let with_ours = other
+                        .iter()
+                        .zip(&ours_raw)
+                        .filter(|(g, o)| &g.raw_output == *o)
+                        .count();
+                    let with_main = other
+                        .iter()
+                        .zip(&gens_l)
+                        .filter(|(a, b)| a.raw_output == b.raw_output)
+                        .count();
+                    let differ: Vec<&String> = by
+                        .iter()
+                        .filter(|&(t, &v)| ours_by.get(t).copied().unwrap_or(false) != v)
+                        .map(|(t, _)| t)
+                        .collect();
+                    println!(
+                        "    {:<24} pass@1 {p}/{n}; identical answers {with_ours}/{n} with codefail's, {with_main}/{n} with the run above; verdicts differ from codefail's on {differ:?}",
+                        r.label()
+                    );
+                    seen.push(p);
+                    rounding.push(json!({"kv_type": r.kv, "reuse_prefix": r.reuse_prefix,
+                                         "passed": p, "identical_with_codefail": with_ours,
+                                         "identical_with_main_run": with_main,
+                                         "verdicts_differ_from_codefail": differ}));
+                }
+                let (lo, hi) = (
+                    seen.iter().copied().min().unwrap_or(pass),
+                    seen.iter().copied().max().unwrap_or(pass),
+                );
+                println!(
+                    "    llama.cpp's pass@1 over its {} settings: {lo}..{hi} of {n}; codefail's {ours_pass} is {}",
+                    seen.len(),
+                    if (lo..=hi).contains(&ours_pass) {
+                        "inside that range"
+                    } else {
+                        "outside it"
+                    }
+                );
+                report["llama_cpp_rounding"] = json!(rounding);
+            }
         }
     }
     let out = codefail::plot::outputs_dir().join("bench-generation.json");
