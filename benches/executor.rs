@@ -155,11 +155,14 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     let t0 = Instant::now();
     let fresh = fresh_python(&programs, jobs, Duration::from_secs(10));
     let t_fresh = t0.elapsed().as_secs_f64();
-    let agree = rows
-        .iter()
-        .zip(&fresh)
-        .filter(|(r, f)| r.passed == f.0)
-        .count();
+    // Tasks on which a codefail run and the fresh harness give the same verdict.
+    let agreeing = |rows: &[RunResult]| {
+        rows.iter()
+            .zip(&fresh)
+            .filter(|(r, f)| r.passed == f.0)
+            .count()
+    };
+    let (agree, fast_agree) = (agreeing(&rows), agreeing(&fast_rows));
     let n = gens.len() as f64;
     println!(
         "1. DeepSeek-Coder-1.3B MBPP generations ({} programs, {jobs} workers)",
@@ -183,11 +186,6 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
         n / t_fresh,
         fresh.iter().filter(|f| f.0).count()
     );
-    let fast_agree = fast_rows
-        .iter()
-        .zip(&fresh)
-        .filter(|(r, f)| r.passed == f.0)
-        .count();
     println!(
         "   speed-up x{:.1} (fail_fast x{:.1}); verdicts agree on {agree} of {} (fail_fast {fast_agree})",
         t_fresh / t_codefail,

@@ -101,8 +101,6 @@ fn mcnemar(b: usize, c: usize) -> f64 {
 
 /// One llama.cpp rounding setting: key/value cache type and whether each
 /// prompt reuses the cache of the prefix it shares with the previous one.
-/// `None` leaves the choice to the environment (`CODEFAIL_LLAMA_KV`,
-/// `CODEFAIL_LLAMA_REUSE_PREFIX`).
 #[derive(Clone, Copy)]
 struct Rounding {
     kv: &'static str,
@@ -143,7 +141,8 @@ impl Rounding {
 }
 
 /// The rows `benches/llama_cpp_generate.py` writes (one JSON object per
-/// prompt), for the prompts in `prompts`.
+/// prompt), for the prompts in `prompts`. `rounding: None` leaves the setting
+/// to the environment (`CODEFAIL_LLAMA_KV`, `CODEFAIL_LLAMA_REUSE_PREFIX`).
 fn llama_rows(
     py: &str,
     model: &Path,
@@ -176,6 +175,21 @@ fn llama_rows(
         .lines()
         .map(|line| serde_json::from_str(line).expect("json"))
         .collect()
+}
+
+/// How many answers are the same text in `a` and `b`, position by position.
+fn identical_answers(a: &[Generation], b: &[&str]) -> usize {
+    a.iter().zip(b).filter(|(g, o)| g.raw_output == **o).count()
+}
+
+/// llama.cpp's answers run against the MBPP tests: the results frame.
+fn judge(problems: &DataFrame, answers: &[Generation]) -> DataFrame {
+    run(
+        problems,
+        &generations_frame(answers).expect("frame"),
+        &RunConfig::default(),
+    )
+    .expect("run")
 }
 
 /// llama.cpp's answers as generations (code extracted as for codefail's).
@@ -295,7 +309,6 @@ fn main() {
             let llama = llama_rows(&py, &model_path, &prompts, threads, max_new, None);
             let gens_l = llama_generations(&llama);
             let (mut toks, mut secs, mut pre, mut answered) = (0.0, 0.0, 0.0, 0.0);
-            let (mut kv_type, mut reuse_prefix) = (String::from("f16"), false);
             // Tokenization and greedy agreement, token by token.
             let ours_ids = list_u32(&gens, "token_ids");
             let (mut same_prompt, mut shared, mut shortest) = (0, Vec::new(), Vec::new());
@@ -324,17 +337,17 @@ fn main() {
                 if v["new_tokens"].as_f64().unwrap_or(0.0) > 0.0 {
                     answered += 1.0;
                 }
-                if let Some(t) = v["kv_type"].as_str() {
-                    kv_type = t.to_string();
-                }
-                reuse_prefix |= v["reuse_prefix"].as_bool().unwrap_or(false);
             }
-            let res = run(
-                &problems,
-                &generations_frame(&gens_l).expect("frame"),
-                &RunConfig::default(),
-            )
-            .expect("run");
+            // One setting per run: every row records the same one.
+            let first = llama.first();
+            let kv_type = first
+                .and_then(|v| v["kv_type"].as_str())
+                .unwrap_or("f16")
+                .to_string();
+            let reuse_prefix = first
+                .and_then(|v| v["reuse_prefix"].as_bool())
+                .unwrap_or(false);
+            let res = judge(&problems, &gens_l);
             let (pass, n) = pass_rate(&res);
             // Which tasks the two sides judge differently, and whether the
             // split could be chance (exact McNemar test on those tasks).
@@ -391,11 +404,9 @@ fn main() {
             std::fs::create_dir_all(answers.parent().expect("parent")).ok();
             std::fs::write(&answers, lines).expect("write answers");
             // Same answers? (greedy on the same weights; kernels differ, so not always)
-            let same = gens_l
-                .iter()
-                .zip(&ours_raw)
-                .filter(|(g, o)| &g.raw_output == *o)
-                .count();
+            let ours_texts: Vec<&str> = ours_raw.iter().map(String::as_str).collect();
+            let main_texts: Vec<&str> = gens_l.iter().map(|g| g.raw_output.as_str()).collect();
+            let same = identical_answers(&gens_l, &ours_texts);
             let decode = (toks - answered) / (secs - pre);
             let whole = shared.iter().zip(&shortest).filter(|(a, b)| a == b).count();
             let mut parted: Vec<usize> = shared
@@ -443,24 +454,11 @@ fn main() {
                     }
                     let rows = llama_rows(&py, &model_path, &prompts, threads, max_new, Some(r));
                     let other = llama_generations(&rows);
-                    let res = run(
-                        &problems,
-                        &generations_frame(&other).expect("frame"),
-                        &RunConfig::default(),
-                    )
-                    .expect("run");
+                    let res = judge(&problems, &other);
                     let (p, _) = pass_rate(&res);
                     let by = passes(&res);
-                    let with_ours = other
-                        .iter()
-                        .zip(&ours_raw)
-                        .filter(|(g, o)| &g.raw_output == *o)
-                        .count();
-                    let with_main = other
-                        .iter()
-                        .zip(&gens_l)
-                        .filter(|(a, b)| a.raw_output == b.raw_output)
-                        .count();
+                    let with_ours = identical_answers(&other, &ours_texts);
+                    let with_main = identical_answers(&other, &main_texts);
                     let differ: Vec<&String> = by
                         .iter()
                         .filter(|&(t, &v)| ours_by.get(t).copied().unwrap_or(false) != v)
