@@ -103,6 +103,23 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
+/// The least wall time in which any schedule of these programs on `jobs`
+/// workers can finish, given the wall time each took in this run: the longest
+/// program, or the total divided among the workers, whichever is larger.
+/// Returns (bound in seconds, the longest program's task and seconds).
+fn schedule_bound<'a>(
+    rows: impl IntoIterator<Item = &'a RunResult>,
+    jobs: usize,
+) -> (f64, String, f64) {
+    let rows: Vec<&RunResult> = rows.into_iter().collect();
+    let total_s = rows.iter().map(|r| r.wall_ms).sum::<f64>() / 1000.0;
+    let longest = rows.iter().max_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms));
+    let (task, longest_s) = longest.map_or((String::new(), 0.0), |r| {
+        (r.task_id.clone(), r.wall_ms / 1000.0)
+    });
+    (longest_s.max(total_s / jobs as f64), task, longest_s)
+}
+
 type Report = serde_json::Map<String, serde_json::Value>;
 
 fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
@@ -200,6 +217,15 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
             );
         }
     }
+    // What no harness can beat on this set: a program that runs into the
+    // time limit takes the limit in any harness.
+    let (bound, slow_task, slow_s) = schedule_bound(&rows, jobs);
+    let (fast_bound, fast_task, fast_s) = schedule_bound(&fast_rows, jobs);
+    println!(
+        "   bound: no schedule on {jobs} workers finishes under {bound:.2} s ({fast_bound:.2} s fail_fast); the longest program is {slow_task} at {slow_s:.1} s ({fast_task} at {fast_s:.1} s fail_fast), so no harness can be more than x{:.1} (x{:.1} fail_fast) faster than the fresh one here",
+        t_fresh / bound,
+        t_fresh / fast_bound
+    );
     // The same comparison without the programs that ran into the time limit
     // in either harness (their cost is the limit, the same for both): the
     // per-program cost of each harness, summed and divided by the workers.
@@ -226,7 +252,9 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
         "speedup": t_fresh / t_codefail, "agree": agree,
         "codefail_fail_fast_s": t_fast, "fail_fast_speedup": t_fresh / t_fast, "fail_fast_agree": fast_agree,
         "finished_programs": finished.len(), "finished_codefail_s": ours_ms / 1000.0,
-        "finished_fresh_s": fresh_ms / 1000.0, "finished_speedup": fresh_ms / ours_ms}),
+        "finished_fresh_s": fresh_ms / 1000.0, "finished_speedup": fresh_ms / ours_ms,
+        "bound_s": bound, "fail_fast_bound_s": fast_bound, "best_possible_speedup": t_fresh / bound,
+        "fail_fast_best_possible_speedup": t_fresh / fast_bound}),
     );
 }
 
@@ -323,13 +351,24 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
                 all.len(),
                 100.0 * agree as f64 / all.len() as f64
             );
+            // The two sample sets run one after the other, in both harnesses.
+            let set_bound =
+                |model: &str| schedule_bound(rows.iter().filter(|r| r.model == model), jobs);
+            let ((canonical_bound, slow_task, slow_s), (bugged_bound, _, _)) =
+                (set_bound("canonical"), set_bound("bugged"));
+            let bound = canonical_bound + bugged_bound;
+            println!(
+                "   bound: no schedule on {jobs} workers finishes the two sets under {bound:.2} s (canonical {canonical_bound:.2} s, bugged {bugged_bound:.2} s; the longest program is canonical {slow_task} at {slow_s:.1} s), so no harness can be more than x{:.1} faster than EvalPlus here",
+                t_eval / bound
+            );
             for d in &disagree {
                 println!("     differs: {d}");
             }
             part2 = json!({"programs": all.len(), "codefail_s": t_codefail,
                 "codefail_canonical_s": t_canonical, "codefail_bugged_s": t_bugged,
                 "evalplus_s": t_eval, "evalplus_ground_truth_s": t_gt,
-                "speedup": t_eval / t_codefail, "agree": agree, "disagreements": disagree});
+                "speedup": t_eval / t_codefail, "agree": agree, "disagreements": disagree,
+                "bound_s": bound, "best_possible_speedup": t_eval / bound});
         }
         Err(_) => {
             println!("   EvalPlus: not run (set EVALPLUS_PYTHON to a python with evalplus==0.3.1)")
