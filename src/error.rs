@@ -18,11 +18,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Malformed input at a known place.
-    #[error("{}:{line}: {}{message}", path.display(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+    #[error("{}{}: {}{message}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() }, field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// 1-based line (0 when the whole file is concerned).
+        /// 1-based line (0 when the whole file is concerned; then no line
+        /// is printed).
         line: usize,
         /// The field, when known (a dotted path such as `problem.test_cases`).
         field: Option<String>,
@@ -76,6 +77,9 @@ impl Error {
     /// ```
     /// let e = codefail::Error::parse("x.jsonl", 1, None, "bad JSON");
     /// assert!(e.to_string().starts_with("x.jsonl:1:"));
+    /// // Line 0: the whole file.
+    /// let e = codefail::Error::parse("x.parquet", 0, None, "not parquet");
+    /// assert_eq!(e.to_string(), "x.parquet: not parquet");
     /// ```
     pub fn parse(
         path: impl AsRef<Path>,

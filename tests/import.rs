@@ -284,3 +284,61 @@ fn bad_input_names_file_line_and_field() {
         "{e}"
     );
 }
+
+#[test]
+fn a_stray_task_id_gives_a_short_warning_and_the_full_missing_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stray.jsonl");
+    std::fs::write(
+        &path,
+        "{\"task_id\": \"Mbpp/11\", \"solution\": \"x = 1\"}\n{\"task_id\": \"Mbpp/9999\", \"solution\": \"x = 2\"}\n",
+    )
+    .unwrap();
+    let (df, report) = load_generations(&path).unwrap();
+    assert_eq!(df.height(), 2);
+    // Every id between the two is missing, and the report keeps them all.
+    assert_eq!(report.missing.len(), 9999 - 11 - 1);
+    assert_eq!(report.missing[0], "Mbpp/12");
+    let warnings = report.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    // The warning names the first twenty and counts the rest.
+    let w = &warnings[0];
+    assert!(w.starts_with("9987 task id(s) missing"), "{w}");
+    assert!(w.contains("Mbpp/31, ... and 9967 more"), "{w}");
+    assert!(!w.contains("Mbpp/32"), "{w}");
+    assert!(w.len() < 400, "{w}");
+}
+
+/// The CLI's error line for `args` (stderr's last line), and its exit code.
+fn cli_error(args: &[&str]) -> (String, Option<i32>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+        .arg("--no-track")
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or("").to_string();
+    (last, out.status.code())
+}
+
+#[test]
+fn cli_errors_name_the_file_and_say_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.parquet");
+    let (line, code) = cli_error(&["summary", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(
+        line.starts_with("error: ") && line.contains("nope.parquet"),
+        "{line}"
+    );
+    let reason = std::io::Error::from_raw_os_error(2).to_string();
+    assert_eq!(line.matches(&reason).count(), 1, "{line}");
+
+    // A file that is not parquet: the whole file is concerned, no line 0.
+    let garbage = dir.path().join("garbage.parquet");
+    std::fs::write(&garbage, "not parquet\n").unwrap();
+    let (line, code) = cli_error(&["summary", garbage.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(line.contains("garbage.parquet: "), "{line}");
+    assert!(!line.contains("garbage.parquet:0"), "{line}");
+}

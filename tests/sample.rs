@@ -432,6 +432,24 @@ fn hub_ids_resolve_from_the_local_cache_offline() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("models--codefail--not-there"), "{err}");
+    // A missing file path is reported as a missing file, not looked up in
+    // the hub cache.
+    let missing = tmp.path().join("no-such-model.gguf");
+    let no_file = std::io::Error::from_raw_os_error(2).to_string();
+    for spec in [
+        missing.to_str().unwrap(),
+        "no-such-model.gguf",
+        "./no-such-folder",
+    ] {
+        let err = Model::load(spec, &ModelOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(spec) && err.contains(&no_file),
+            "{spec}: {err}"
+        );
+        assert!(!err.contains("models--"), "{spec}: {err}");
+    }
 }
 
 #[test]

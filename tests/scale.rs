@@ -483,3 +483,39 @@ fn a_run_whose_process_is_gone_is_listed_as_died() {
         Some("finished")
     );
 }
+
+#[test]
+fn a_run_that_failed_before_its_first_row_does_not_block_other_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s.parquet");
+    let df = input(4);
+    let spec = |k: i64| PartSpec {
+        command: "sample",
+        config: serde_json::json!({ "model": k }),
+        input: &df,
+        rows_per_task: Some(1),
+        keeps_output: true,
+    };
+    // Begun, then failed (say, the model path was wrong): only a manifest.
+    let first = ShardRun::begin(&out, Shard::WHOLE, &spec(1)).unwrap();
+    assert!(first.manifest_path.exists() && !first.part.exists());
+    drop(first);
+    // Other settings start over instead of being refused.
+    let second = ShardRun::begin(&out, Shard::WHOLE, &spec(2)).unwrap();
+    assert_eq!(second.manifest.config, serde_json::json!({ "model": 2 }));
+    assert!(!second.resumed);
+
+    // Once a row is journaled, other settings are refused again.
+    let journal = codefail::scale::journal_path(&second.part);
+    std::fs::write(&journal, "{}\n").unwrap();
+    let e = ShardRun::begin(&out, Shard::WHOLE, &spec(3)).unwrap_err();
+    assert!(e.to_string().contains("resuming would mix"), "{e}");
+    // So are saved chunks (`classify`).
+    std::fs::remove_file(&journal).unwrap();
+    let chunks = codefail::scale::chunks_path(&second.part);
+    std::fs::create_dir(&chunks).unwrap();
+    ShardRun::begin(&out, Shard::WHOLE, &spec(4)).unwrap();
+    std::fs::write(chunks.join("chunk-000000.parquet"), "x").unwrap();
+    let e = ShardRun::begin(&out, Shard::WHOLE, &spec(5)).unwrap_err();
+    assert!(e.to_string().contains("resuming would mix"), "{e}");
+}

@@ -200,7 +200,7 @@ pub fn classify_to_file(
     progress: bool,
 ) -> Result<DataFrame> {
     use crate::error::Error;
-    let dir = std::path::PathBuf::from(format!("{}.chunks", out.display()));
+    let dir = crate::scale::chunks_path(out);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let ids = crate::data::read::texts(results, "task_id")?;
     let mut tasks: Vec<String> = ids.iter().flatten().cloned().collect();

@@ -70,14 +70,14 @@ impl ImportReport {
             w.push(format!(
                 "{} duplicated task id(s), all rows kept as extra samples: {}",
                 self.duplicates.len(),
-                list.join(", ")
+                preview(&list)
             ));
         }
         if !self.missing.is_empty() {
             w.push(format!(
                 "{} task id(s) missing from the covered range: {}",
                 self.missing.len(),
-                self.missing.join(", ")
+                preview(&self.missing)
             ));
         }
         if self.n_no_code > 0 {
@@ -92,6 +92,24 @@ impl ImportReport {
         w
     }
 }
+
+/// At most [`PREVIEW_ITEMS`] items of a list for a warning, then how many
+/// more there are: a stray id such as `Mbpp/9999` must not print ten
+/// thousand missing ids.
+fn preview(items: &[String]) -> String {
+    if items.len() <= PREVIEW_ITEMS {
+        return items.join(", ");
+    }
+    format!(
+        "{}, ... and {} more",
+        items[..PREVIEW_ITEMS].join(", "),
+        items.len() - PREVIEW_ITEMS
+    )
+}
+
+/// How many items of a list a warning names (the full list stays in the
+/// [`ImportReport`]).
+const PREVIEW_ITEMS: usize = 20;
 
 /// Load generations from any supported format (see the module docs).
 ///
@@ -135,11 +153,9 @@ fn import_rows(
             "egcfg-results".into(),
         ));
     }
-    if !path.exists() {
-        return Err(Error::io(
-            path,
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        ));
+    // The OS's own reason (no such file, permission denied, ...).
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(Error::io(path, e));
     }
     if path.extension().is_some_and(|e| e == "parquet") {
         return Ok((

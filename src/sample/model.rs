@@ -158,6 +158,18 @@ impl Model {
         if path.is_dir() {
             return Self::load_hf_dir(path, spec, opts, device);
         }
+        // A file path (absolute, relative with `./` or `../`, or a .gguf
+        // name) that is not there: say so, not "not in the hub cache".
+        let looks_like_path = spec.starts_with(['/', '.', '~'])
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("gguf"));
+        if looks_like_path {
+            let reason = std::fs::metadata(path)
+                .err()
+                .unwrap_or_else(|| std::io::Error::other("not a file or folder"));
+            return Err(Error::io(path, reason));
+        }
         let dir = super::hub::model_dir(spec)?;
         Self::load_hf_dir(&dir, spec, opts, device)
     }

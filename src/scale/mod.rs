@@ -43,8 +43,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use parts::{
-    MANIFEST_FORMAT, Manifest, MergeReport, Merged, PartSpec, ShardRun, frame_digest, journal_path,
-    manifest_path, merge, rows_without_timing, sort_rows,
+    MANIFEST_FORMAT, Manifest, MergeReport, Merged, PartSpec, ShardRun, chunks_path, frame_digest,
+    journal_path, manifest_path, merge, rows_without_timing, sort_rows,
 };
 pub use progress::Progress;
 pub use shard::{Shard, natural_key, shard_of, task_counts};

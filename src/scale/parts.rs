@@ -88,6 +88,25 @@ pub fn journal_path(part: &Path) -> PathBuf {
     PathBuf::from(format!("{}.journal.jsonl", part.display()))
 }
 
+/// The folder beside a part (`<part>.chunks`) where `classify` saves each
+/// finished chunk.
+///
+/// ```
+/// let c = codefail::scale::chunks_path("c.parquet".as_ref());
+/// assert_eq!(c, std::path::PathBuf::from("c.parquet.chunks"));
+/// ```
+pub fn chunks_path(part: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.chunks", part.display()))
+}
+
+/// Whether rows computed for `part` are saved anywhere but in the part
+/// itself: a journal with lines, or a chunk folder with files.
+fn saved_rows(part: &Path) -> bool {
+    let journal = std::fs::metadata(journal_path(part)).is_ok_and(|m| m.len() > 0);
+    let chunks = std::fs::read_dir(chunks_path(part)).is_ok_and(|mut d| d.next().is_some());
+    journal || chunks
+}
+
 impl Manifest {
     /// Read a manifest, with errors naming the file and field.
     ///
@@ -235,7 +254,12 @@ impl ShardRun {
         let mut resumed = false;
         let manifest = if manifest_path.exists() {
             let mut old = Manifest::read(&manifest_path)?;
-            let has_state = !old.finished || spec.keeps_output || journal_path(&part).exists();
+            // Rows computed under the old settings: a journal with lines,
+            // saved chunks, or a part that is unfinished or kept (`sample`,
+            // `repair`). A run that failed before its first row (a wrong
+            // model path) left only its manifest, and that is replaced.
+            let has_state =
+                saved_rows(&part) || ((!old.finished || spec.keeps_output) && part.exists());
             if old.digest != digest || old.shard != shard || old.command != spec.command {
                 if has_state {
                     return Err(Error::Invalid(format!(
