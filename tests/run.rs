@@ -18,6 +18,36 @@ fn cfg() -> RunConfig {
     }
 }
 
+/// A stdin/stdout problem `t` with one test: no input, expected output `0`.
+fn stdin_problem() -> Problem {
+    Problem {
+        task_id: "t".into(),
+        dataset: "stdin".into(),
+        split: "test".into(),
+        prompt: String::new(),
+        entry_point: None,
+        test_type: TestType::Stdin,
+        tests: vec![TestCase::stdin("", "0")],
+        setup_code: String::new(),
+        reference: None,
+        atol: 0.0,
+        metadata: "{}".into(),
+    }
+}
+
+/// One answer to task `t`.
+fn generation(code: &str) -> Generation {
+    Generation {
+        task_id: "t".into(),
+        sample_idx: 0,
+        model: "m".into(),
+        prompt_id: "p".into(),
+        raw_output: String::new(),
+        code: Some(code.into()),
+        gen_metadata: "{}".into(),
+    }
+}
+
 /// The heavy tests run one at a time: each already uses every core, and
 /// running them together would only make time limits flaky.
 static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -420,28 +450,8 @@ fn fail_fast_stops_at_the_first_failure_without_changing_verdicts() {
 /// hashes (so set order) in two separate worker pools, another seed others.
 #[test]
 fn hash_seed_reaches_the_programs() {
-    let p = Problem {
-        task_id: "t".into(),
-        dataset: "stdin".into(),
-        split: "test".into(),
-        prompt: String::new(),
-        entry_point: None,
-        test_type: TestType::Stdin,
-        tests: vec![TestCase::stdin("", "0")],
-        setup_code: String::new(),
-        reference: None,
-        atol: 0.0,
-        metadata: "{}".into(),
-    };
-    let g = Generation {
-        task_id: "t".into(),
-        sample_idx: 0,
-        model: "m".into(),
-        prompt_id: "p".into(),
-        raw_output: String::new(),
-        code: Some("print(hash('codefail'), list({'a', 'b', 'c', 'd', 'e'}))".into()),
-        gen_metadata: "{}".into(),
-    };
+    let p = stdin_problem();
+    let g = generation("print(hash('codefail'), list({'a', 'b', 'c', 'd', 'e'}))");
     let printed = |seed: u64| {
         let cfg = RunConfig {
             hash_seed: seed,
@@ -520,4 +530,57 @@ def left_behind():
             r.sample_idx, r.status, r.first_error_type, r.first_error_message, r.tests[0].output
         );
     }
+}
+
+#[test]
+fn settings_that_cannot_give_verdicts_are_refused_before_anything_runs() {
+    let p = stdin_problem();
+    let g = generation("x = 1");
+    let refused = |cfg: RunConfig, what: &str| {
+        let e = run_records(&mut [p.clone()], std::slice::from_ref(&g), &cfg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(what), "{e}");
+    };
+    refused(
+        RunConfig {
+            memory_mb: 1,
+            ..cfg()
+        },
+        "memory_mb = 1",
+    );
+    refused(
+        RunConfig {
+            timeout: 0.0,
+            ..cfg()
+        },
+        "timeout = 0",
+    );
+    refused(
+        RunConfig {
+            load_timeout: f64::NAN,
+            ..cfg()
+        },
+        "load_timeout = NaN",
+    );
+    refused(
+        RunConfig {
+            program_timeout: -1.0,
+            ..cfg()
+        },
+        "program_timeout = -1",
+    );
+    // The smallest accepted limit still runs a program.
+    let rows = run_records(
+        &mut [p.clone()],
+        std::slice::from_ref(&g),
+        &RunConfig {
+            memory_mb: codefail::exec::MIN_MEMORY_MB,
+            jobs: 1,
+            ..cfg()
+        },
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_ne!(rows[0].status, "memory", "{:?}", rows[0]);
 }

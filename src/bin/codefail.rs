@@ -641,6 +641,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "fail_fast": fail_fast, "hash_seed": hash_seed, "python": python,
                 }),
             ]);
+            // Settings are checked before anything is read or written.
+            let mut cfg = RunConfig {
+                timeout,
+                program_timeout,
+                memory_mb,
+                jobs: jobs.unwrap_or(RunConfig::default().jobs),
+                with_challenge,
+                fail_fast,
+                hash_seed,
+                python,
+                progress: !g.quiet,
+                ..Default::default()
+            };
+            cfg.check()?;
             let Some(problems) = source.load()? else {
                 anyhow::bail!("give --dataset NAME or --problems FILE");
             };
@@ -666,23 +680,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mine = shard.filter(&gens)?;
             let mut tracker = g.track("run", &config, shard)?;
             if let Some(t) = tracker.as_mut() {
-                t.record_python(&python);
+                t.record_python(&cfg.python);
             }
             let load_s = secs(t0);
             let journal = part.journal();
-            let cfg = RunConfig {
-                timeout,
-                program_timeout,
-                memory_mb,
-                jobs: jobs.unwrap_or(RunConfig::default().jobs),
-                with_challenge,
-                fail_fast,
-                hash_seed,
-                python,
-                progress: !g.quiet,
-                journal: Some(journal.clone()),
-                ..Default::default()
-            };
+            cfg.journal = Some(journal.clone());
             let t1 = std::time::Instant::now();
             let mut results = exec::run(&problems, &mine, &cfg)?;
             let run_s = secs(t1);

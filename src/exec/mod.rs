@@ -108,7 +108,54 @@ impl Default for RunConfig {
     }
 }
 
+/// The least address-space limit [`RunConfig::check`] accepts, MiB. The
+/// limit covers the whole program's process, the warm interpreter it is
+/// forked from included (about 30 MiB of address space); below this a
+/// program fails or passes by whether it happens to map new memory, not by
+/// what it uses.
+pub const MIN_MEMORY_MB: u64 = 64;
+
 impl RunConfig {
+    /// Refuse settings that cannot give meaningful verdicts: a time limit
+    /// that is not a positive number of seconds (`program_timeout` may be 0,
+    /// no limit), an address-space limit under [`MIN_MEMORY_MB`].
+    /// [`run`] and [`run_records`] call it first.
+    ///
+    /// ```
+    /// let cfg = codefail::exec::RunConfig { memory_mb: 1, ..Default::default() };
+    /// assert!(cfg.check().unwrap_err().to_string().contains("memory_mb"));
+    /// assert!(codefail::exec::RunConfig::default().check().is_ok());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        let positive = [
+            ("timeout", self.timeout),
+            ("load_timeout", self.load_timeout),
+            ("evalplus_min_time", self.evalplus_min_time),
+            ("evalplus_time_factor", self.evalplus_time_factor),
+        ];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::Invalid(format!(
+                    "run setting {name} = {v}: expected a positive number of seconds"
+                )));
+            }
+        }
+        if !(self.program_timeout.is_finite() && self.program_timeout >= 0.0) {
+            return Err(Error::Invalid(format!(
+                "run setting program_timeout = {}: expected seconds, or 0 for no limit",
+                self.program_timeout
+            )));
+        }
+        if self.memory_mb < MIN_MEMORY_MB {
+            return Err(Error::Invalid(format!(
+                "run setting memory_mb = {}: the limit covers the Python interpreter itself \
+                 (about 30 MiB), so it must be at least {MIN_MEMORY_MB}",
+                self.memory_mb
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn pool(&self) -> PoolConfig {
         PoolConfig {
             python: self.python.clone(),
@@ -154,6 +201,7 @@ pub fn run_records(
     gens: &[Generation],
     cfg: &RunConfig,
 ) -> Result<Vec<RunResult>> {
+    cfg.check()?;
     let needed: HashSet<&str> = gens.iter().map(|g| g.task_id.as_str()).collect();
     let mut subset: Vec<Problem> = problems
         .iter()
