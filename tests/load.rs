@@ -456,3 +456,34 @@ fn problems_schema_is_checked() {
         .collect();
     assert!(ids.contains("tests") && ids.contains("atol"));
 }
+
+#[test]
+fn cli_load_takes_the_name_or_dataset_as_run_does() {
+    if common::shared_data().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let load = |args: &[&str], out: &str| {
+        let out = tmp.path().join(out);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+            .args(["--no-track", "load"])
+            .args(args)
+            .args(["--split", "test", "--limit", "5", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        (status, out)
+    };
+    let (by_name, a) = load(&["mbpp"], "a.parquet");
+    let (by_flag, b) = load(&["--dataset", "mbpp"], "b.parquet");
+    assert!(by_name.status.success() && by_flag.status.success());
+    let (a, b) = (read_parquet(&a).unwrap(), read_parquet(&b).unwrap());
+    assert_eq!(a.height(), 5);
+    assert!(a.equals_missing(&b));
+    // Neither, or both: clap says what is wrong.
+    let (neither, _) = load(&[], "c.parquet");
+    assert!(!neither.status.success());
+    let (both, _) = load(&["mbpp", "--dataset", "humaneval"], "d.parquet");
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}

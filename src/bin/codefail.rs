@@ -74,7 +74,11 @@ enum Command {
     /// Load a benchmark as a problems frame (parquet or JSON Lines by extension).
     Load {
         /// mbpp, mbppplus, humaneval, lcb-atcoder, deepcoder, swebench.
-        name: String,
+        #[arg(required_unless_present = "dataset")]
+        name: Option<String>,
+        /// The same as NAME, spelled as `run` and `sample` spell it.
+        #[arg(long, conflicts_with = "name")]
+        dataset: Option<String>,
         /// Output file (.parquet, else JSON Lines).
         #[arg(long)]
         out: PathBuf,
@@ -571,6 +575,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Load {
             name,
+            dataset,
             out,
             config,
             split,
@@ -593,6 +598,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     seed,
                 },
             };
+            // clap requires one of the two.
+            let name = name.or(dataset).unwrap_or_default();
             let mut df = data::load(&name, &opts)?;
             data::write_problems(&mut df, &out)?;
             eprintln!("wrote {} problems to {}", df.height(), out.display());
