@@ -334,7 +334,7 @@ pub fn sample_to_file(
 ) -> Result<SampleStats> {
     use std::collections::HashSet;
     let t0 = std::time::Instant::now();
-    let journal = std::path::PathBuf::from(format!("{}.journal.jsonl", out.display()));
+    let journal = crate::scale::journal_path(out);
     let is_parquet = out.extension().is_some_and(|e| e == "parquet");
     let previous = if out.exists() {
         if !is_parquet {
