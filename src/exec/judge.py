@@ -1,0 +1,1510 @@
+# codefail judge: a warm Python process driven by codefail's Rust executor
+# over stdin/stdout (one JSON job a line, one JSON answer a line). It holds
+# the jobs (tests, expected outputs) and decides every verdict, but never runs
+# candidate code and never forks a process that does: children are forked by
+# a separate template process (sandbox.py) that it starts before it reads any
+# job and that never receives job data. A child gets its program, then one
+# test at a time only what that test hands to the candidate (the arguments of
+# a call; for an assert, the candidate-side sub-expressions); it sends back
+# plain values, which are compared here. See src/exec/mod.rs for the threat
+# model.
+
+def short_repr(v, limit=300):
+    try:
+        r = repr(v)
+    except BaseException:
+        r = "<unrepresentable>"
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------
+# EvalPlus compatibility (v0.3.1): input types, special oracles, tolerance.
+# --------------------------------------------------------------------------
+
+MBPP_OUTPUT_NOT_NONE_TASKS = ["check_str", "text_match_three", "text_starta_endb"]
+MBPP_OUTPUT_SET_EQ_TASKS = [
+    "similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
+    "larg_nnum", "intersection_array", "find_dissimilar", "Diff",
+]
+
+
+def mbpp_deserialize_inputs(task_id, inputs):
+    n = int(str(task_id).split("/")[-1])
+    if n in (2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,
+             630, 726, 740, 744, 809):
+        return [[tuple(lst) for lst in inp] for inp in inputs]
+    if n in (63, 64, 70, 94, 120, 237, 272, 299, 400, 409, 417, 438, 473, 614, 780):
+        return [[[tuple(lst) for lst in ll] for ll in inp] for inp in inputs]
+    if n in (75, 413, 444, 753):
+        return [[[tuple(lst) for lst in inp[0]]] + [inp[1]] for inp in inputs]
+    if n in (106, 750):
+        return [[inp[0]] + [tuple(inp[1])] for inp in inputs]
+    if n == 115:
+        return [[[set(item) if isinstance(item, list) and len(item) else {} for item in inp[0]]]
+                for inp in inputs]
+    if n == 124:
+        return [(float(inp[0]), complex(inp[1])) for inp in inputs]
+    if n in (250, 405, 446, 617, 720, 763, 808):
+        return [[tuple(inp[0])] + [inp[1]] for inp in inputs]
+    if n in (259, 401, 445):
+        m = [[[tuple(lst) for lst in ll] for ll in inp] for inp in inputs]
+        return [[tuple(lst) for lst in inp] for inp in m]
+    if n == 278:
+        m = [[[tuple(item) if isinstance(item, list) else item for item in inp[0]]] for inp in inputs]
+        return [[tuple(lst) for lst in inp] for inp in m]
+    if n == 307:
+        return [[tuple(inp[0])] + [inp[1], inp[2]] for inp in inputs]
+    if n == 722:
+        return [[{k: tuple(v) for k, v in inp[0].items()}] + inp[1:] for inp in inputs]
+    if n == 252:
+        return [[complex(inp[0])] for inp in inputs]
+    if n in (580, 615, 791):
+        def tup(x):
+            return tuple(tup(i) for i in x) if isinstance(x, list) else x
+        return [tup(inp) for inp in inputs]
+    return inputs
+
+
+def _surface_area(base_edge, height):
+    slant = math.sqrt((base_edge / 2) ** 2 + height ** 2)
+    return round(base_edge ** 2 + 4 * (base_edge * slant) / 2)
+
+
+def _digit_distance_nums(num1, num2):
+    a, b = str(num1), str(num2)
+    n = max(len(a), len(b))
+    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(n), b.zfill(n)))
+
+
+def is_floats(x):
+    if isinstance(x, float):
+        return True
+    if isinstance(x, (list, tuple)) and x:
+        return all(isinstance(i, float) for i in x)
+    return False
+
+
+def _shape(x):
+    """numpy's shape of a nested list/tuple value; None when it is ragged."""
+    if isinstance(x, (list, tuple)):
+        if not x:
+            return (0,)
+        subs = [_shape(i) for i in x]
+        first = subs[0]
+        if first is None or any(sh != first for sh in subs):
+            return None
+        return (len(x),) + first
+    return ()
+
+
+def _leaves(x, out):
+    if isinstance(x, (list, tuple)):
+        for i in x:
+            _leaves(i, out)
+    else:
+        out.append(x)
+    return out
+
+
+def _close(x, y, rtol, atol):
+    """numpy.isclose for two scalars (equal_nan=False); non-numbers raise, as
+    numpy's ufunc does (EvalPlus counts that as a failure)."""
+    for v in (x, y):
+        if v is None or isinstance(v, (str, bytes)) or not isinstance(v, (bool, int, float, complex)):
+            raise TypeError("not a number: %s" % short_repr(v, 60))
+    if x == y:
+        return True
+    x, y = complex(x), complex(y)
+    if x != x or y != y:
+        return False
+    return abs(x - y) <= atol + rtol * abs(y)
+
+
+def allclose(out, exp, rtol, atol):
+    """numpy.allclose(out, exp, rtol, atol) on nested lists/tuples: shapes
+    broadcast exactly as numpy's do (so `[[x], [y]]` is not `[x, y]`, whose
+    broadcast compares every pair), ragged values raise as numpy does."""
+    sa, sb = _shape(out), _shape(exp)
+    if sa is None or sb is None:
+        raise ValueError("ragged sequence")
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    shape = []
+    for x, y in zip(pa, pb):
+        if x == y or y == 1:
+            shape.append(x)
+        elif x == 1:
+            shape.append(y)
+        else:
+            raise ValueError("shapes %s and %s do not broadcast" % (sa, sb))
+    fa, fb = _leaves(out, []), _leaves(exp, [])
+    if pa == pb:
+        return all(_close(x, y, rtol, atol) for x, y in zip(fa, fb))
+    total = math.prod(shape)
+    if total > 10_000_000:
+        raise ValueError("broadcast too large")
+
+    def strides(p):
+        st, acc = [], 1
+        for d in reversed(p):
+            st.append(0 if d == 1 else acc)
+            acc *= d
+        return list(reversed(st))
+
+    st_a, st_b = strides(pa), strides(pb)
+    for idx in itertools.product(*(range(d) for d in shape)):
+        i = sum(a * b for a, b in zip(idx, st_a))
+        j = sum(a * b for a, b in zip(idx, st_b))
+        if not _close(fa[i], fb[j], rtol, atol):
+            return False
+    return True
+
+
+class EvalPlusState:
+    """Per-task comparison state (EvalPlus enforces atol=1e-6 once a float is seen)."""
+
+    def __init__(self, atol):
+        self.atol = atol
+
+
+def evalplus_match(state, entry_point, inp, out, exp):
+    exact = _eq(out, exp)
+    if entry_point == "are_equivalent":
+        exact = True
+    elif entry_point == "sum_div":
+        exact = exact or _eq(out, 0)
+    elif entry_point == "surface_Area":
+        exact = exact or abs(out - _surface_area(*inp)) <= state.atol
+    elif entry_point == "digit_distance_nums":
+        exact = exact or _eq(out, _digit_distance_nums(*inp))
+    elif entry_point in MBPP_OUTPUT_SET_EQ_TASKS:
+        exact = set(out) == set(exp)
+    elif entry_point in MBPP_OUTPUT_NOT_NONE_TASKS:
+        exact = (out == exp) if isinstance(out, bool) else (exp == (out is not None))
+    if state.atol == 0 and is_floats(exp):
+        state.atol = 1e-6
+    if not exact and state.atol != 0:
+        if type(out) is not type(exp):
+            return False
+        if isinstance(exp, (list, tuple)) and len(out) != len(exp):
+            return False
+        return allclose(out, exp, 1e-07, state.atol)
+    return bool(exact)
+
+
+def _eq(a, b):
+    r = a == b
+    return r if type(r) is bool else bool(r)
+
+
+# --------------------------------------------------------------------------
+# stdin/stdout comparison (LiveCodeBench rule, optional float tolerance).
+# --------------------------------------------------------------------------
+
+def stdout_matches(out, expected, float_tol=None):
+    def lines(v):
+        v = v.strip()
+        return [ln.strip() for ln in v.split("\n")]
+
+    a, b = lines(out), lines(expected)
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        xs, ys = x.split(), y.split()
+        if len(xs) != len(ys):
+            return False
+        try:
+            dx = [decimal.Decimal(t) for t in xs]
+            dy = [decimal.Decimal(t) for t in ys]
+        except (decimal.InvalidOperation, ValueError):
+            return False
+        if float_tol is None:
+            if dx != dy:
+                return False
+        else:
+            for p, q in zip(dx, dy):
+                if abs(float(p) - float(q)) > float_tol * max(1.0, abs(float(q))):
+                    return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Assert rewriting: which parts of an assertion need candidate code.
+# --------------------------------------------------------------------------
+
+SAFE_MODULES = {
+    "math": math, "re": re, "collections": collections, "itertools": itertools,
+    "heapq": heapq, "functools": functools, "string": string, "operator": operator,
+    "decimal": decimal, "fractions": fractions, "typing": typing, "copy": copy,
+}
+JUDGE_GLOBALS = dict(SAFE_MODULES)
+JUDGE_GLOBALS["__builtins__"] = builtins
+LOCAL_NAMES = set(dir(builtins)) | set(SAFE_MODULES)
+
+
+def stored_names(tree):
+    """Every name the code binds anywhere (defs, assignments, imports, params)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                bound = a.asname or a.name.split(".")[0]
+                if not (a.asname is None and isinstance(node, ast.Import) and bound in SAFE_MODULES):
+                    names.add(bound)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+class Planner:
+    """Split an assertion: `remote_names` (the entry point, names the test itself
+    binds) and every name that is neither a builtin nor a safe module are
+    evaluated in the sandbox; builtins and safe modules are always the judge's
+    own, even where the program rebinds them (`math = FakeMath()`)."""
+
+    def __init__(self, remote_names):
+        self.remote_names = remote_names
+        self.remotes = []
+
+    def has_remote(self, node):
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and (n.id in self.remote_names or n.id not in LOCAL_NAMES):
+                return True
+        return False
+
+    def remote(self, node):
+        i = len(self.remotes)
+        self.remotes.append(node)
+        return ast.copy_location(
+            ast.Call(func=ast.Name(id="__cf_v", ctx=ast.Load()), args=[ast.Constant(i)], keywords=[]),
+            node,
+        )
+
+    def split(self, node):
+        if not self.has_remote(node):
+            return node
+        if isinstance(node, ast.Call):
+            if self.has_remote(node.func):
+                return self.remote(node)
+            node.args = [self.split(a) for a in node.args]
+            for k in node.keywords:
+                k.value = self.split(k.value)
+            return node
+        if isinstance(node, ast.Starred):
+            node.value = self.split(node.value)
+            return node
+        if isinstance(node, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.IfExp,
+                             ast.Tuple, ast.List, ast.Set, ast.Dict, ast.JoinedStr, ast.FormattedValue)):
+            for field, value in ast.iter_fields(node):
+                if isinstance(value, ast.expr):
+                    setattr(node, field, self.split(value))
+                elif isinstance(value, list):
+                    setattr(node, field, [self.split(v) if isinstance(v, ast.expr) else v for v in value])
+            return node
+        return self.remote(node)
+
+
+class AssertRewriter(ast.NodeTransformer):
+    """Turn `assert E, msg` into `__cf_assert(site, (lambda: r0, ...))` and record the judge."""
+
+    def __init__(self, remote_names, sites):
+        self.remote_names = remote_names
+        self.sites = sites
+
+    def visit_Assert(self, node):
+        text = ast.unparse(node.test)
+        planner = Planner(self.remote_names)
+        judge = planner.split(node.test)
+        site = len(self.sites)
+        expr = ast.Expression(body=judge)
+        ast.fix_missing_locations(expr)
+        self.sites.append((compile(expr, "<assert %d>" % site, "eval"), text))
+        thunks = ast.Tuple(
+            elts=[ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[],
+                                                defaults=[]), body=r) for r in planner.remotes],
+            ctx=ast.Load(),
+        )
+        call = ast.Call(func=ast.Name(id="__cf_assert", ctx=ast.Load()),
+                        args=[ast.Constant(site), thunks], keywords=[])
+        return ast.copy_location(ast.Expr(value=call), node)
+
+
+PLAN_CACHE = {}
+
+
+def plan_assert_test(code, names, k):
+    """A rewritten assert test (source text for the child) with its judge
+    sites (cached: the same test is planned once for every sample of a task)."""
+    key = (code, frozenset(names), k)
+    hit = PLAN_CACHE.get(key)
+    if hit is None:
+        if len(PLAN_CACHE) > 20000:
+            PLAN_CACHE.clear()
+        (mod, sites, straight), = plan_assert_tests([{"code": code}], names)
+        # The child gets source text: the rewritten test holds only the
+        # candidate-side sub-expressions (the judge sides stay in `sites`).
+        hit = (ast.unparse(mod), sites, straight)
+        PLAN_CACHE[key] = hit
+    return hit
+
+
+def plan_assert_tests(tests, program_names):
+    """Rewrite every assert test. Returns [(code_ast_module, sites, straight_line)] (judge side)."""
+    plans = []
+    for t in tests:
+        code = t.get("code") or ""
+        tree = ast.parse(code, "<test>")
+        names = program_names | stored_names(tree)
+        sites = []
+        new = AssertRewriter(names, sites).visit(tree)
+        # Run the test inside a function whose parameter is the assert hook, so
+        # the candidate cannot rebind the hook through the module's globals.
+        wrapper = ast.parse("def __cf_test(__cf_assert):\n    pass\n__cf_test(__cf_hook)\n")
+        wrapper.body[0].body = new.body or [ast.Pass()]
+        ast.fix_missing_locations(wrapper)
+        straight = _straight(code)
+        plans.append((wrapper, sites, straight))
+    return plans
+
+
+def _straight(code):
+    """True when every assert of the test runs exactly once (top-level asserts only)."""
+    tree = ast.parse(code)
+    n_top = sum(1 for s in tree.body if isinstance(s, ast.Assert))
+    n_all = sum(1 for s in ast.walk(tree) if isinstance(s, ast.Assert))
+    return n_top == n_all
+
+
+# --------------------------------------------------------------------------
+# The judge: run a job, supervise its child, decide every verdict.
+# --------------------------------------------------------------------------
+
+class Deadline(Exception):
+    pass
+
+
+class ChildGone(Exception):
+    pass
+
+
+class ProtocolViolation(ChildGone):
+    """The child sent something the protocol does not allow (a forged or garbled report)."""
+
+
+class Streams:
+    """stdout/stderr of the child, kept up to a cap; the rest is counted and dropped."""
+
+    def __init__(self, cap, hard_cap):
+        self.cap = cap
+        self.hard_cap = hard_cap
+        self.data = {1: bytearray(), 2: bytearray()}
+        self.total = {1: 0, 2: 0}
+
+    def feed(self, which, chunk):
+        self.total[which] += len(chunk)
+        buf = self.data[which]
+        room = self.cap - len(buf)
+        if room > 0:
+            buf += chunk[:room]
+        return self.total[1] + self.total[2] > self.hard_cap
+
+    def text(self, which):
+        return bytes(self.data[which]).decode("utf-8", "replace")
+
+
+class HarnessFailure(Exception):
+    """The sandbox template could not give a child: the job fails as a whole."""
+
+
+SLOT = int(os.environ.get("CODEFAIL_SLOT", "0"))
+
+
+class Template:
+    """The clean fork server (sandbox.py): a fresh interpreter this judge
+    starts with fork + exec before it reads its first job, and again (fresh)
+    whenever it misbehaves. It never receives job data: the judge sends it
+    only "fork a child with these descriptors" and "kill the child"."""
+
+    def __init__(self):
+        self.sock = None
+        self.pid = None
+        self.features = {}
+        # Kill requests sent without waiting for their replies (read before
+        # the next request): a clean end needs no wait status, so the child's
+        # teardown overlaps with judging and the next job.
+        self.pending = 0
+
+    def start(self):
+        script = os.environ.get("CODEFAIL_SANDBOX_SCRIPT")
+        if not script:
+            raise HarnessFailure("CODEFAIL_SANDBOX_SCRIPT is not set")
+        js, ts = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONSAFEPATH": "1",
+               "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"), "CODEFAIL_SLOT": str(SLOT),
+               "LANG": "C.UTF-8", "CODEFAIL_TEMPLATE_FD": str(ts.fileno()),
+               "CODEFAIL_JUDGE_PID": str(os.getpid())}
+        pid = os.fork()
+        if pid == 0:
+            try:
+                js.close()
+                ts.set_inheritable(True)
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 0)
+                os.dup2(null, 1)
+                os.execve(sys.executable, [sys.executable, "-s", script], env)
+            finally:
+                _os_exit(127)
+        ts.close()
+        self.sock, self.pid = js, pid
+        try:
+            self.features = json.loads(self.call(b"H", timeout=60.0)[1:])
+        except (HarnessFailure, ValueError):
+            self.stop()
+            raise HarnessFailure("the sandbox template did not start")
+
+    def _reply(self, timeout):
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            raise HarnessFailure("the sandbox template did not answer in %.0f s" % timeout)
+        reply = self.sock.recv(1 << 16)
+        if not reply:
+            raise HarnessFailure("the sandbox template exited")
+        return reply
+
+    def call(self, msg, fds=(), timeout=20.0):
+        """One request, one reply; every read has a deadline."""
+        try:
+            while self.pending:
+                self._reply(timeout)
+                self.pending -= 1
+            if fds:
+                socket.send_fds(self.sock, [msg], list(fds))
+            else:
+                self.sock.send(msg)
+            return self._reply(timeout)
+        except OSError as e:
+            raise HarnessFailure("the sandbox template is gone (%s)" % e)
+
+    def stop(self):
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.pid, self.pending = None, None, 0
+
+    def ensure(self):
+        if self.sock is None:
+            self.start()
+        return self.features
+
+    def fork(self, fds, tmp_mb):
+        """A new child holding `fds`; its pid (in the template's namespace)."""
+        for attempt in range(2):
+            try:
+                self.ensure()
+                reply = self.call(b"F" + json.dumps({"tmp_mb": tmp_mb}).encode(), fds)
+            except HarnessFailure:
+                self.stop()
+                if attempt:
+                    raise
+                continue
+            if reply[:1] == b"P":
+                return int(reply[1:])
+            raise HarnessFailure("the sandbox template could not fork: %s" % reply[1:].decode("utf-8", "replace"))
+
+    def kill_later(self):
+        """Kill the child and all it started; its status is not needed (the
+        reply is read before the next request)."""
+        try:
+            self.sock.send(b"K{}")
+            self.pending += 1
+        except (OSError, AttributeError):
+            self.stop()
+
+    def kill(self, grace):
+        """Kill the child and all it started; its wait status (None if unknown)."""
+        try:
+            reply = self.call(b"K" + json.dumps({"grace": grace}).encode())
+            return json.loads(reply[1:]).get("status")
+        except (HarnessFailure, ValueError):
+            self.stop()
+            return None
+
+
+TEMPLATE = Template()
+MAX_TAMPER = 64
+
+
+def note_tamper(tamper, event, detail, line=None):
+    """Add one tampering event to a job's list (deduplicated, capped)."""
+    ev = {"event": str(event)[:40], "detail": str(detail)[:200],
+          "line": line if type(line) is int else None}
+    if ev not in tamper and len(tamper) < MAX_TAMPER:
+        tamper.append(ev)
+
+
+def note_exit(msg, tamper):
+    """A SystemExit raised by the program before its tests finished."""
+    if msg.get("type") == "SystemExit":
+        note_tamper(tamper, "exit", "SystemExit: %s" % str(msg.get("msg"))[:100], msg.get("line"))
+
+
+class Child:
+    """One sandboxed child, forked by the template, talked to over pipes this
+    judge made: `chan` (framed reports, each with the child's token), `ctl`
+    (framed commands), stdout, stderr, stdin (a memfd or /dev/null)."""
+
+    def __init__(self, header, streams, stdin_bytes, tamper, deadline):
+        self.streams = streams
+        self.tamper = tamper
+        self.status = None
+        self.closed = False
+        chan_r, chan_w = os.pipe()
+        ctl_r, ctl_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        if stdin_bytes:
+            stdin_fd = os.memfd_create("stdin", 0)
+            view = memoryview(stdin_bytes)
+            while view:
+                view = view[os.write(stdin_fd, view):]
+            os.lseek(stdin_fd, 0, os.SEEK_SET)
+        else:
+            stdin_fd = os.open(os.devnull, os.O_RDONLY)
+        tmp_mb = int(header.get("limits", {}).get("tmp_mb", 64))
+        try:
+            self.pid = TEMPLATE.fork([chan_w, ctl_r, out_w, err_w, stdin_fd], tmp_mb)
+        except BaseException:
+            for fd in (chan_r, ctl_w, out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (chan_w, ctl_r, out_w, err_w, stdin_fd):
+                os.close(fd)
+        os.set_blocking(ctl_w, False)
+        self.chan, self.ctl, self.out, self.err = chan_r, ctl_w, out_r, err_r
+        self.buf = bytearray()
+        self.open = {chan_r, out_r, err_r}
+        self.token = os.urandom(12).hex()
+        self.command(dict(header, token=self.token), deadline)
+
+    def _pump(self, ready):
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.open.discard(fd)
+                continue
+            if fd == self.chan:
+                self.buf += chunk
+                if len(self.buf) > MAX_MSG + 8:
+                    raise ProtocolViolation("oversized message")
+            elif self.streams.feed(1 if fd == self.out else 2, chunk):
+                raise OutputLimit()
+
+    def next_msg(self, deadline):
+        """Next report from the child (tampering events are noted on the
+        way), draining stdout/stderr meanwhile; `Deadline` when time is up."""
+        while True:
+            if len(self.buf) >= 4:
+                n = struct.unpack(">I", self.buf[:4])[0]
+                if n > MAX_MSG:
+                    raise ProtocolViolation("oversized message")
+                if len(self.buf) >= 4 + n:
+                    data = bytes(self.buf[4:4 + n])
+                    del self.buf[:4 + n]
+                    try:
+                        msg = json.loads(data.decode("utf-8", "surrogatepass"))
+                    except Exception:
+                        raise ProtocolViolation("garbled message")
+                    if type(msg) is not dict:
+                        raise ProtocolViolation("garbled message")
+                    if msg.get("k") != self.token:
+                        raise ProtocolViolation("a message without this child's token")
+                    if msg.get("t") == "tamper":
+                        note_tamper(self.tamper, msg.get("e"), msg.get("d"), msg.get("n"))
+                        continue
+                    return msg
+            if self.chan not in self.open:
+                raise ChildGone("channel closed")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Deadline()
+            try:
+                ready, _, _ = select.select(list(self.open), [], [], left)
+            except InterruptedError:
+                continue
+            self._pump(ready)
+
+    def command(self, obj, deadline):
+        """Hand one framed command to the child; reads its output meanwhile
+        (a child that stops reading cannot block the judge past `deadline`)."""
+        view = memoryview(frame(obj))
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Deadline()
+            try:
+                ready, writable, _ = select.select(list(self.open), [self.ctl], [], left)
+            except InterruptedError:
+                continue
+            if writable:
+                try:
+                    view = view[os.write(self.ctl, view):]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    raise ChildGone("control pipe closed")
+            self._pump(ready)
+
+    def drain(self, seconds=0.05):
+        """Collect what is left on stdout/stderr (at least one pass without waiting)."""
+        end = time.monotonic() + seconds
+        fds = {self.out, self.err} & self.open
+        first = True
+        while fds and (first or time.monotonic() < end):
+            first = False
+            ready, _, _ = select.select(list(fds), [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                break
+            for fd in ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    fds.discard(fd)
+                else:
+                    self.streams.feed(1 if fd == self.out else 2, chunk)
+
+    def close(self, grace=0.0, need_status=True):
+        """End the child (and everything it started) through the template;
+        `need_status`: wait for its wait status (crash classification)."""
+        if self.closed:
+            return
+        self.closed = True
+        if need_status:
+            self.status = TEMPLATE.kill(grace)
+        else:
+            TEMPLATE.kill_later()
+        for fd in (self.chan, self.ctl, self.out, self.err):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def death(self):
+        """How the child ended: (signal name or None, exit code or None)."""
+        st = self.status
+        if st is None:
+            return None, None
+        if os.WIFSIGNALED(st):
+            sig = os.WTERMSIG(st)
+            return signal.Signals(sig).name if sig in signal.valid_signals() else str(sig), None
+        code = os.WEXITSTATUS(st)
+        if code >= 128:
+            try:
+                return signal.Signals(code - 128).name, None
+            except ValueError:
+                return str(code - 128), None
+        return None, code
+
+class OutputLimit(Exception):
+    pass
+
+
+def test_result(status="not_run", **kw):
+    r = {"passed": False, "status": status, "error_type": None, "message": None, "line": None,
+         "traceback": None, "wall_ms": 0.0, "output": None, "expected": None}
+    r.update(kw)
+    return r
+
+
+def classify_exc(d):
+    t = d.get("type") or "Exception"
+    if t == "MemoryError":
+        return "memory"
+    return "error"
+
+
+def crash_result(child, reason):
+    sig, code = child.death()
+    if reason == "timeout":
+        return test_result("timeout", error_type="Timeout", message="time limit exceeded")
+    if reason == "protocol":
+        return test_result("error", error_type="ProtocolViolation",
+                           message="the program wrote to the harness's report channel")
+    if reason == "output":
+        return test_result("error", error_type="OutputLimitExceeded",
+                           message="the program wrote more than the output limit")
+    if sig == "SIGXCPU":
+        return test_result("timeout", error_type="Timeout", message="CPU time limit exceeded")
+    if sig == "SIGSEGV" or sig == "SIGBUS":
+        return test_result("error", error_type="Crash", message="the process died of %s" % sig)
+    if sig == "SIGKILL":
+        return test_result("error", error_type="Killed", message="the process was killed (SIGKILL)")
+    if sig:
+        return test_result("error", error_type="Crash", message="the process died of %s" % sig)
+    return test_result("error", error_type="Exit", message="the process exited (code %s) before reporting" % code)
+
+
+def exc_result(msg, wall):
+    return test_result(classify_exc(msg), error_type=msg.get("type"), message=msg.get("msg"),
+                       line=msg.get("line"), traceback=msg.get("tb"), wall_ms=wall)
+
+
+def run_functional(job):
+    """Function-call and assert tests: a child loads the program once and
+    runs the tests handed over one at a time; a child that crashes or times
+    out is replaced for the next test. Each test's time runs from the moment
+    it is handed over until its complete report has arrived."""
+    limits = job.get("limits", {})
+    timeout = float(limits.get("timeout", 5.0))
+    load_timeout = float(limits.get("load_timeout", max(timeout, 10.0)))
+    tests = job["tests"]
+    n = len(tests)
+    per_test_timeouts = [float(t.get("timeout") or timeout) for t in tests]
+    total_budget = load_timeout + sum(per_test_timeouts) + 1.0
+    if limits.get("program_timeout"):
+        # A whole-program budget (DeepSeek's and human-eval's harnesses give a
+        # program one limit for all its tests): tests still waiting when it
+        # runs out are marked as timeouts without being run.
+        total_budget = min(total_budget, float(limits["program_timeout"]))
+    job_deadline = time.monotonic() + total_budget
+    # Stop at the first failing stage (EvalPlus's default): the program's
+    # verdict is the same, the tests after it stay not_run.
+    fail_fast = bool(limits.get("fail_fast"))
+    limits = dict(limits)
+    limits["cpu_seconds"] = total_budget + 1
+    streams = Streams(int(limits.get("output_bytes", 65536)), int(limits.get("hard_output_bytes", 32 << 20)))
+    results = [test_result() for _ in range(n)]
+    stages = {}
+    tamper = []
+    program = job.get("program") or ""
+    # Plan asserts (judge side). The candidate program is never parsed here:
+    # only the entry point and the names the (trusted) setup and tests bind
+    # count as the sandbox's; see Planner.
+    program_names = set()
+    setup = job.get("setup") or ""
+    try:
+        program_names |= stored_names(ast.parse(setup))
+    except (SyntaxError, ValueError, RecursionError):
+        pass
+    entry = job.get("entry_point")
+    if entry:
+        program_names.add(entry)
+    plans = {}
+    for k, t in enumerate(tests):
+        if t["kind"] == "assert":
+            try:
+                plans[k] = plan_assert_test(t.get("code") or "", program_names, k)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+                results[k] = test_result("error", error_type="TestSyntaxError", message=str(e))
+        elif t["kind"] != "call":
+            results[k] = test_result("error", error_type="UnknownTestKind", message=str(t["kind"])[:40])
+    header = {"program": program, "setup": setup, "mode": "functional", "main": bool(job.get("main", True)),
+              "entry_point": entry, "call_style": job.get("call_style", "function"), "limits": limits}
+    ep_state = EvalPlusState(float(job.get("atol") or 0.0))
+    compare = job.get("compare", "equal")
+    want_values = job.get("want_values")
+    start = 0
+    load_fatal = False
+    t_start = time.monotonic()
+    while start < n or (start == 0 and n == 0 and "load" not in stages):
+        current = "load"
+        stage_t0 = time.monotonic()
+        deadline = min(job_deadline, stage_t0 + load_timeout)
+        reason = None
+        child = None
+        try:
+            child = Child(dict(header, start=start), streams, b"", tamper, deadline)
+            while True:
+                msg = child.next_msg(deadline)
+                kind, s = msg.get("t"), msg.get("s")
+                if kind == "ready":
+                    break
+                if kind not in ("ok", "exc") or s not in ("load", "setup") or start != 0 or s in stages:
+                    raise ProtocolViolation("unexpected message while loading")
+                current = s
+                wall = (time.monotonic() - stage_t0) * 1000
+                if kind == "ok":
+                    stages[s] = test_result("passed", passed=True, wall_ms=wall)
+                else:
+                    stages[s] = exc_result(msg, wall)
+                    note_exit(msg, tamper)
+                    if msg.get("fatal"):
+                        load_fatal = True
+                        raise StopIteration
+                    if fail_fast:
+                        start = n
+                        raise StopIteration
+            k = start
+            while k < n:
+                current = k
+                t = tests[k]
+                if results[k]["status"] == "not_run":
+                    stage_t0 = time.monotonic()
+                    deadline = min(job_deadline, stage_t0 + per_test_timeouts[k])
+                    if t["kind"] == "assert":
+                        src, sites, straight = plans[k]
+                        child.command({"c": "A", "k": k, "src": src}, deadline)
+                        results[k] = run_assert(child, k, sites, straight, deadline, stage_t0, tamper)
+                    else:
+                        child.command({"c": "C", "k": k, "a": t["enc_args"]}, deadline)
+                        msg = child.next_msg(deadline)
+                        wall = (time.monotonic() - stage_t0) * 1000
+                        if msg.get("s") != k or msg.get("t") not in ("value", "exc"):
+                            raise ProtocolViolation("unexpected message for a call")
+                        if msg.get("t") == "exc":
+                            results[k] = exc_result(msg, wall)
+                            note_exit(msg, tamper)
+                        else:
+                            results[k] = judge_value(t, msg.get("v"), ep_state, compare, entry, wall,
+                                                     want_values, wall / 1000.0, tamper)
+                k += 1
+                start = k
+                if fail_fast and not results[k - 1].get("passed"):
+                    start = n
+                    break
+            try:
+                child.command({"c": "X"}, time.monotonic() + 1.0)
+            except (Deadline, ChildGone, OutputLimit, ProtocolViolation):
+                pass
+        except StopIteration:
+            pass
+        except Deadline:
+            reason = "timeout"
+        except OutputLimit:
+            reason = "output"
+        except ProtocolViolation as e:
+            reason = "protocol"
+            note_tamper(tamper, "protocol", str(e))
+        except ChildGone:
+            reason = "crash"
+        except BaseException:
+            if child is not None:
+                child.close()
+            raise
+        # A clean end flushed its output before reporting it: no need to wait.
+        child.drain(0.0 if reason is None else 0.05)
+        child.close(grace=0.05 if reason == "crash" else 0.0, need_status=reason == "crash")
+        if reason is not None:
+            res = crash_result(child, reason)
+            sig, code = child.death()
+            if reason == "crash" and sig is None and code is not None:
+                note_tamper(tamper, "exit", "the process exited (code %s) before its tests ended" % code)
+            res["wall_ms"] = (time.monotonic() - stage_t0) * 1000
+            if current in ("load", "setup"):
+                stages[current] = res
+                # A load that hangs or kills its process: no test can run.
+                for k in range(start, n):
+                    if results[k]["status"] == "not_run":
+                        results[k] = test_result(res["status"], error_type=res["error_type"],
+                                                 message="not run: the program failed to load (%s)" % res["error_type"])
+                start = n
+            else:
+                if results[current]["status"] == "not_run":
+                    results[current] = res
+                start = n if fail_fast else current + 1
+            if time.monotonic() >= job_deadline:
+                for k in range(start, n):
+                    results[k] = test_result("timeout", error_type="Timeout", message="the job's time budget ran out")
+                start = n
+        if load_fatal:
+            for k in range(n):
+                if results[k]["status"] == "not_run":
+                    results[k] = test_result("not_run", error_type=stages["load"]["error_type"],
+                                             message="not run: the program does not compile")
+            break
+        if n == 0:
+            break
+    return finish(job, stages, results, streams, t_start, tamper)
+
+
+def run_assert(child, k, sites, straight, deadline, t0, tamper):
+    """Drive one handed-over assert test: judge each site the child reaches
+    (asking it for the candidate-side operands), until its end report."""
+    count = 0
+    judged = None
+    while True:
+        msg = child.next_msg(deadline)
+        kind = msg.get("t")
+        if kind == "site":
+            site = msg.get("site")
+            if type(site) is not int or not 0 <= site < len(sites):
+                raise ProtocolViolation("unknown assert site")
+            count += 1
+            verdict = judge_site(child, sites[site], deadline, tamper)
+            if verdict is True:
+                child.command({"c": "P"}, deadline)
+            else:
+                if judged is None:
+                    judged = verdict
+                child.command({"c": "F"}, deadline)
+        elif kind in ("ok", "exc") and msg.get("s") == k:
+            wall = (time.monotonic() - t0) * 1000
+            if kind == "exc":
+                note_exit(msg, tamper)
+                return exc_result(msg, wall)
+            if judged is not None:
+                judged["wall_ms"] = wall
+                return judged
+            if (straight and count != len(sites)) or count < 1:
+                return test_result("failed", error_type="AssertionError",
+                                   message="the test's assertions did not all run", wall_ms=wall)
+            return test_result("passed", passed=True, wall_ms=wall)
+        else:
+            raise ProtocolViolation("unexpected message in an assert test")
+
+
+def refused(e, tamper, wall=0.0):
+    """The result for a value the judge would not decode."""
+    if isinstance(e, HashCollision):
+        note_tamper(tamper, "value", "a value whose items collide in Python's hash")
+    return test_result("error", error_type="UnreportableValue", message="the value could not be judged: %s" % e,
+                       wall_ms=wall)
+
+
+def judge_site(child, site, deadline, tamper):
+    """Evaluate one assertion here, asking the child for its candidate-side operands."""
+    code, text = site
+    cache = {}
+
+    def value(i):
+        if i in cache:
+            return cache[i]
+        child.command({"c": "E", "i": i}, deadline)
+        msg = child.next_msg(deadline)
+        if msg.get("t") == "val":
+            try:
+                v = dec(msg.get("v"))
+            except BadValue as e:
+                r = refused(e, tamper)
+                raise RemoteError({"type": r["error_type"], "msg": r["message"]})
+            cache[i] = v
+            return v
+        if msg.get("t") == "vexc":
+            raise RemoteError(msg)
+        raise ProtocolViolation("unexpected message")
+
+    g = dict(JUDGE_GLOBALS)
+    g["__cf_v"] = value
+    try:
+        ok = bool(eval(code, g))
+    except RemoteError as e:
+        d = e.args[0]
+        note_exit(d, tamper)
+        st = "memory" if d.get("type") == "MemoryError" else "error"
+        return test_result(st, error_type=d.get("type"), message=d.get("msg"), line=d.get("line"),
+                           traceback=d.get("tb"))
+    except (Deadline, ChildGone, OutputLimit):
+        raise
+    except Exception as e:
+        return test_result("error", error_type=type(e).__name__, message=str(e)[:2000],
+                           expected=text)
+    if ok:
+        return True
+    shown = {i: short_repr(v) for i, v in cache.items()}
+    return test_result("failed", error_type="AssertionError",
+                       message="assert %s" % text[:500], output=json.dumps(shown) if shown else None)
+
+
+class RemoteError(Exception):
+    pass
+
+
+def judge_value(test, v, ep_state, compare, entry, wall, want_values, secs, tamper):
+    """The verdict on a call's returned value, compared here with the
+    benchmark's rules (EvalPlus's for MBPP+, LiveCodeBench's otherwise).
+    `secs` is the judge's own measurement (hand-over to arrival)."""
+    try:
+        out = dec(v)
+    except BadValue as e:
+        return refused(e, tamper, wall)
+    if want_values:
+        if compare == "evalplus" and entry in MBPP_OUTPUT_NOT_NONE_TASKS:
+            v = out is not None
+        return test_result("passed", passed=True, wall_ms=wall, output=json.dumps(v),
+                           expected=json.dumps(secs))
+    exp_raw = test.get("expected")
+    if exp_raw is None:
+        return test_result("error", error_type="NoExpected", message="no expected value for this test",
+                           wall_ms=wall, output=short_repr(out))
+    try:
+        exp = dec(json.loads(exp_raw))
+    except (BadValue, ValueError, TypeError, RecursionError):
+        return test_result("error", error_type="BadExpected", message="the expected value is not valid",
+                           wall_ms=wall, output=short_repr(out))
+    try:
+        if compare == "evalplus":
+            ok = evalplus_match(ep_state, entry, test.get("raw_args"), out, exp)
+        else:
+            # LiveCodeBench's call-based rule: a tuple result compares as a list
+            # when the expected value is a list (JSON has no tuples), then ==.
+            if isinstance(out, tuple) and isinstance(exp, list):
+                out = list(out)
+            ok = _eq(out, exp) or (ep_state.atol > 0 and is_floats(exp) and type(out) is type(exp)
+                                   and allclose(out, exp, 0.0, ep_state.atol))
+    except Exception as e:
+        return test_result("failed", error_type="AssertionError", message="comparison failed: %s" % e,
+                           wall_ms=wall, output=short_repr(out), expected=short_repr(exp))
+    if ok:
+        return test_result("passed", passed=True, wall_ms=wall)
+    return test_result("failed", error_type="AssertionError", message="wrong output", wall_ms=wall,
+                       output=short_repr(out), expected=short_repr(exp))
+
+
+def _parses(src):
+    try:
+        ast.parse(src)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+
+
+def make_executable(code):
+    """The longest runnable prefix of a partial program, completed minimally
+    (EG-CFG's rule): try the lines as they are; else append `pass` (indented
+    under a line that opens a block); else drop the last line; else put `pass`
+    in its place; repeat. Code fences are removed first. None when no prefix
+    parses."""
+    lines = [ln for ln in code.split("\n") if not ln.lstrip().startswith("```")]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines:
+        src = "\n".join(lines)
+        if _parses(src):
+            return src
+        last = lines[-1]
+        indent = re.match(r"\s*", last).group(0)
+        if last.rstrip().endswith(":"):
+            indent += "    "
+        if _parses(src + "\n" + indent + "pass"):
+            return src + "\n" + indent + "pass"
+        lines.pop()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines and _parses("\n".join(lines)):
+            return "\n".join(lines)
+        indent = re.match(r"\s*", last).group(0)
+        if lines and _parses("\n".join(lines + [indent + "pass"])):
+            return "\n".join(lines + [indent + "pass"])
+    return None
+
+
+_BUILTIN_NAMES = set(dir(builtins)) | {"math", "isclose", "np", "numpy"}
+
+
+def invocation_of(test, entry=None):
+    """The call an assert test makes: `assert f(x) == y` gives `f(x)`; the first
+    call (breadth first) to the entry point, else to a name that is not a
+    builtin. None when there is none."""
+    try:
+        tree = ast.parse(test)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if entry and node.func.id == entry:
+                return ast.unparse(node)
+            if found is None and node.func.id not in _BUILTIN_NAMES:
+                found = ast.unparse(node)
+    return found
+
+
+def _short(v, n):
+    return v if isinstance(v, str) and len(v) <= n else (str(v)[:n] if v is not None else None)
+
+
+def _clean_steps(raw, program_lines, max_steps, rlim):
+    """Keep well-formed steps only, with the program's own line text."""
+    out = []
+    if not isinstance(raw, list):
+        return out
+    for st in raw[:max_steps]:
+        if not isinstance(st, dict) or st.get("e") not in ("call", "line", "return", "exception"):
+            continue
+        n = st.get("n") if isinstance(st.get("n"), int) else None
+        text = program_lines[n - 1].strip() if n and 0 < n <= len(program_lines) else ""
+        v = st.get("v") if isinstance(st.get("v"), dict) else {}
+        out.append({"e": st["e"], "f": _short(st.get("f"), 80) or "", "n": n, "line": text,
+                    "v": {str(k)[:40]: _short(x, rlim) for k, x in list(v.items())[:16]},
+                    "r": _short(st.get("r"), rlim * 2)})
+    return out
+
+
+def run_trace(job):
+    """Trace a partial program on the task's invocations (EG-CFG's dynamic
+    signal): the program is completed minimally, loaded in a sandboxed child
+    per invocation, and the invocation runs under the child's line tracer."""
+    limits = dict(job.get("limits", {}))
+    timeout = float(limits.get("timeout", 2.0))
+    limits["cpu_seconds"] = timeout + 1
+    max_steps = int(job.get("max_steps", 40))
+    rlim = int(job.get("repr_chars", 60))
+    program = make_executable(job.get("code") or "")
+    invocations = list(job.get("invocations") or [])
+    for t in job.get("tests") or []:
+        inv = invocation_of(t, job.get("entry_point"))
+        if inv and inv not in invocations:
+            invocations.append(inv)
+    if program is None:
+        return {"id": job.get("id"), "program": None, "invocations": invocations, "traces": []}
+    program_lines = program.splitlines()
+    traces = []
+    for inv in invocations:
+        streams = Streams(int(limits.get("output_bytes", 4096)), int(limits.get("hard_output_bytes", 1 << 20)))
+        child_job = {"program": program, "mode": "trace", "invocation": inv, "limits": limits,
+                     "max_steps": max_steps, "repr_chars": rlim, "max_locals": int(job.get("max_locals", 8))}
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        msg, reason = None, None
+        child = Child(child_job, streams, b"", [], deadline)
+        try:
+            while True:
+                m = child.next_msg(deadline)
+                if m.get("t") == "trace":
+                    msg = m
+                    break
+        except Deadline:
+            reason = "timeout"
+        except OutputLimit:
+            reason = "output"
+        except ChildGone:
+            reason = "crash"
+        except BaseException:
+            child.close()
+            raise
+        child.drain(0.05)
+        child.close(need_status=False)
+        exc = msg.get("exc") if msg and isinstance(msg.get("exc"), dict) else None
+        traces.append({
+            "invocation": inv,
+            "status": reason or ("load_error" if msg and msg.get("stage") == "load" else
+                                 ("exception" if exc else
+                                  ("truncated" if msg and msg.get("truncated") else "returned"))),
+            "steps": _clean_steps(msg.get("steps") if msg else [], program_lines, max_steps, rlim),
+            "returned": _short(msg.get("ret"), rlim * 2) if msg else None,
+            "exception": ("%s: %s" % (exc.get("type"), _short(exc.get("msg"), rlim * 2))) if exc else None,
+            "exception_line": exc.get("line") if exc and isinstance(exc.get("line"), int) else None,
+            "truncated": bool(msg.get("truncated")) if msg else False,
+            "stdout": streams.text(1)[:500],
+            "wall_ms": (time.monotonic() - t0) * 1000,
+        })
+    return _clean({"id": job.get("id"), "program": program, "invocations": invocations, "traces": traces})
+
+
+def run_stdin(job):
+    """stdin/stdout tests (LiveCodeBench's rules): one child per test, the
+    program run as `__main__` with the test's input on stdin; stdout is
+    compared here. The program is compiled in the child, never here."""
+    limits = dict(job.get("limits", {}))
+    timeout = float(limits.get("timeout", 5.0))
+    limits["cpu_seconds"] = timeout + 1
+    tests = job["tests"]
+    results = []
+    tamper = []
+    t_start = time.monotonic()
+    all_streams = Streams(int(limits.get("output_bytes", 65536)), 1 << 62)
+    stages = {}
+    header = {"program": job.get("program") or "", "mode": "stdin", "main": True, "limits": limits}
+    for k, t in enumerate(tests):
+        streams = Streams(int(limits.get("output_bytes", 65536)) * 16,
+                          int(limits.get("hard_output_bytes", 32 << 20)))
+        stdin_bytes = (t.get("input") or "").encode("utf-8", "surrogateescape")
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        reason = None
+        done = None
+        child = Child(dict(header, start=k), streams, stdin_bytes, tamper, deadline)
+        try:
+            while True:
+                msg = child.next_msg(deadline)
+                if msg.get("t") in ("ok", "exc"):
+                    done = msg
+                    break
+        except Deadline:
+            reason = "timeout"
+        except OutputLimit:
+            reason = "output"
+        except ProtocolViolation as e:
+            reason = "protocol"
+            note_tamper(tamper, "protocol", str(e))
+        except ChildGone:
+            reason = "crash"
+        except BaseException:
+            child.close()
+            raise
+        if done is not None and done.get("fatal"):
+            child.close()
+            stages["load"] = exc_result(done, 0.0)
+            results = [test_result("not_run", error_type=done.get("type"),
+                                   message="not run: the program does not compile") for _ in tests]
+            return finish(job, stages, results, all_streams, t_start, tamper)
+        stages.setdefault("load", test_result("passed", passed=True))
+        child.drain(0.2 if reason is None else 0.05)
+        child.close(grace=0.05 if reason == "crash" else 0.0, need_status=reason == "crash")
+        wall = (time.monotonic() - t0) * 1000
+        out = streams.text(1)
+        all_streams.feed(1, streams.data[1][: all_streams.cap])
+        all_streams.feed(2, streams.data[2][: all_streams.cap])
+        if reason is not None:
+            r = crash_result(child, reason)
+            r["wall_ms"] = wall
+            if reason == "crash" and child.death() == (None, 0):
+                reason = None
+            else:
+                results.append(r)
+                continue
+        if done is not None and done.get("t") == "exc":
+            results.append(test_result(classify_exc(done), error_type=done.get("type"), message=done.get("msg"),
+                                       line=done.get("line"), traceback=done.get("tb"), wall_ms=wall,
+                                       output=out[:2000]))
+            continue
+        exp = t.get("expected") or ""
+        if streams.total[1] > len(streams.data[1]):
+            ok = False
+        else:
+            ok = stdout_matches(out, exp, job.get("float_tol"))
+        if ok:
+            results.append(test_result("passed", passed=True, wall_ms=wall))
+        else:
+            results.append(test_result("failed", error_type="WrongAnswer", message="wrong output",
+                                       wall_ms=wall, output=out[:2000], expected=exp[:2000]))
+    return finish(job, stages, results, all_streams, t_start, tamper)
+
+
+def _clean(v):
+    """Strings that cannot be UTF-8 (lone surrogates) get their bad characters escaped."""
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+def finish(job, stages, results, streams, t_start, tamper=()):
+    return _clean({
+        "id": job.get("id"),
+        "tamper": list(tamper),
+        "stages": stages,
+        "tests": results,
+        "stdout": streams.text(1),
+        "stderr": streams.text(2),
+        "wall_ms": (time.monotonic() - t_start) * 1000,
+    })
+
+
+def prepare(job):
+    """Decode call-test arguments (EvalPlus input types for MBPP+) before forking."""
+    tagged = job.get("tagged_inputs", False)
+    for t in job.get("tests", []):
+        if t["kind"] == "call":
+            raw = json.loads(t["input"])
+            if tagged:
+                raw = dec(raw)
+            if not isinstance(raw, list):
+                raw = [raw]
+            t["raw_args"] = raw
+    call = [t for t in job.get("tests", []) if t["kind"] == "call"]
+    if call and job.get("compare") == "evalplus" and not tagged:
+        args = mbpp_deserialize_inputs(job.get("task_id", "0"), [t["raw_args"] for t in call])
+        for t, a in zip(call, args):
+            t["raw_args"] = a
+    enc_args = _make_enc(digest_ok=False)
+    for t in call:
+        t["args"] = t["raw_args"]
+        # What the child receives for this call, and nothing else of the test.
+        t["enc_args"] = enc_args(list(t["args"]))
+
+
+# --------------------------------------------------------------------------
+# Differential testing: type-aware mutation of a task's test inputs.
+# --------------------------------------------------------------------------
+
+def seed_inputs(job):
+    """Argument tuples of the task's own tests: literal arguments of calls to the
+    entry point in assert tests, and the inputs of call tests."""
+    entry = job.get("entry_point")
+    seeds = []
+    for code in job.get("asserts", []):
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry:
+                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                    continue
+                try:
+                    seeds.append(tuple(ast.literal_eval(a) for a in node.args))
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    continue
+    raw = [json.loads(i) for i in job.get("inputs", [])]
+    if raw and job.get("evalplus"):
+        raw = mbpp_deserialize_inputs(job.get("task_id", "0"), raw)
+    seeds.extend(tuple(r) if isinstance(r, list) else (r,) for r in raw)
+    return seeds
+
+
+def _mutants(v):
+    """(kind, description, value) for one argument value."""
+    out = []
+    t = type(v)
+    if t is bool:
+        out.append(("boundary", "negated bool", not v))
+    elif t is int:
+        out += [("boundary", "zero", 0), ("boundary", "one", 1), ("boundary", "negative", -abs(v) - 1 if v >= 0 else v),
+                ("ordinary", "plus one", v + 1), ("ordinary", "multi-digit", v * 10 + 7 if v >= 0 else v * 10 - 7),
+                ("ordinary", "larger", abs(v) * 3 + 11), ("boundary", "parity flip", v + 1 if v % 2 == 0 else v - 1)]
+    elif t is float:
+        out += [("boundary", "zero", 0.0), ("boundary", "negative", -abs(v) - 1.5),
+                ("ordinary", "scaled", v * 2.5 + 0.75), ("ordinary", "fraction", v / 3.0 + 0.1)]
+    elif t is str:
+        out += [("boundary", "empty string", ""), ("boundary", "one character", v[:1])]
+        if v:
+            out += [("ordinary", "reversed string", v[::-1]), ("ordinary", "longer string", v + v[::-1] + v),
+                    ("ordinary", "upper case", v.upper()), ("ordinary", "rotated string", v[1:] + v[:1])]
+    elif t in (list, tuple):
+        mk = t
+        items = list(v)
+        out += [("boundary", "empty " + t.__name__, mk([])), ("boundary", "single element", mk(items[:1]))]
+        if len(items) >= 2:
+            rnd = list(items)
+            random.Random(len(items)).shuffle(rnd)
+            out += [("ordinary", "reversed", mk(items[::-1])), ("ordinary", "shuffled", mk(rnd)),
+                    ("ordinary", "duplicated elements", mk(items + items)),
+                    ("ordinary", "longer", mk(items + items[: max(1, len(items) // 2)]))]
+            if all(type(x) in (int, float) and type(x) is not bool for x in items):
+                out += [("ordinary", "multi-digit elements", mk([x * 10 + 7 for x in items])),
+                        ("boundary", "negative elements", mk([-abs(x) - 1 for x in items]))]
+                try:
+                    out.append(("ordinary", "sorted descending", mk(sorted(items, reverse=True))))
+                except TypeError:
+                    pass
+    elif t is dict:
+        items = list(v.items())
+        out += [("boundary", "empty dict", {}), ("boundary", "single item", dict(items[:1]))]
+    return out
+
+
+def mutate(job):
+    """Seeds and type-aware mutants, deduplicated, capped, deterministic."""
+    seeds = seed_inputs(job)
+    limit = int(job.get("max", 60))
+    found = []
+    seen = set()
+
+    def add(kind, desc, args, seed):
+        key = repr(args)
+        if key in seen or len(found) >= limit:
+            return
+        seen.add(key)
+        found.append({"args": json.dumps(enc_plain(list(args))), "kind": kind, "mutation": desc,
+                      "repr": short_repr(args, 200), "seed": seed})
+
+    for k, s_ in enumerate(seeds):
+        add("seed", "a test input", s_, k)
+    for k, s_ in enumerate(seeds):
+        lengths = [len(a) for a in s_ if type(a) in (list, tuple, str)]
+        paired = len(lengths) >= 2 and len(set(lengths)) == 1
+        for i, a in enumerate(s_):
+            for kind, desc, m in _mutants(a):
+                # Changing the length of one of several equally long sequences
+                # makes their lengths unequal: a boundary case.
+                if paired and kind == "ordinary" and type(a) in (list, tuple, str) and len(m) != len(a):
+                    kind, desc = "boundary", desc + ", unequal lengths"
+                add(kind, "%s (argument %d)" % (desc, i + 1), s_[:i] + (m,) + s_[i + 1:], k)
+        # Unequal lengths of two sequence arguments.
+        seqs = [i for i, a in enumerate(s_) if type(a) in (list, tuple, str) and len(a) >= 2]
+        if len(seqs) >= 2:
+            i = seqs[0]
+            add("boundary", "unequal lengths (argument %d shortened)" % (i + 1),
+                s_[:i] + (s_[i][: len(s_[i]) - 1],) + s_[i + 1:], k)
+    return {"id": job.get("id"), "inputs": found, "n_seeds": len(seeds)}
+
+
+def enc_plain(v):
+    """The judge's own encoder for trusted values (the mutation inputs)."""
+    return _make_enc()(v)
+
+
+def handle(job):
+    if job.get("op") == "mutate":
+        return mutate(job)
+    if job.get("op") == "hello":
+        try:
+            features = TEMPLATE.ensure()
+        except HarnessFailure as e:
+            features = {"template": False, "error": str(e)}
+        return {"id": job.get("id"), "hello": True, "sandbox": features,
+                "python": sys.version.split()[0], "pid": os.getpid()}
+    try:
+        if job.get("op") == "trace":
+            return run_trace(job)
+        try:
+            prepare(job)
+        except Exception as e:
+            return {"id": job.get("id"), "fatal": "bad test input: %s: %s" % (type(e).__name__, e)}
+        if job.get("mode") == "stdin":
+            return run_stdin(job)
+        return run_functional(job)
+    except HarnessFailure as e:
+        return {"id": job.get("id"), "fatal": str(e)}
+
+
+def main():
+    # The template starts now, before any job is read: it is a fresh
+    # interpreter (fork + exec) and never holds job data.
+    try:
+        TEMPLATE.start()
+    except HarnessFailure:
+        pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    inp = os.fdopen(0, "rb", buffering=1 << 16)
+    for line in inp:
+        if not line.strip():
+            continue
+        try:
+            job = json.loads(line)
+            res = handle(job)
+        except Exception as e:
+            res = {"id": None, "fatal": "%s: %s" % (type(e).__name__, e)}
+            try:
+                res["id"] = json.loads(line).get("id")
+            except Exception:
+                pass
+        try:
+            data = (json.dumps(res, separators=(",", ":"), default=str, ensure_ascii=False) + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            data = (json.dumps(_clean(res), separators=(",", ":"), default=str, ensure_ascii=False) + "\n").encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[_os_write(1, view):]
+
+
+if __name__ == "__main__":
+    main()
