@@ -44,6 +44,19 @@ PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 SECCOMP_MODE_FILTER = 2
 
+
+def _cap_last():
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 63
+
+
+# The highest capability this kernel knows (read before the new root hides
+# the host's /proc).
+CAP_LAST = _cap_last()
+
 FEATURES = {"pid_namespace": False, "namespaces": False, "minimal_root": False, "uid_drop": IS_ROOT,
             "capabilities_dropped": False, "seccomp": False, "audit_hook": hasattr(sys, "addaudithook"),
             "template": True}
@@ -369,7 +382,7 @@ def drop_privileges():
     (so RLIMIT_NPROC counts and nothing root-owned is writable)."""
     dropped = True
     if IS_ROOT:
-        for cap in range(64):
+        for cap in range(CAP_LAST + 1):
             LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
         os.setgroups([])
         os.setresgid(65534, 65534, 65534)
@@ -394,20 +407,21 @@ DENIED_SYSCALLS = {
 AUDIT_ARCH = {"x86_64": 0xC000003E}
 
 
-def install_seccomp():
-    """A seccomp filter: the calls in DENIED_SYSCALLS fail with EPERM (on
-    x86-64; the x32 ABI is refused whole). Needs no_new_privs set first."""
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _seccomp_program():
+    """The BPF program (built once, in the template): the calls in
+    DENIED_SYSCALLS fail with EPERM, the x32 ABI is refused whole, another
+    architecture kills the process. None where the table has no entry."""
     machine = os.uname().machine
     if machine not in DENIED_SYSCALLS:
-        return False
-
-    class Filter(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                    ("k", ctypes.c_uint32)]
-
-    class Prog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
-
+        return None
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     allow, eperm, kill = 0x7FFF0000, 0x00050000 | errno.EPERM, 0x80000000
     denied = DENIED_SYSCALLS[machine]
@@ -416,9 +430,18 @@ def install_seccomp():
     for i, nr in enumerate(denied):
         ins.append((jeq, len(denied) - i, 0, nr))
     ins += [(ret, 0, 0, allow), (ret, 0, 0, eperm)]
-    arr = (Filter * len(ins))(*[Filter(*x) for x in ins])
-    prog = Prog(len(ins), arr)
-    return LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) == 0
+    arr = (_SockFilter * len(ins))(*[_SockFilter(*x) for x in ins])
+    return arr, _SockFprog(len(ins), arr)
+
+
+SECCOMP_PROGRAM = _seccomp_program()
+
+
+def install_seccomp():
+    """Install the seccomp filter (needs no_new_privs set first)."""
+    if SECCOMP_PROGRAM is None:
+        return False
+    return LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(SECCOMP_PROGRAM[1]), 0, 0) == 0
 
 
 def child_main(fds, work):
