@@ -70,6 +70,29 @@ DEVICES = ["/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev
            "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
 
 
+STREAMS = []
+ENCODE = []
+
+
+def prepare_child_state():
+    """What every child needs, made once here (children get copies): the
+    environment a program sees, its standard streams (text wrappers on
+    descriptors 0-2, never used by the template itself), the value encoder
+    and the report encoder."""
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
+                       "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
+    STREAMS[:] = [
+        io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
+                         encoding="utf-8", errors="surrogateescape"),
+        io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
+                         encoding="utf-8", errors="strict"),
+        io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+                         encoding="utf-8", errors="backslashreplace", line_buffering=True),
+    ]
+    ENCODE[:] = [_make_enc(), _make_dumps()]
+
+
 def probe_child():
     """Check, once, that a child really drops its capabilities and gets the
     seccomp filter (reported in the hello, not assumed)."""
@@ -352,6 +375,7 @@ def main():
             except OSError as e:
                 FEATURES["root_error"] = str(e)
     probe_child()
+    prepare_child_state()
     # Objects alive now are shared with every child: keep the collector off
     # them so that children do not copy their pages.
     gc.collect()
@@ -459,6 +483,9 @@ def child_main(fds, work):
         _os_exit(121)
 
 
+SCANNER = json.scanner.c_make_scanner(json.JSONDecoder())
+
+
 class Control:
     """Framed messages from the judge (4-byte length, JSON). Its methods are
     built from captured C functions, so patching builtins changes nothing."""
@@ -466,9 +493,9 @@ class Control:
     def __init__(self, fd):
         buf = [b""]
         read, unpack, exit_now, _len, decode = _os_read, struct.unpack, _os_exit, len, bytes.decode
-        # json's C scanner with a decoder built now: json.loads itself is
+        # json's C scanner, built in the template: json.loads itself is
         # Python code that calls builtins a program can replace.
-        scan = json.scanner.c_make_scanner(json.JSONDecoder())
+        scan = SCANNER
 
         def loads(data):
             return scan(decode(data, "utf-8"), 0)[0]
@@ -525,15 +552,11 @@ def runner(job, ctl, fds, work):
     LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     setlim(resource.RLIMIT_NPROC, int(limits.get("nproc", 64)))
     install_seccomp()
-    os.environ.clear()
-    os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work,
-                       "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
-    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                 encoding="utf-8", errors="surrogateescape")
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                  encoding="utf-8", errors="strict")
-    sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-                                  encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    if work != "/tmp":
+        os.environ["HOME"] = os.environ["TMPDIR"] = work
+    # Built, unused, in the template (see `prepare_child_state`): fresh
+    # buffers on descriptors 0-2, which now are this child's own.
+    sys.stdin, sys.stdout, sys.stderr = STREAMS
     sys.argv = ["main.py"]
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -541,20 +564,26 @@ def runner(job, ctl, fds, work):
     run_stages(job, ctl, chan_w)
 
 
-def _make_sender(fd, token):
-    """The child's reporter, built before candidate code runs from C functions
-    and captured references only, so that patching builtins, `json` or this
-    module's globals changes nothing. Every message carries the child's token."""
+def _make_dumps():
+    """Compact JSON from json's C encoder (Python's fallback where absent)."""
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
     c_str = json.encoder.encode_basestring_ascii
-    write, pack, join, enc_utf8 = _os_write, struct.pack, "".join, str.encode
+    join = "".join
     if c_make_encoder is not None:
         iterencode = c_make_encoder(None, _fail_default, c_str, None, ":", ",", False, False, False)
 
         def dumps(obj):
             return join(iterencode(obj, 0))
-    else:
-        dumps = functools.partial(_json_dumps, separators=(",", ":"), allow_nan=False)
+        return dumps
+    return functools.partial(_json_dumps, separators=(",", ":"), allow_nan=False)
+
+
+def _make_sender(fd, token):
+    """The child's reporter, built before candidate code runs from C functions
+    and captured references only, so that patching builtins, `json` or this
+    module's globals changes nothing. Every message carries the child's token."""
+    write, pack, enc_utf8 = _os_write, struct.pack, str.encode
+    dumps = ENCODE[1] if ENCODE else _make_dumps()
 
     def send(obj):
         obj["k"] = token
@@ -748,7 +777,7 @@ def run_stages(job, ctl, chan_w):
         # blocks do not run.
         ns = {"__builtins__": builtins}
     send = _make_sender(chan_w, job.get("token", ""))
-    enc = _make_enc()
+    enc = ENCODE[0] if ENCODE else _make_enc()
     _Stop_ = _Stop
     exit_now = _os_exit
     _compile, _exec, _dec = compile, exec, dec
