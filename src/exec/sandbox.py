@@ -278,7 +278,11 @@ def serve(sock):
             reply = b"S" + _json_dumps({"status": kill_all(float(body.get("grace", 0.0)))}).encode()
         else:
             reply = b"E unknown command"
-        sock.send(reply)
+        try:
+            sock.send(reply)
+        except OSError:
+            # The judge is gone (it does not wait for every kill's reply).
+            _os_exit(0)
 
 
 def spawn(sock, fds, tmp_mb):
