@@ -99,6 +99,7 @@ fn verdict(task: &str, idx: i64, model: &str, passed: bool) -> RunResult {
         tests: vec![],
         code: None,
         run_metadata: "{}".into(),
+        tamper: vec![],
     }
 }
 

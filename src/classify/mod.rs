@@ -16,6 +16,11 @@
 //! | `memory` | `MemoryError` (the address-space limit) |
 //! | `wrong_answer` | it ran, and an assertion failed or the output differed |
 //! | `other_runtime` | any other exception, a crash (signal), an early exit, too much output |
+//! | `tampering` | the sandbox recorded a tampering attempt (`tamper` not empty): frame walking, `gc` scans, `ctypes`, reads under `/proc` or outside the sandbox, trace hooks, signals to other processes, exiting before the tests, forged reports, values built to attack the judge. It takes precedence over the rules above, and is given to passing rows too: a pass that tampered is not a clean pass |
+//!
+//! Besides: `tampered` (the row has tampering events), `tamper_events` (their
+//! kinds, comma-separated) and `execution_category` (the category the row
+//! would have without the tampering rule; `None` for a pass).
 //!
 //! Besides `category`: `category_stage` (`load`, `setup`, `test k`), `partial`
 //! (passed some but not all tests), `coarse` (the deep-vs-diverse study's
@@ -77,24 +82,29 @@ pub fn execution_category(status: &str, error_type: Option<&str>) -> Option<&'st
 /// ```
 /// assert_eq!(codefail::classify::coarse_category("timeout"), "algorithm");
 /// assert_eq!(codefail::classify::coarse_category("type"), "logic");
+/// assert_eq!(codefail::classify::coarse_category("tampering"), "tampering");
 /// ```
 pub fn coarse_category(category: &str) -> &'static str {
     match category {
+        "tampering" => "tampering",
         "syntax" | "no_code" => "syntax",
         "timeout" | "memory" | "recursion" => "algorithm",
         _ => "logic",
     }
 }
 
-/// The execution-aware study's outcome: `passed`, `crash`, `wrong`, `timeout`.
+/// The execution-aware study's outcome: `passed`, `crash`, `wrong`,
+/// `timeout`, and `tampering` for rows the sandbox caught tampering.
 ///
 /// ```
 /// assert_eq!(codefail::classify::outcome(Some("name")), "crash");
 /// assert_eq!(codefail::classify::outcome(None), "passed");
+/// assert_eq!(codefail::classify::outcome(Some("tampering")), "tampering");
 /// ```
 pub fn outcome(category: Option<&str>) -> &'static str {
     match category {
         None => "passed",
+        Some("tampering") => "tampering",
         Some("wrong_answer") => "wrong",
         Some("timeout") | Some("memory") => "timeout",
         Some(_) => "crash",
@@ -143,6 +153,20 @@ pub fn classify(
     let mut out = results.clone();
     let cols = [
         Column::new("category".into(), cats.clone()),
+        Column::new(
+            "execution_category".into(),
+            rows.iter().map(execution_only).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "tampered".into(),
+            rows.iter()
+                .map(|r| !r.tamper.is_empty())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "tamper_events".into(),
+            rows.iter().map(tamper_kinds).collect::<Vec<_>>(),
+        ),
         Column::new(
             "category_stage".into(),
             rows.iter()
@@ -267,6 +291,15 @@ pub fn classify_to_file(
 
 /// The execution category of a results row (`None` when it passed or did not run).
 fn row_category(r: &RunResult) -> Option<&'static str> {
+    if r.tamper.is_empty() {
+        execution_only(r)
+    } else {
+        Some("tampering")
+    }
+}
+
+/// The category without the tampering rule.
+fn execution_only(r: &RunResult) -> Option<&'static str> {
     if r.passed {
         None
     } else {
@@ -274,11 +307,23 @@ fn row_category(r: &RunResult) -> Option<&'static str> {
     }
 }
 
+/// The distinct kinds of a row's tampering events, in order, comma-separated.
+fn tamper_kinds(r: &RunResult) -> Option<String> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for e in &r.tamper {
+        if !kinds.contains(&e.event.as_str()) {
+            kinds.push(&e.event);
+        }
+    }
+    (!kinds.is_empty()).then(|| kinds.join(","))
+}
+
 fn partial(r: &RunResult) -> bool {
     !r.passed && r.n_passed > 0 && r.n_passed < r.n_tests
 }
 
-/// Counts of each execution category (and of passes) in a results frame.
+/// Counts of each execution category (and of clean passes) in a results
+/// frame; a row with tampering events counts as `tampering`, passed or not.
 ///
 /// ```no_run
 /// # let results = codefail::data::results_frame(&[]).unwrap();
@@ -287,7 +332,7 @@ fn partial(r: &RunResult) -> bool {
 pub fn category_counts(results: &DataFrame) -> Result<std::collections::BTreeMap<String, u64>> {
     let mut m = std::collections::BTreeMap::new();
     for r in results_from_frame(results)? {
-        let c = if r.passed {
+        let c = if r.passed && r.tamper.is_empty() {
             Some("passed")
         } else {
             row_category(&r)

@@ -25,10 +25,10 @@ pub use loaders::{
     mbpp_split, mbpp_task_id, task_id_matches,
 };
 pub use schema::{
-    Generation, Problem, RunResult, TestCase, TestKind, TestResult, TestType, check_schema,
-    generations_frame, generations_from_frame, generations_schema, problems_frame,
+    Generation, Problem, RunResult, TamperEvent, TestCase, TestKind, TestResult, TestType,
+    check_schema, generations_frame, generations_from_frame, generations_schema, problems_frame,
     problems_from_frame, problems_schema, results_frame, results_from_frame, results_schema,
-    test_result_dtype, test_struct_dtype,
+    tamper_dtype, test_result_dtype, test_struct_dtype,
 };
 pub use sources::{
     DATA_ENV, HubFile, cache_dir, data_file, data_roots, fetch_hub, find_local, project_root,

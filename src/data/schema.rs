@@ -760,6 +760,48 @@ pub mod results {
     pub const CODE: &str = "code";
     /// JSON run metadata.
     pub const RUN_METADATA: &str = "run_metadata";
+    /// Tampering attempts the sandbox recorded (a list of
+    /// [`TamperEvent`](super::TamperEvent) structs: `event`, `detail`, `line`);
+    /// empty for a program that tried none.
+    pub const TAMPER: &str = "tamper";
+}
+
+/// One tampering attempt recorded while a program ran (a row of
+/// `results.tamper`). `event` is one of: `frame` (stack-frame introspection:
+/// `sys._getframe`, `inspect.stack`, `tb_frame`/`gi_frame`), `gc` (object
+/// scans), `ctypes`, `proc` (anything under `/proc`), `file` (a path outside
+/// the scratch folder and the Python installation), `trace`
+/// (`sys.settrace`/`setprofile`), `signal` (to another process), `process`
+/// (starting a program), `exit` (exiting before the tests ended), `protocol`
+/// (forged or garbled reports to the harness), `value` (a value built to
+/// attack the judge, such as hash collisions). See the threat model in
+/// [`crate::exec`].
+///
+/// ```
+/// let e = codefail::data::TamperEvent { event: "gc".into(), detail: "gc.get_objects".into(), line: Some(3) };
+/// assert_eq!(serde_json::to_value(&e).unwrap()["event"], "gc");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TamperEvent {
+    /// The kind of attempt (see above).
+    pub event: String,
+    /// What exactly: the audited call, the path, the signal, ...
+    pub detail: String,
+    /// The line of the candidate program it came from, when known.
+    pub line: Option<i64>,
+}
+
+/// The struct type of one tampering event.
+///
+/// ```
+/// assert!(matches!(codefail::data::tamper_dtype(), polars::prelude::DataType::Struct(_)));
+/// ```
+pub fn tamper_dtype() -> DataType {
+    DataType::Struct(vec![
+        Field::new("event".into(), DataType::String),
+        Field::new("detail".into(), DataType::String),
+        Field::new("line".into(), DataType::Int64),
+    ])
 }
 
 /// The verdict of one test (a row of `results.tests`).
@@ -828,6 +870,10 @@ pub struct RunResult {
     pub code: Option<String>,
     /// JSON object text.
     pub run_metadata: String,
+    /// Tampering attempts recorded while it ran (absent in journals written
+    /// before the column existed: read as none).
+    #[serde(default)]
+    pub tamper: Vec<TamperEvent>,
 }
 
 /// The struct type of one test result.
@@ -877,7 +923,53 @@ pub fn results_schema() -> Schema {
         Field::new(TESTS.into(), DataType::List(Box::new(test_result_dtype()))),
         Field::new(CODE.into(), DataType::String),
         Field::new(RUN_METADATA.into(), DataType::String),
+        Field::new(TAMPER.into(), DataType::List(Box::new(tamper_dtype()))),
     ])
+}
+
+fn tamper_series(events: &[TamperEvent]) -> PolarsResult<Series> {
+    let fields = [
+        Series::new(
+            "event".into(),
+            events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
+        ),
+        Series::new(
+            "detail".into(),
+            events.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(),
+        ),
+        Series::new(
+            "line".into(),
+            events.iter().map(|e| e.line).collect::<Vec<_>>(),
+        ),
+    ];
+    Ok(StructChunked::from_series(PlSmallStr::EMPTY, events.len(), fields.iter())?.into_series())
+}
+
+fn tamper_from_series(s: &Series, row: usize) -> Result<Vec<TamperEvent>> {
+    let name = results::TAMPER;
+    let sc = s
+        .struct_()
+        .map_err(|e| Error::column(name, format!("row {row}: {e}")))?;
+    let fields = sc.fields_as_series();
+    let field = |f: &str| -> Result<Series> {
+        fields
+            .iter()
+            .find(|s| s.name().as_str() == f)
+            .cloned()
+            .ok_or_else(|| Error::column(name, format!("row {row}: struct field `{f}` missing")))
+    };
+    let err = |f: &str, e: PolarsError| Error::column(name, format!("row {row}: field `{f}`: {e}"));
+    let (event, detail, line) = (field("event")?, field("detail")?, field("line")?);
+    let event = event.str().map_err(|e| err("event", e))?;
+    let detail = detail.str().map_err(|e| err("detail", e))?;
+    let line = line.i64().map_err(|e| err("line", e))?;
+    Ok((0..sc.len())
+        .map(|j| TamperEvent {
+            event: event.get(j).unwrap_or("").to_string(),
+            detail: detail.get(j).unwrap_or("").to_string(),
+            line: line.get(j),
+        })
+        .collect())
 }
 
 fn test_results_series(tests: &[TestResult]) -> PolarsResult<Series> {
@@ -946,6 +1038,13 @@ pub fn results_frame(rows: &[RunResult]) -> Result<DataFrame> {
     let mut tests = ListChunked::from_iter(tests).into_series();
     tests.rename(TESTS.into());
     let tests = tests.cast(&DataType::List(Box::new(test_result_dtype())))?;
+    let tamper: Vec<Option<Series>> = rows
+        .iter()
+        .map(|r| tamper_series(&r.tamper).map(Some))
+        .collect::<PolarsResult<_>>()?;
+    let mut tamper = ListChunked::from_iter(tamper).into_series();
+    tamper.rename(TAMPER.into());
+    let tamper = tamper.cast(&DataType::List(Box::new(tamper_dtype())))?;
     let cols = vec![
         str_column(TASK_ID, rows.iter().map(|r| Some(r.task_id.as_str()))),
         Column::new(
@@ -995,6 +1094,7 @@ pub fn results_frame(rows: &[RunResult]) -> Result<DataFrame> {
             RUN_METADATA,
             rows.iter().map(|r| Some(r.run_metadata.as_str())),
         ),
+        tamper.into_column(),
     ];
     Ok(DataFrame::new(rows.len(), cols)?)
 }
@@ -1082,6 +1182,14 @@ pub fn results_from_frame(df: &DataFrame) -> Result<Vec<RunResult>> {
     let passed = c.bool(PASSED)?;
     let wall = c.f64(WALL_MS)?;
     let tests = c.list(TESTS)?;
+    // Frames written before the column existed have no tampering record.
+    let tamper = match df.column(TAMPER) {
+        Ok(col) => Some(
+            col.list()
+                .map_err(|e| Error::column(TAMPER, e.to_string()))?,
+        ),
+        Err(_) => None,
+    };
     (0..df.height())
         .map(|i| {
             Ok(RunResult {
@@ -1106,6 +1214,10 @@ pub fn results_from_frame(df: &DataFrame) -> Result<Vec<RunResult>> {
                 },
                 code: code.get(i).map(str::to_string),
                 run_metadata: meta.get(i).unwrap_or("{}").to_string(),
+                tamper: match tamper.and_then(|t| t.get_as_series(i)) {
+                    Some(s) => tamper_from_series(&s, i)?,
+                    None => Vec::new(),
+                },
             })
         })
         .collect()

@@ -137,8 +137,8 @@ pub use pool::{
 pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_programs};
 
 use crate::data::{
-    Generation, Problem, RunResult, TestCase, TestKind, TestResult, TestType, cache_dir,
-    generations_from_frame, jsonl_lines, problems_from_frame, results_frame,
+    Generation, Problem, RunResult, TamperEvent, TestCase, TestKind, TestResult, TestType,
+    cache_dir, generations_from_frame, jsonl_lines, problems_from_frame, results_frame,
 };
 use crate::error::{Error, Result};
 
@@ -588,7 +588,32 @@ fn unrunnable(
             .collect(),
         code: g.code.clone(),
         run_metadata: "{}".into(),
+        tamper: Vec::new(),
     }
+}
+
+/// At most this many tampering events are kept per program.
+const MAX_TAMPER: usize = 64;
+
+/// The `tamper` list of a worker's answer (malformed entries skipped).
+fn tamper_events(a: &Value) -> Vec<TamperEvent> {
+    let Some(list) = a.get("tamper").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            Some(TamperEvent {
+                event: e.get("event")?.as_str()?.to_string(),
+                detail: e
+                    .get("detail")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                line: e.get("line").and_then(Value::as_i64),
+            })
+        })
+        .take(MAX_TAMPER)
+        .collect()
 }
 
 fn s(v: &Value, k: &str) -> Option<String> {
@@ -607,6 +632,7 @@ fn to_result(
         let mut r = unrunnable(g, tests, "error", "HarnessError", f);
         r.run_metadata = meta;
         r.code = Some(program.to_string());
+        r.tamper = tamper_events(a);
         return Ok(r);
     }
     let empty = Vec::new();
@@ -702,6 +728,7 @@ fn to_result(
         tests: test_rows,
         code: Some(program.to_string()),
         run_metadata: meta,
+        tamper: tamper_events(a),
     })
 }
 
@@ -888,7 +915,10 @@ fn ref_secs(cached: &Value) -> Vec<Option<f64>> {
 
 /// Headline numbers of a results frame: `n_samples`, `n_tasks`, `n_passed`
 /// (tasks with at least one passing sample), `pass_at_1` (mean over tasks of
-/// the fraction of passing samples), counts by `status` and by `first_error_type`.
+/// the fraction of passing samples), counts by `status` and by
+/// `first_error_type`, and tampering: `n_samples_tampered` (samples with at
+/// least one recorded attempt), `n_samples_passed_tampered` (passes among
+/// them) and `by_tamper_event` (event kind -> samples in which it occurs).
 ///
 /// ```no_run
 /// # let results = codefail::data::results_frame(&[]).unwrap();
@@ -900,7 +930,13 @@ pub fn summary(results: &DataFrame) -> Result<Value> {
     let mut per_task: HashMap<(&str, &str), (u64, u64)> = HashMap::new();
     let mut by_status: std::collections::BTreeMap<String, u64> = Default::default();
     let mut by_error: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut by_tamper: std::collections::BTreeMap<String, u64> = Default::default();
     for r in &rows {
+        let kinds: std::collections::BTreeSet<&str> =
+            r.tamper.iter().map(|e| e.event.as_str()).collect();
+        for k in kinds {
+            *by_tamper.entry(k.to_string()).or_default() += 1;
+        }
         let e = per_task
             .entry((r.model.as_str(), r.task_id.as_str()))
             .or_default();
@@ -929,5 +965,8 @@ pub fn summary(results: &DataFrame) -> Result<Value> {
         "pass_at_1": pass_at_1,
         "by_status": by_status,
         "by_first_error_type": by_error,
+        "n_samples_tampered": rows.iter().filter(|r| !r.tamper.is_empty()).count(),
+        "n_samples_passed_tampered": rows.iter().filter(|r| r.passed && !r.tamper.is_empty()).count(),
+        "by_tamper_event": by_tamper,
     }))
 }
