@@ -13,6 +13,8 @@ struct Case {
     name: String,
     expect: String,
     expect_error: Option<String>,
+    /// Tampering events the row must record (each, at least once).
+    tamper: Vec<String>,
     problem: Problem,
     code: String,
 }
@@ -25,6 +27,11 @@ fn parse(path: &Path) -> Case {
     let mut tests = Vec::new();
     let mut stdin_mode = false;
     let (mut stdins, mut stdouts) = (Vec::new(), Vec::new());
+    let mut tamper = Vec::new();
+    let mut dataset = "hostile".to_string();
+    let mut entry = "f".to_string();
+    let mut atol = 0.0;
+    let mut calls = Vec::new();
     for line in code.lines() {
         let Some(rest) = line.strip_prefix("# ") else {
             continue;
@@ -40,8 +47,23 @@ fn parse(path: &Path) -> Case {
             "mode" => stdin_mode = value == "stdin",
             "stdin" => stdins.push(value.replace("\\n", "\n")),
             "stdout" => stdouts.push(value.replace("\\n", "\n")),
+            "tamper" => tamper.push(value),
+            "dataset" => dataset = value,
+            "entry" => entry = value,
+            "atol" => atol = value.parse().unwrap(),
+            "call" => calls.push(TestCase::call(value, None)),
             _ => {}
         }
+    }
+    // MBPP+ style: call tests whose expected outputs the crate computes from
+    // the reference solution in NAME.ref, as for the real benchmark.
+    let reference = std::fs::read_to_string(path.with_extension("ref")).ok();
+    if dataset == "mbppplus" {
+        assert!(
+            reference.is_some(),
+            "{name}: dataset mbppplus needs {name}.ref"
+        );
+        tests = calls;
     }
     if stdin_mode {
         tests = stdins
@@ -53,10 +75,10 @@ fn parse(path: &Path) -> Case {
     assert!(!tests.is_empty(), "{name}: no tests in the header");
     let problem = Problem {
         task_id: format!("hostile/{name}"),
-        dataset: "hostile".into(),
+        dataset,
         split: "test".into(),
         prompt: String::new(),
-        entry_point: (!stdin_mode).then(|| "f".to_string()),
+        entry_point: (!stdin_mode).then_some(entry),
         test_type: if stdin_mode {
             TestType::Stdin
         } else {
@@ -64,13 +86,21 @@ fn parse(path: &Path) -> Case {
         },
         tests,
         setup_code: String::new(),
-        reference: None,
-        atol: 0.0,
+        reference,
+        atol,
         metadata: "{}".into(),
     };
+    // The program runs without its `# test:` lines (blanked, so that line
+    // numbers stay): the answers must not reach it inside its own source.
+    let code = code
+        .lines()
+        .map(|l| if l.starts_with("# test:") { "" } else { l })
+        .collect::<Vec<_>>()
+        .join("\n");
     Case {
         expect: expect.unwrap_or_else(|| panic!("{name}: no `# expect:` line")),
         expect_error,
+        tamper,
         name,
         problem,
         code,
@@ -141,7 +171,7 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
         .collect();
     files.sort();
-    assert!(files.len() >= 30, "the corpus has {} programs", files.len());
+    assert!(files.len() >= 73, "the corpus has {} programs", files.len());
     let cases: Vec<Case> = files.iter().map(|p| parse(p)).collect();
     let before = stray_files();
     let mut problems: Vec<Problem> = cases.iter().map(|c| c.problem.clone()).collect();
@@ -184,15 +214,22 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
             .expect_error
             .as_ref()
             .is_none_or(|e| r.first_error_type.as_deref() == Some(e.as_str()));
-        if !ok_status || !ok_error || r.passed {
+        let missing: Vec<&String> = c
+            .tamper
+            .iter()
+            .filter(|e| !r.tamper.iter().any(|t| &t.event == *e))
+            .collect();
+        if !ok_status || !ok_error || r.passed || !missing.is_empty() {
             wrong.push(format!(
-                "{}: expected {} {:?}, got {} {:?} ({:?})",
+                "{}: expected {} {:?} with tampering {:?}, got {} {:?} ({:?}), tampering {:?}",
                 c.name,
                 c.expect,
                 c.expect_error,
+                c.tamper,
                 r.status,
                 r.first_error_type,
-                r.first_error_message
+                r.first_error_message,
+                r.tamper
             ));
         }
     }
@@ -219,4 +256,97 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
     assert!(after.is_empty(), "written outside the sandbox: {after:?}");
     let meta: serde_json::Value = serde_json::from_str(&benign.run_metadata).unwrap();
     eprintln!("sandbox: {}", meta["sandbox"]);
+}
+
+/// What a program sees of the machine: not the project, the benchmark data,
+/// codefail's cache or a home directory; not root; no capabilities. Needs
+/// root (the namespaces and the new root); elsewhere it prints SKIP.
+#[test]
+fn sandbox_view_is_minimal() {
+    // SAFETY: libc::geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIP: not root, so the sandbox has no namespaces or minimal root");
+        return;
+    }
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let shared = PathBuf::from(manifest).join("../shared");
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let probe = format!(
+        r#"
+import ctypes, json, os
+paths = {paths:?}
+hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)
+data = (ctypes.c_uint32 * 6)()
+ctypes.CDLL(None).capget(hdr, data)
+print(json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")), "caps": list(data),
+                  "seen": [p for p in paths if os.path.exists(p)]}}))
+"#,
+        paths = [
+            manifest.to_string(),
+            shared.display().to_string(),
+            format!("{home}/.cache"),
+            format!("{home}/.cargo"),
+            format!("{home}/.bash_history"),
+            "/work".to_string(),
+            "/etc/passwd".to_string(),
+        ]
+    );
+    let mut problems = vec![Problem {
+        task_id: "view".into(),
+        dataset: "stdin".into(),
+        split: "test".into(),
+        prompt: String::new(),
+        entry_point: None,
+        test_type: TestType::Stdin,
+        tests: vec![TestCase::stdin("", "x")],
+        setup_code: String::new(),
+        reference: None,
+        atol: 0.0,
+        metadata: "{}".into(),
+    }];
+    let gens = vec![Generation {
+        task_id: "view".into(),
+        sample_idx: 0,
+        model: "m".into(),
+        prompt_id: "p".into(),
+        raw_output: String::new(),
+        code: Some(probe),
+        gen_metadata: "{}".into(),
+    }];
+    let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
+    let out = rows[0].tests[0].output.clone().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("probe output {out:?} ({e}); row {:?}", rows[0]));
+    assert_ne!(v["uid"], 0, "{v}");
+    assert_eq!(
+        v["seen"],
+        serde_json::json!([]),
+        "visible inside the sandbox: {v}"
+    );
+    assert!(
+        v["caps"].as_array().unwrap().iter().all(|c| c == 0),
+        "capabilities held: {v}"
+    );
+    let root: Vec<&str> = v["root"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    for name in &root {
+        assert!(
+            [
+                "bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "run",
+                "sbin", "tmp", "usr", "var"
+            ]
+            .contains(name),
+            "unexpected /{name} in the sandbox's root {root:?}"
+        );
+    }
+    // The probe listed / and used ctypes: both recorded.
+    let kinds: Vec<&str> = rows[0].tamper.iter().map(|t| t.event.as_str()).collect();
+    assert!(
+        kinds.contains(&"ctypes") && kinds.contains(&"file"),
+        "{kinds:?}"
+    );
 }

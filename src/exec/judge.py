@@ -29,7 +29,11 @@ MBPP_OUTPUT_SET_EQ_TASKS = [
 
 
 def mbpp_deserialize_inputs(task_id, inputs):
-    n = int(str(task_id).split("/")[-1])
+    try:
+        n = int(str(task_id).split("/")[-1])
+    except ValueError:
+        # Not an MBPP+ task number: no EvalPlus input types to restore.
+        return inputs
     if n in (2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,
              630, 726, 740, 744, 809):
         return [[tuple(lst) for lst in inp] for inp in inputs]
