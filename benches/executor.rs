@@ -93,6 +93,11 @@ fn main() {
     if parts.contains('1') {
         part1(&cfg, jobs, &mut report);
     }
+    // Part 1b (CODEFAIL_BENCH_PARTS=b runs it alone): a set where no
+    // program reaches its time limit.
+    if parts.contains('1') || parts.contains('b') {
+        part1b(&cfg, jobs, &mut report);
+    }
     if parts.contains('2') {
         part2(&cfg, jobs, &mut report);
     }
@@ -462,4 +467,77 @@ fn find_results(dir: &Path, name: &str) -> Option<PathBuf> {
             let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
             f.starts_with(name) && f.ends_with("eval_results.json")
         })
+}
+
+/// Median and 90th percentile of a list of milliseconds.
+fn median_p90(mut ms: Vec<f64>) -> (f64, f64) {
+    if ms.is_empty() {
+        return (0.0, 0.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], ms[(ms.len() * 9 / 10).min(ms.len() - 1)])
+}
+
+fn part1b(cfg: &RunConfig, jobs: usize, report: &mut Report) {
+    // ---- 1b. MBPP's 974 reference solutions (every one passes, none comes
+    // near its limit): codefail vs a fresh python3 per program, whole run.
+    let mut problems = load_problems("mbpp", &LoadOptions::default()).expect("mbpp");
+    let gens = reference_generation_records(&problems);
+    let t0 = Instant::now();
+    let rows = run_records(&mut problems, &gens, cfg).expect("run");
+    let t_codefail = t0.elapsed().as_secs_f64();
+    let programs: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            let asserts: Vec<&str> = p
+                .tests
+                .iter()
+                .filter(|t| t.group == "base")
+                .filter_map(|t| t.code.as_deref())
+                .collect();
+            format!(
+                "{}\n{}\n{}\n",
+                p.reference.as_deref().unwrap_or(""),
+                p.setup_code,
+                asserts.join("\n")
+            )
+        })
+        .collect();
+    let t0 = Instant::now();
+    let fresh = fresh_python(&programs, jobs, Duration::from_secs(10));
+    let t_fresh = t0.elapsed().as_secs_f64();
+    let n = rows.len() as f64;
+    let agree = rows
+        .iter()
+        .zip(&fresh)
+        .filter(|(r, f)| r.passed == f.0)
+        .count();
+    let (med, p90) = median_p90(rows.iter().map(|r| r.wall_ms).collect());
+    let (fmed, fp90) = median_p90(fresh.iter().map(|f| f.1.as_secs_f64() * 1000.0).collect());
+    println!(
+        "1b. MBPP reference solutions ({} programs, {jobs} workers)",
+        rows.len()
+    );
+    println!(
+        "   codefail            {t_codefail:7.2} s  {:7.1} programs/s  passed {}; per program median {med:.1} ms, p90 {p90:.1} ms",
+        n / t_codefail,
+        rows.iter().filter(|r| r.passed).count()
+    );
+    println!(
+        "   fresh python3/prog  {t_fresh:7.2} s  {:7.1} programs/s  passed {}; per program median {fmed:.1} ms, p90 {fp90:.1} ms",
+        n / t_fresh,
+        fresh.iter().filter(|f| f.0).count()
+    );
+    println!(
+        "   speed-up x{:.1} whole run, x{:.1} per-program median; verdicts agree on {agree} of {}",
+        t_fresh / t_codefail,
+        fmed / med.max(1e-9),
+        rows.len()
+    );
+    report.insert(
+        "part1b".into(),
+        json!({"programs": rows.len(), "codefail_s": t_codefail, "fresh_s": t_fresh,
+               "speedup": t_fresh / t_codefail, "median_ms": med, "p90_ms": p90,
+               "fresh_median_ms": fmed, "agree": agree}),
+    );
 }

@@ -385,3 +385,52 @@ fn repair_killed_at_random_points_resumes_to_the_same_records() {
         );
     }
 }
+
+/// Every read from a worker has a deadline: a judge that answers its hello
+/// and then stalls (a stand-in for one stalled by a hostile value) is killed
+/// when the job's own limits plus the slack have passed, and the job gets a
+/// `fatal` answer naming the limit; the next job gets a fresh worker.
+#[test]
+fn a_stalled_worker_is_killed_at_the_jobs_deadline() {
+    use codefail::exec::{PoolConfig, run_jobs};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A fake interpreter: answers the hello, then reads jobs and never answers.
+    let fake = dir.path().join("stalling-python");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nread hello\necho '{\"id\":-1,\"hello\":true,\"sandbox\":{}}'\nwhile read job; do sleep 1000; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = PoolConfig {
+        python: fake.display().to_string(),
+        jobs: 1,
+        answer_slack: 1.0,
+        ..PoolConfig::default()
+    };
+    let job = |id: i64| {
+        serde_json::json!({"id": id, "mode": "functional",
+            "limits": {"timeout": 0.5, "load_timeout": 0.5}, "tests": [{"timeout": null}]})
+    };
+    let t0 = Instant::now();
+    let mut answers = Vec::new();
+    run_jobs(&cfg, vec![job(0), job(1)], |i, v, _| {
+        answers.push((i, v));
+        Ok(())
+    })
+    .unwrap();
+    let took = t0.elapsed();
+    assert_eq!(answers.len(), 2);
+    for (_, v) in &answers {
+        let fatal = v["fatal"].as_str().unwrap_or_default();
+        assert!(
+            fatal.contains("did not answer within 3 s"),
+            "job limit 0.5 + 0.5 + 1 s, slack 1 s: {v}"
+        );
+    }
+    assert!(
+        took < Duration::from_secs(30),
+        "both stalled jobs ended at their deadlines ({took:?})"
+    );
+}

@@ -132,7 +132,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub use pool::{
-    PoolConfig, Worker, run_jobs, run_jobs_longest_first, sandbox_script, worker_script,
+    CallError, PoolConfig, Worker, job_time_limit, run_jobs, run_jobs_longest_first,
+    sandbox_script, worker_script,
 };
 pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_programs};
 
@@ -256,6 +257,7 @@ impl RunConfig {
             python: self.python.clone(),
             jobs: self.jobs,
             hash_seed: self.hash_seed,
+            ..PoolConfig::default()
         }
     }
 

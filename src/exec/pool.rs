@@ -8,7 +8,7 @@
 //! runs candidate code; see the threat model in [`crate::exec`].
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -36,6 +36,10 @@ pub struct PoolConfig {
     pub jobs: usize,
     /// `PYTHONHASHSEED` of the workers (and so of every program).
     pub hash_seed: u64,
+    /// Seconds a worker may take to answer beyond the time limits its job
+    /// sets (see [`job_time_limit`]); a worker that takes longer is killed
+    /// and the job gets a `fatal` answer.
+    pub answer_slack: f64,
 }
 
 impl Default for PoolConfig {
@@ -46,6 +50,51 @@ impl Default for PoolConfig {
                 .map(|n| n.get())
                 .unwrap_or(2),
             hash_seed: 0,
+            answer_slack: 30.0,
+        }
+    }
+}
+
+/// The longest a judge may need for `job` by its own limits, in seconds:
+/// load plus every test's limit (or the whole-program limit, when smaller),
+/// for function-call and assert jobs; every test's limit for stdin jobs;
+/// every invocation's for traces; 60 s for other operations. The pool adds
+/// [`PoolConfig::answer_slack`] and kills a worker that goes past it.
+///
+/// ```
+/// let job = serde_json::json!({"limits": {"timeout": 2.0, "load_timeout": 5.0},
+///                              "tests": [{"timeout": null}, {"timeout": 1.5}]});
+/// assert_eq!(codefail::exec::job_time_limit(&job), 5.0 + 2.0 + 1.5 + 1.0);
+/// ```
+pub fn job_time_limit(job: &Value) -> f64 {
+    let limits = job.get("limits").cloned().unwrap_or(Value::Null);
+    let num = |k: &str, d: f64| limits.get(k).and_then(Value::as_f64).unwrap_or(d);
+    let timeout = num("timeout", 5.0);
+    let tests = job.get("tests").and_then(Value::as_array);
+    let per_test: f64 = tests
+        .map(|ts| {
+            ts.iter()
+                .map(|t| t.get("timeout").and_then(Value::as_f64).unwrap_or(timeout))
+                .sum()
+        })
+        .unwrap_or(0.0);
+    match job.get("op").and_then(Value::as_str) {
+        Some("trace") => {
+            let n = job
+                .get("invocations")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+                + tests.map_or(0, Vec::len);
+            n as f64 * num("timeout", 2.0) + 1.0
+        }
+        Some(_) => 60.0,
+        None if job.get("mode").and_then(Value::as_str) == Some("stdin") => per_test + 1.0,
+        None => {
+            let total = num("load_timeout", timeout.max(10.0)) + per_test + 1.0;
+            match num("program_timeout", 0.0) {
+                p if p > 0.0 => total.min(p),
+                _ => total,
+            }
         }
     }
 }
@@ -92,7 +141,9 @@ pub fn sandbox_script() -> Result<PathBuf> {
 pub struct Worker {
     child: Child,
     stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    stdout: ChildStdout,
+    /// Bytes read from the worker after the last complete answer.
+    pending: Vec<u8>,
     /// What the worker reported at start: sandbox features, Python version.
     pub hello: Value,
 }
@@ -145,20 +196,83 @@ impl Worker {
             .stdin
             .take()
             .ok_or_else(|| Error::Invalid("worker has no stdin".into()))?;
-        let stdout = BufReader::new(
-            child
-                .stdout
-                .take()
-                .ok_or_else(|| Error::Invalid("worker has no stdout".into()))?,
-        );
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| Error::Invalid("worker has no stdout".into()))?;
         let mut w = Worker {
             child,
             stdin,
             stdout,
+            pending: Vec::new(),
             hello: Value::Null,
         };
         w.hello = w.call(&json!({"op": "hello", "id": -1}))?;
         Ok(w)
+    }
+
+    /// Send one job and wait at most `limit` for its answer. A worker that
+    /// does not answer in time gives [`CallError::Timeout`] (it should then
+    /// be dropped: a late answer would be taken for the next job's).
+    ///
+    /// ```no_run
+    /// # let mut w = codefail::exec::Worker::spawn(&Default::default(), 0).unwrap();
+    /// let r = w.call_within(&serde_json::json!({"op": "hello"}), std::time::Duration::from_secs(5));
+    /// ```
+    pub fn call_within(
+        &mut self,
+        job: &Value,
+        limit: std::time::Duration,
+    ) -> std::result::Result<Value, CallError> {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let mut line =
+            serde_json::to_string(job).map_err(|e| CallError::Dead(format!("bad job: {e}")))?;
+        line.push('\n');
+        let dead = |what: &str| CallError::Dead(format!("the Python worker {what}"));
+        self.stdin
+            .write_all(line.as_bytes())
+            .and_then(|_| self.stdin.flush())
+            .map_err(|_| dead("stopped accepting jobs"))?;
+        let deadline = std::time::Instant::now() + limit;
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            if let Some(pos) = self.pending.iter().position(|&b| b == b'\n') {
+                let answer: Vec<u8> = self.pending.drain(..=pos).collect();
+                return serde_json::from_slice(&answer[..pos])
+                    .map_err(|e| dead(&format!("sent bad JSON: {e}")));
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(CallError::Timeout(limit.as_secs_f64()));
+            }
+            let mut pfd = libc::pollfd {
+                fd: self.stdout.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+            // SAFETY: one valid pollfd for the duration of the call.
+            let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if ready < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(dead(&format!("could not be read: {e}")));
+            }
+            if ready == 0 {
+                continue;
+            }
+            let n = self
+                .stdout
+                .read(&mut chunk)
+                .map_err(|e| dead(&format!("could not be read: {e}")))?;
+            if n == 0 {
+                return Err(dead("exited"));
+            }
+            self.pending.extend_from_slice(&chunk[..n]);
+        }
     }
 
     /// Send one job and wait for its answer.
@@ -168,22 +282,27 @@ impl Worker {
     /// let r = w.call(&serde_json::json!({"op": "hello"})).unwrap();
     /// ```
     pub fn call(&mut self, job: &Value) -> Result<Value> {
-        let mut line = serde_json::to_string(job).map_err(|e| Error::Invalid(e.to_string()))?;
-        line.push('\n');
-        let dead = |what: &str| Error::Invalid(format!("the Python worker {what}"));
-        self.stdin
-            .write_all(line.as_bytes())
-            .and_then(|_| self.stdin.flush())
-            .map_err(|_| dead("stopped accepting jobs"))?;
-        let mut answer = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut answer)
-            .map_err(|e| dead(&format!("could not be read: {e}")))?;
-        if n == 0 {
-            return Err(dead("exited"));
+        let limit = job_time_limit(job) + PoolConfig::default().answer_slack;
+        self.call_within(job, std::time::Duration::from_secs_f64(limit))
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+}
+
+/// Why [`Worker::call_within`] gave no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// No complete answer within the limit (seconds).
+    Timeout(f64),
+    /// The worker died, closed its pipes or sent something unreadable.
+    Dead(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Timeout(s) => write!(f, "the Python worker did not answer within {s:.0} s"),
+            CallError::Dead(m) => f.write_str(m),
         }
-        serde_json::from_str(&answer).map_err(|e| dead(&format!("sent bad JSON: {e}")))
     }
 }
 
@@ -274,6 +393,8 @@ pub fn run_jobs_longest_first(
                 let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                 let Some((i, job)) = next else { break };
                 let mut answer = None;
+                let limit =
+                    std::time::Duration::from_secs_f64(job_time_limit(&job) + cfg.answer_slack);
                 for _attempt in 0..2 {
                     let w = match worker.as_mut() {
                         Some(w) => w,
@@ -282,12 +403,19 @@ pub fn run_jobs_longest_first(
                             Err(_) => break,
                         },
                     };
-                    match w.call(&job) {
+                    match w.call_within(&job, limit) {
                         Ok(v) => {
                             answer = Some(v);
                             break;
                         }
-                        Err(_) => worker = None,
+                        Err(e @ CallError::Timeout(_)) => {
+                            // A job that stalled the judge once would again:
+                            // no retry; the stalled worker is replaced.
+                            worker = None;
+                            answer = Some(json!({"id": job.get("id"), "fatal": e.to_string()}));
+                            break;
+                        }
+                        Err(CallError::Dead(_)) => worker = None,
                     }
                 }
                 let answer = answer.unwrap_or_else(

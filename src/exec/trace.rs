@@ -285,6 +285,7 @@ pub fn trace_programs(jobs: &[TraceJob], cfg: &TraceConfig) -> Result<Vec<Traced
         python: cfg.python.clone(),
         jobs: cfg.jobs,
         hash_seed: 0,
+        ..PoolConfig::default()
     };
     let payload: Vec<Value> = jobs
         .iter()
