@@ -780,7 +780,7 @@ def run_stages(job, ctl, chan_w):
         # is then the builtins module's, so `if __name__ == "__main__":`
         # blocks do not run.
         ns = {"__builtins__": builtins}
-    send = _make_sender(chan_w, job.get("token", ""))
+    raw_send = _make_sender(chan_w, job.get("token", ""))
     enc = ENCODE[0] if ENCODE else _make_enc()
     _Stop_ = _Stop
     exit_now = _os_exit
@@ -793,6 +793,13 @@ def run_stages(job, ctl, chan_w):
             except BaseException:
                 pass
 
+    def send(obj):
+        # Output first, then the report: when the judge reads a report, all
+        # the output before it is already in the pipes (it does not wait
+        # after the last report).
+        flush_std()
+        raw_send(obj)
+
     if mode == "trace":
         run_trace_child(job, send, program, program_lines, ns, flush_std)
         exit_now(0)
@@ -802,7 +809,7 @@ def run_stages(job, ctl, chan_w):
         send({"t": "exc", "s": "load", "fatal": True, **_exc_info(e, program_lines)})
         exit_now(0)
     if job.get("audit", True) and FEATURES["audit_hook"]:
-        install_audit_hook(send)
+        install_audit_hook(raw_send)
 
     if mode == "stdin":
         try:
