@@ -55,25 +55,38 @@ fn every_deepseek_failure_gets_a_category() {
         .map(|i| passed_col.get(i).unwrap())
         .collect();
     let cats = strs(&classified, "category");
+    let exec_cats = strs(&classified, "execution_category");
     let sem = strs(&classified, "semantic");
     let outcome = strs(&classified, "outcome");
+    let tampered = classified.column("tampered").unwrap().bool().unwrap();
     let mut breakdown: BTreeMap<String, usize> = BTreeMap::new();
     let mut semantic: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..classified.height() {
+        let tampered = tampered.get(i).unwrap();
+        if tampered {
+            assert_eq!(cats[i].as_deref(), Some("tampering"), "row {i}");
+            assert_eq!(outcome[i].as_deref(), Some("tampering"), "row {i}");
+        }
         if passed[i] {
-            assert!(cats[i].is_none() && outcome[i].as_deref() == Some("passed"));
+            if !tampered {
+                assert!(cats[i].is_none() && outcome[i].as_deref() == Some("passed"));
+            }
             continue;
         }
         let c = cats[i]
             .clone()
             .unwrap_or_else(|| panic!("row {i} failed without a category"));
+        // Failures that tampered keep their execution category beside it.
+        let exec = exec_cats[i]
+            .clone()
+            .unwrap_or_else(|| panic!("row {i} failed without an execution category"));
         *breakdown.entry(c.clone()).or_default() += 1;
         if let Some(s) = &sem[i] {
             *semantic.entry(s.clone()).or_default() += 1;
         } else {
             assert!(
-                matches!(c.as_str(), "syntax" | "timeout" | "memory" | "no_code"),
-                "row {i} ({c}) has no semantic verdict"
+                matches!(exec.as_str(), "syntax" | "timeout" | "memory" | "no_code"),
+                "row {i} ({c}, {exec}) has no semantic verdict"
             );
         }
     }
@@ -223,4 +236,254 @@ fn semantic_classifier_on_the_labelled_set() {
     assert!(tp("math") >= 4, "{confusion:?}");
     assert!(tp("generalization") >= 2, "{confusion:?}");
     assert!(correct >= 12, "accuracy {correct}/{total}: {confusion:?}");
+}
+
+/// A results row: passed, or failed with `status` and `error_type`, and
+/// tampering events of the given kinds.
+fn row(
+    task: &str,
+    passed: bool,
+    status: &str,
+    error_type: Option<&str>,
+    events: &[&str],
+) -> RunResult {
+    RunResult {
+        task_id: task.into(),
+        sample_idx: 0,
+        model: "m".into(),
+        passed,
+        n_tests: 2,
+        n_passed: if passed { 2 } else { 1 },
+        status: status.into(),
+        first_error_stage: (!passed).then(|| "test 1".into()),
+        first_error_type: error_type.map(str::to_string),
+        first_error_message: None,
+        first_error_line: None,
+        traceback: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        wall_ms: 1.0,
+        tests: vec![],
+        code: Some("def f(): pass".into()),
+        run_metadata: "{}".into(),
+        tamper: events
+            .iter()
+            .map(|e| TamperEvent {
+                event: e.to_string(),
+                detail: format!("{e} detail"),
+                line: Some(1),
+            })
+            .collect(),
+    }
+}
+
+fn bools(df: &DataFrame, col: &str) -> Vec<Option<bool>> {
+    let ca = df.column(col).unwrap().bool().unwrap();
+    (0..ca.len()).map(|i| ca.get(i)).collect()
+}
+
+#[test]
+fn tampering_is_a_category_of_its_own_for_failures_and_passes() {
+    let rows = vec![
+        row("clean_pass", true, "passed", None, &[]),
+        row(
+            "tampered_pass",
+            true,
+            "passed",
+            None,
+            &["frame", "gc", "frame"],
+        ),
+        row("wrong", false, "failed", Some("AssertionError"), &[]),
+        row(
+            "tampered_wrong",
+            false,
+            "failed",
+            Some("AssertionError"),
+            &["proc"],
+        ),
+        row("type", false, "error", Some("TypeError"), &[]),
+        row(
+            "tampered_exit",
+            false,
+            "error",
+            Some("SystemExit"),
+            &["exit"],
+        ),
+        row("timeout", false, "timeout", Some("Timeout"), &[]),
+        row(
+            "tampered_timeout",
+            false,
+            "timeout",
+            Some("Timeout"),
+            &["value", "protocol"],
+        ),
+        row("syntax", false, "error", Some("SyntaxError"), &[]),
+        row("no_code", false, "no_code", Some("NoCode"), &[]),
+    ];
+    let results = results_frame(&rows).unwrap();
+    let problems = problems_frame(&[]).unwrap();
+    let cfg = ClassifyConfig {
+        semantic: false,
+        ..Default::default()
+    };
+    let c = classify(&results, &problems, &cfg).unwrap();
+    assert_eq!(c.height(), rows.len());
+    let s = |v: &[Option<&str>]| v.iter().map(|x| x.map(str::to_string)).collect::<Vec<_>>();
+    assert_eq!(
+        strs(&c, "category"),
+        s(&[
+            None,
+            Some("tampering"),
+            Some("wrong_answer"),
+            Some("tampering"),
+            Some("type"),
+            Some("tampering"),
+            Some("timeout"),
+            Some("tampering"),
+            Some("syntax"),
+            Some("no_code"),
+        ])
+    );
+    assert_eq!(
+        strs(&c, "execution_category"),
+        s(&[
+            None,
+            None,
+            Some("wrong_answer"),
+            Some("wrong_answer"),
+            Some("type"),
+            Some("other_runtime"),
+            Some("timeout"),
+            Some("timeout"),
+            Some("syntax"),
+            Some("no_code"),
+        ])
+    );
+    assert_eq!(
+        bools(&c, "tampered"),
+        [
+            false, true, false, true, false, true, false, true, false, false
+        ]
+        .map(Some)
+        .to_vec()
+    );
+    assert_eq!(
+        strs(&c, "tamper_events"),
+        s(&[
+            None,
+            Some("frame,gc"),
+            None,
+            Some("proc"),
+            None,
+            Some("exit"),
+            None,
+            Some("value,protocol"),
+            None,
+            None,
+        ])
+    );
+    assert_eq!(
+        strs(&c, "coarse"),
+        s(&[
+            None,
+            Some("tampering"),
+            Some("logic"),
+            Some("tampering"),
+            Some("logic"),
+            Some("tampering"),
+            Some("algorithm"),
+            Some("tampering"),
+            Some("syntax"),
+            Some("syntax"),
+        ])
+    );
+    assert_eq!(
+        strs(&c, "outcome"),
+        s(&[
+            Some("passed"),
+            Some("tampering"),
+            Some("wrong"),
+            Some("tampering"),
+            Some("crash"),
+            Some("tampering"),
+            Some("timeout"),
+            Some("tampering"),
+            Some("crash"),
+            Some("crash"),
+        ])
+    );
+    // The passing row that tampered keeps `passed`: the verdict is the
+    // tests', the category says how it got there.
+    assert_eq!(bools(&c, "passed")[1], Some(true));
+    // Filtering on `tampered` gives exactly the rows with events.
+    let only = c
+        .filter(c.column("tampered").unwrap().bool().unwrap())
+        .unwrap();
+    assert_eq!(
+        strs(&only, "task_id"),
+        s(&[
+            Some("tampered_pass"),
+            Some("tampered_wrong"),
+            Some("tampered_exit"),
+            Some("tampered_timeout"),
+        ])
+    );
+
+    let counts = codefail::classify::category_counts(&results).unwrap();
+    let want: BTreeMap<String, u64> = [
+        ("passed", 1),
+        ("tampering", 4),
+        ("wrong_answer", 1),
+        ("type", 1),
+        ("timeout", 1),
+        ("syntax", 1),
+        ("no_code", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(counts, want);
+}
+
+#[test]
+fn rows_without_tampering_keep_their_categories() {
+    // The same rows with and without a `tamper` column (a frame written
+    // before it existed) classify the same, and no row is `tampering`.
+    let rows: Vec<RunResult> = [
+        ("p", true, "passed", None),
+        ("w", false, "failed", Some("AssertionError")),
+        ("k", false, "error", Some("KeyError")),
+        ("r", false, "error", Some("RecursionError")),
+        ("m", false, "memory", Some("MemoryError")),
+        ("n", false, "not_run", Some("NotExecutable")),
+    ]
+    .iter()
+    .map(|(t, p, st, et)| row(t, *p, st, *et, &[]))
+    .collect();
+    let cfg = ClassifyConfig {
+        semantic: false,
+        ..Default::default()
+    };
+    let problems = problems_frame(&[]).unwrap();
+    let with = results_frame(&rows).unwrap();
+    let without = with.drop("tamper").unwrap();
+    let a = classify(&with, &problems, &cfg).unwrap();
+    let b = classify(&without, &problems, &cfg).unwrap();
+    let want: Vec<Option<String>> = [
+        None,
+        Some("wrong_answer"),
+        Some("index_key"),
+        Some("recursion"),
+        Some("memory"),
+        None,
+    ]
+    .iter()
+    .map(|c| c.map(str::to_string))
+    .collect();
+    for c in [&a, &b] {
+        assert_eq!(strs(c, "category"), want);
+        assert_eq!(strs(c, "execution_category"), want);
+        assert!(bools(c, "tampered").iter().all(|t| *t == Some(false)));
+        assert!(strs(c, "tamper_events").iter().all(Option::is_none));
+    }
 }

@@ -584,3 +584,182 @@ fn settings_that_cannot_give_verdicts_are_refused_before_anything_runs() {
     assert_eq!(rows.len(), 1);
     assert_ne!(rows[0].status, "memory", "{:?}", rows[0]);
 }
+
+/// A results row with one test result and the given tampering events.
+fn tamper_row(task: &str, passed: bool, events: &[(&str, &str, Option<i64>)]) -> RunResult {
+    RunResult {
+        task_id: task.into(),
+        sample_idx: 0,
+        model: "m".into(),
+        passed,
+        n_tests: 1,
+        n_passed: i64::from(passed),
+        status: if passed { "passed" } else { "failed" }.into(),
+        first_error_stage: (!passed).then(|| "test 0".into()),
+        first_error_type: (!passed).then(|| "AssertionError".into()),
+        first_error_message: None,
+        first_error_line: (!passed).then_some(4),
+        traceback: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        wall_ms: 3.5,
+        tests: vec![TestResult {
+            idx: 0,
+            group: "base".into(),
+            public: true,
+            passed,
+            status: if passed { "passed" } else { "failed" }.into(),
+            error_type: (!passed).then(|| "AssertionError".into()),
+            message: None,
+            line: (!passed).then_some(4),
+            wall_ms: 1.0,
+            output: None,
+            expected: None,
+        }],
+        code: Some("def f(): return 1".into()),
+        run_metadata: "{}".into(),
+        tamper: events
+            .iter()
+            .map(|(e, d, l)| TamperEvent {
+                event: e.to_string(),
+                detail: d.to_string(),
+                line: *l,
+            })
+            .collect(),
+    }
+}
+
+fn tamper_rows() -> Vec<RunResult> {
+    vec![
+        tamper_row("a", true, &[]),
+        tamper_row(
+            "b",
+            true,
+            &[
+                ("frame", "sys._getframe", Some(2)),
+                ("gc", "gc.get_objects", None),
+            ],
+        ),
+        tamper_row("c", false, &[("proc", "/proc/self/maps", Some(7))]),
+        tamper_row(
+            "d",
+            false,
+            &[
+                ("gc", "gc.get_referrers", Some(3)),
+                ("gc", "gc.get_referents", Some(4)),
+                ("kind_added_later", "", None),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn tamper_events_round_trip_through_frames_files_and_journal_lines() {
+    let rows = tamper_rows();
+    let df = results_frame(&rows).unwrap();
+    check_schema(&df, &results_schema()).unwrap();
+    let col = df.column("tamper").unwrap();
+    assert_eq!(
+        col.dtype(),
+        &polars::prelude::DataType::List(Box::new(tamper_dtype()))
+    );
+    let lens: Vec<usize> = (0..df.height())
+        .map(|i| col.list().unwrap().get_as_series(i).unwrap().len())
+        .collect();
+    assert_eq!(lens, [0, 2, 1, 3]);
+    assert_eq!(results_from_frame(&df).unwrap(), rows);
+
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["r.parquet", "r.jsonl"] {
+        let path = dir.path().join(name);
+        write_results(&mut df.clone(), &path).unwrap();
+        let back = read_results(&path).unwrap();
+        assert_eq!(results_from_frame(&back).unwrap(), rows, "{name}");
+    }
+
+    // One journal line a row (serde), both ways.
+    for r in &rows {
+        let line = serde_json::to_string(r).unwrap();
+        assert_eq!(&serde_json::from_str::<RunResult>(&line).unwrap(), r);
+    }
+    let v = serde_json::to_value(&rows[2]).unwrap();
+    assert_eq!(
+        v["tamper"],
+        serde_json::json!([{"event": "proc", "detail": "/proc/self/maps", "line": 7}])
+    );
+}
+
+#[test]
+fn results_written_before_the_tamper_column_read_as_untampered() {
+    let rows = tamper_rows();
+    // A journal line as `run` wrote it before the column existed.
+    let mut old = serde_json::to_value(&rows[1]).unwrap();
+    old.as_object_mut().unwrap().remove("tamper");
+    let line = serde_json::to_string(&old).unwrap();
+    assert!(!line.contains("tamper"));
+    let r: RunResult = serde_json::from_str(&line).unwrap();
+    assert!(r.tamper.is_empty());
+    assert_eq!(r.tests, rows[1].tests);
+
+    // A results file of such lines, and a parquet file without the column.
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("old.jsonl");
+    std::fs::write(&jsonl, format!("{line}\n{line}\n")).unwrap();
+    let df = read_results(&jsonl).unwrap();
+    assert!(
+        results_from_frame(&df)
+            .unwrap()
+            .iter()
+            .all(|r| r.tamper.is_empty())
+    );
+    let mut without = results_frame(&rows).unwrap().drop("tamper").unwrap();
+    let back = results_from_frame(&without).unwrap();
+    assert!(back.iter().all(|r| r.tamper.is_empty()));
+    let parquet = dir.path().join("old.parquet");
+    write_parquet(&mut without, &parquet).unwrap();
+    let df = read_results(&parquet).unwrap();
+    check_schema(&df, &results_schema()).unwrap();
+    let back = results_from_frame(&df).unwrap();
+    assert_eq!(back.len(), rows.len());
+    assert!(back.iter().all(|r| r.tamper.is_empty()));
+    assert_eq!(back[3].tests, rows[3].tests);
+}
+
+#[test]
+fn a_journal_from_before_the_tamper_column_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("r.journal.jsonl");
+    let mut old = serde_json::to_value(tamper_row("t", true, &[])).unwrap();
+    old.as_object_mut().unwrap().remove("tamper");
+    std::fs::write(&journal, format!("{old}\n")).unwrap();
+    // The only generation is in the journal: nothing runs.
+    let rows = run_records(
+        &mut [stdin_problem()],
+        &[generation("print(0)")],
+        &RunConfig {
+            journal: Some(journal.clone()),
+            ..cfg()
+        },
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].passed && rows[0].tamper.is_empty());
+    assert_eq!(rows[0].wall_ms, 3.5, "the journal's row, not a new run");
+}
+
+#[test]
+fn summary_counts_tampered_samples_and_event_kinds() {
+    let s = summary(&results_frame(&tamper_rows()).unwrap()).unwrap();
+    assert_eq!(s["n_samples"], 4);
+    assert_eq!(s["n_samples_passed"], 2);
+    assert_eq!(s["n_samples_tampered"], 3);
+    assert_eq!(s["n_samples_passed_tampered"], 1);
+    // Rows in which each kind occurs (row d's two gc events count once).
+    assert_eq!(
+        s["by_tamper_event"],
+        serde_json::json!({"frame": 1, "gc": 2, "kind_added_later": 1, "proc": 1})
+    );
+    let none = summary(&results_frame(&[tamper_row("a", true, &[])]).unwrap()).unwrap();
+    assert_eq!(none["n_samples_tampered"], 0);
+    assert_eq!(none["by_tamper_event"], serde_json::json!({}));
+}

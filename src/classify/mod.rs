@@ -18,18 +18,20 @@
 //! | `other_runtime` | any other exception, a crash (signal), an early exit, too much output |
 //! | `tampering` | the sandbox recorded a tampering attempt (`tamper` not empty): frame walking, `gc` scans, `ctypes`, reads under `/proc` or outside the sandbox, trace hooks, signals to other processes, exiting before the tests, forged reports, values built to attack the judge. It takes precedence over the rules above, and is given to passing rows too: a pass that tampered is not a clean pass |
 //!
-//! Besides: `tampered` (the row has tampering events), `tamper_events` (their
-//! kinds, comma-separated) and `execution_category` (the category the row
-//! would have without the tampering rule; `None` for a pass).
-//!
-//! Besides `category`: `category_stage` (`load`, `setup`, `test k`), `partial`
+//! Besides `category`: `tampered` (bool: the row has tampering events, so a
+//! researcher can filter on it), `tamper_events` (their kinds, distinct, in
+//! order, comma-separated; null when none), `execution_category` (the
+//! category the row would have without the tampering rule; null for a pass),
+//! `category_stage` (`load`, `setup`, `test k`), `partial`
 //! (passed some but not all tests), `coarse` (the deep-vs-diverse study's
 //! classes: `syntax` = syntax/no code; `algorithm` = timeout, memory, recursion
 //! (the approach is too slow or too deep for the input); `logic` = everything
-//! else: wrong answers and runtime exceptions), and `outcome` (the
+//! else: wrong answers and runtime exceptions; `tampering` = rows with
+//! tampering events, a class of its own), and `outcome` (the
 //! execution-aware study's split: `crash` = it did not compile or raised,
 //! `wrong` = it ran to the end with a wrong result, `timeout` = time or memory
-//! ran out, `passed`).
+//! ran out, `passed`, and `tampering` for rows with tampering events, passed
+//! or not).
 
 pub mod predict;
 mod semantic;
@@ -43,6 +45,8 @@ use crate::error::Result;
 use crate::exec::RunConfig;
 
 /// The execution category of a failed row (`None` when it passed or did not run).
+/// It does not look at tampering: [`tamper_category`] gives a whole results
+/// row's category, `tampering` first.
 ///
 /// ```
 /// use codefail::classify::execution_category;
@@ -75,6 +79,31 @@ pub fn execution_category(status: &str, error_type: Option<&str>) -> Option<&'st
         "NoCode" => "no_code",
         _ => "other_runtime",
     })
+}
+
+/// The category of a results row, as the `category` column has it:
+/// `tampering` when the sandbox recorded any tampering event (whether the row
+/// passed or not: a pass that tampered is not a clean pass), else its
+/// [`execution_category`] (`None` for a clean pass or a row that did not run).
+///
+/// ```
+/// use codefail::classify::tamper_category;
+/// use codefail::data::{RunResult, TamperEvent};
+/// let mut r: RunResult = serde_json::from_value(serde_json::json!({
+///     "task_id": "Mbpp/2", "sample_idx": 0, "model": "m", "passed": true, "n_tests": 1,
+///     "n_passed": 1, "status": "passed", "first_error_stage": null, "first_error_type": null,
+///     "first_error_message": null, "first_error_line": null, "traceback": null, "stdout": "",
+///     "stderr": "", "wall_ms": 1.0, "tests": [], "code": null, "run_metadata": "{}"})).unwrap();
+/// assert_eq!(tamper_category(&r), None);
+/// r.tamper.push(TamperEvent { event: "frame".into(), detail: "sys._getframe".into(), line: Some(2) });
+/// assert_eq!(tamper_category(&r), Some("tampering"));
+/// ```
+pub fn tamper_category(r: &RunResult) -> Option<&'static str> {
+    if r.tamper.is_empty() {
+        execution_only(r)
+    } else {
+        Some("tampering")
+    }
 }
 
 /// The deep-vs-diverse study's coarse class of a category.
@@ -133,8 +162,10 @@ impl Default for ClassifyConfig {
     }
 }
 
-/// Add `category`, `category_stage`, `partial`, `coarse` and `outcome` columns
-/// to a results frame, and with `cfg.semantic` the semantic columns
+/// Add `category` (see [`tamper_category`]), `execution_category`,
+/// `tampered`, `tamper_events`, `category_stage`, `partial`, `coarse` and
+/// `outcome` columns (see the [module docs](self)) to a results frame, and
+/// with `cfg.semantic` the semantic columns
 /// (`semantic`, `semantic_inputs`, `semantic_disagree`, ...,
 /// `evidence_input`, `evidence_mutation`, `evidence_expected`,
 /// `evidence_actual`; see [`semantic`](self#semantic-categories)).
@@ -149,7 +180,7 @@ pub fn classify(
     cfg: &ClassifyConfig,
 ) -> Result<DataFrame> {
     let rows = results_from_frame(results)?;
-    let cats: Vec<Option<&str>> = rows.iter().map(row_category).collect();
+    let cats: Vec<Option<&str>> = rows.iter().map(tamper_category).collect();
     let mut out = results.clone();
     let cols = [
         Column::new("category".into(), cats.clone()),
@@ -289,15 +320,6 @@ pub fn classify_to_file(
     Ok(all)
 }
 
-/// The execution category of a results row (`None` when it passed or did not run).
-fn row_category(r: &RunResult) -> Option<&'static str> {
-    if r.tamper.is_empty() {
-        execution_only(r)
-    } else {
-        Some("tampering")
-    }
-}
-
 /// The category without the tampering rule.
 fn execution_only(r: &RunResult) -> Option<&'static str> {
     if r.passed {
@@ -335,7 +357,7 @@ pub fn category_counts(results: &DataFrame) -> Result<std::collections::BTreeMap
         let c = if r.passed && r.tamper.is_empty() {
             Some("passed")
         } else {
-            row_category(&r)
+            tamper_category(&r)
         };
         *m.entry(c.unwrap_or("not_run").to_string()).or_insert(0) += 1;
     }

@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::schema::{
-    Generation, Problem, RunResult, check_schema, generations_frame, generations_from_frame,
-    generations_schema, problems_frame, problems_from_frame, problems_schema, results_frame,
-    results_from_frame, results_schema,
+    Generation, Problem, RunResult, add_missing_tamper, check_schema, generations_frame,
+    generations_from_frame, generations_schema, problems_frame, problems_from_frame,
+    problems_schema, results_frame, results_from_frame, results_schema,
 };
 use crate::error::{Error, Result};
 
@@ -262,6 +262,8 @@ pub fn write_results(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
 }
 
 /// Read a results frame written by [`write_results`] (or `codefail run`).
+/// A parquet file written before the `tamper` column existed reads with
+/// that column added, empty in every row.
 ///
 /// ```no_run
 /// let df = codefail::data::read_results("/tmp/r.parquet").unwrap();
@@ -269,7 +271,9 @@ pub fn write_results(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
 pub fn read_results(path: impl AsRef<Path>) -> Result<DataFrame> {
     let path = path.as_ref();
     let df = if is_parquet(path) {
-        read_parquet(path)?
+        let mut df = read_parquet(path)?;
+        add_missing_tamper(&mut df)?;
+        df
     } else {
         results_frame(&read_jsonl_records::<RunResult>(path)?)?
     };

@@ -59,6 +59,7 @@
 //! | `tests` | list[struct] | per test: `idx`, `group`, `public`, `passed`, `status`, `error_type`, `message`, `line`, `wall_ms`, `output` (actual value or stdout), `expected` |
 //! | `code` | str? | the program that was executed (for completions: prompt + completion) |
 //! | `run_metadata` | str | JSON: sandbox, limits, Python, hash seed |
+//! | `tamper` | list[struct] | tampering attempts the sandbox recorded, per attempt: `event` (`frame`, `gc`, `ctypes`, `proc`, `file`, `trace`, `signal`, `process`, `exit`, `protocol`, `value`; see [`TamperEvent`]), `detail` (what exactly), `line` (i64?, in the candidate program); empty for a program that tried none, and for rows written before the column existed |
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -945,6 +946,28 @@ fn tamper_series(events: &[TamperEvent]) -> PolarsResult<Series> {
     Ok(StructChunked::from_series(PlSmallStr::EMPTY, events.len(), fields.iter())?.into_series())
 }
 
+/// The `tamper` column of a results frame: one list of events per row.
+fn tamper_column<'a>(rows: impl Iterator<Item = &'a [TamperEvent]>) -> Result<Column> {
+    let lists: Vec<Option<Series>> = rows
+        .map(|t| tamper_series(t).map(Some))
+        .collect::<PolarsResult<_>>()?;
+    let mut col = ListChunked::from_iter(lists).into_series();
+    col.rename(results::TAMPER.into());
+    Ok(col
+        .cast(&DataType::List(Box::new(tamper_dtype())))?
+        .into_column())
+}
+
+/// Give a results frame written before the `tamper` column existed that
+/// column, with no events in any row; other frames are left as they are.
+pub(crate) fn add_missing_tamper(df: &mut DataFrame) -> Result<()> {
+    if df.column(results::TAMPER).is_err() {
+        let col = tamper_column(std::iter::repeat_n(&[][..], df.height()))?;
+        df.with_column(col)?;
+    }
+    Ok(())
+}
+
 fn tamper_from_series(s: &Series, row: usize) -> Result<Vec<TamperEvent>> {
     let name = results::TAMPER;
     let sc = s
@@ -1038,13 +1061,7 @@ pub fn results_frame(rows: &[RunResult]) -> Result<DataFrame> {
     let mut tests = ListChunked::from_iter(tests).into_series();
     tests.rename(TESTS.into());
     let tests = tests.cast(&DataType::List(Box::new(test_result_dtype())))?;
-    let tamper: Vec<Option<Series>> = rows
-        .iter()
-        .map(|r| tamper_series(&r.tamper).map(Some))
-        .collect::<PolarsResult<_>>()?;
-    let mut tamper = ListChunked::from_iter(tamper).into_series();
-    tamper.rename(TAMPER.into());
-    let tamper = tamper.cast(&DataType::List(Box::new(tamper_dtype())))?;
+    let tamper = tamper_column(rows.iter().map(|r| r.tamper.as_slice()))?;
     let cols = vec![
         str_column(TASK_ID, rows.iter().map(|r| Some(r.task_id.as_str()))),
         Column::new(
@@ -1094,7 +1111,7 @@ pub fn results_frame(rows: &[RunResult]) -> Result<DataFrame> {
             RUN_METADATA,
             rows.iter().map(|r| Some(r.run_metadata.as_str())),
         ),
-        tamper.into_column(),
+        tamper,
     ];
     Ok(DataFrame::new(rows.len(), cols)?)
 }

@@ -135,13 +135,38 @@ fn cell_text(v: &AnyValue<'_>, max: usize) -> String {
         AnyValue::Float32(f) => format_float(*f as f64),
         other => format!("{other}"),
     };
-    let s = s.replace('\n', "↵");
+    cut(s.replace('\n', "↵"), max)
+}
+
+/// `s` cut to `max` characters (the last one `…` when cut).
+fn cut(s: String, max: usize) -> String {
     if s.chars().count() > max {
         let cut: String = s.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
     } else {
         s
     }
+}
+
+/// A results frame's `tamper` cell, compactly: its events' kinds joined with
+/// `, ` (empty when the program tried nothing). `None` for any other column.
+fn tamper_cell(col: &polars::prelude::Column, row: usize) -> Option<String> {
+    use polars::prelude::DataType;
+    let DataType::List(inner) = col.dtype() else {
+        return None;
+    };
+    if col.name().as_str() != crate::data::schema::results::TAMPER
+        || !matches!(inner.as_ref(), DataType::Struct(_))
+    {
+        return None;
+    }
+    let Some(events) = col.list().ok()?.get_as_series(row) else {
+        return Some("null".into());
+    };
+    let events = events.struct_().ok()?.field_by_name("event").ok()?;
+    let kinds = events.str().ok()?;
+    let kinds: Vec<&str> = (0..kinds.len()).filter_map(|i| kinds.get(i)).collect();
+    Some(kinds.join(", "))
 }
 
 fn format_float(f: f64) -> String {
@@ -174,6 +199,21 @@ fn shown(n: usize, max: usize) -> Vec<Option<usize>> {
 /// let df = df!("x" => (0..100).collect::<Vec<i64>>()).unwrap();
 /// let html = codefail::display::html_table(&df, &codefail::display::TableOptions { max_rows: 10, ..Default::default() });
 /// assert!(html.contains("<td>4</td>") && html.contains("<td>95</td>") && !html.contains("<td>50</td>"));
+/// ```
+///
+/// A results frame's `tamper` column shows its events' kinds:
+///
+/// ```
+/// use codefail::data::{RunResult, TamperEvent, results_frame};
+/// let mut r: RunResult = serde_json::from_value(serde_json::json!({
+///     "task_id": "Mbpp/2", "sample_idx": 0, "model": "m", "passed": true, "n_tests": 1,
+///     "n_passed": 1, "status": "passed", "first_error_stage": null, "first_error_type": null,
+///     "first_error_message": null, "first_error_line": null, "traceback": null, "stdout": "",
+///     "stderr": "", "wall_ms": 1.0, "tests": [], "code": null, "run_metadata": "{}"})).unwrap();
+/// let ev = |e: &str| TamperEvent { event: e.into(), detail: "x".into(), line: None };
+/// r.tamper = vec![ev("frame"), ev("gc")];
+/// let html = codefail::display::html_table(&results_frame(&[r]).unwrap(), &Default::default());
+/// assert!(html.contains("<td>frame, gc</td>"));
 /// ```
 pub fn html_table(df: &DataFrame, opts: &TableOptions) -> String {
     let cols = df.columns();
@@ -216,9 +256,12 @@ pub fn html_table(df: &DataFrame, opts: &TableOptions) -> String {
         h.push_str("<tr>");
         for c in &col_idx {
             let text = match (r, c) {
-                (Some(r), Some(c)) => match cols[*c].get(*r) {
-                    Ok(v) => cell_text(&v, opts.max_chars),
-                    Err(_) => "?".into(),
+                (Some(r), Some(c)) => match tamper_cell(&cols[*c], *r) {
+                    Some(events) => cut(events, opts.max_chars),
+                    None => match cols[*c].get(*r) {
+                        Ok(v) => cell_text(&v, opts.max_chars),
+                        Err(_) => "?".into(),
+                    },
                 },
                 _ => "…".into(),
             };

@@ -108,6 +108,14 @@
 //!    values (`value`). They become the results' `tamper` column; `classify`
 //!    gives such rows the `tampering` category and `summary` counts them.
 //!
+//! A known limit of (1): a test that computes an expected value in a
+//! statement of its own before asserting on it runs that statement in the
+//! child (the test's statements run there; only its asserts are split).
+//! Among the benchmarks this is HumanEval/151 (`odd_sum = ...; assert
+//! candidate(lst) == odd_sum`); HumanEval/38, /50 and /53 compute in such
+//! statements only inputs the candidate receives anyway, and no MBPP or
+//! MBPP+ test has such statements.
+//!
 //! Out of scope: the kernel itself (a kernel exploit escapes any
 //! namespace sandbox; use a VM for that threat), side channels (timing,
 //! CPU caches), denial of service of the machine within the limits (a
@@ -920,12 +928,30 @@ fn ref_secs(cached: &Value) -> Vec<Option<f64>> {
 /// the fraction of passing samples), counts by `status` and by
 /// `first_error_type`, and tampering: `n_samples_tampered` (samples with at
 /// least one recorded attempt), `n_samples_passed_tampered` (passes among
-/// them) and `by_tamper_event` (event kind -> samples in which it occurs).
+/// them) and `by_tamper_event` (event kind -> samples in which it occurs; a
+/// sample with several events of one kind counts once).
 ///
-/// ```no_run
-/// # let results = codefail::data::results_frame(&[]).unwrap();
-/// let s = codefail::exec::summary(&results).unwrap();
-/// println!("{}", s["pass_at_1"]);
+/// ```
+/// use codefail::data::{RunResult, TamperEvent, results_frame};
+/// let row = |passed: bool, events: &[&str]| {
+///     let mut r: RunResult = serde_json::from_value(serde_json::json!({
+///         "task_id": "Mbpp/2", "sample_idx": 0, "model": "m", "passed": passed,
+///         "n_tests": 1, "n_passed": passed as i64,
+///         "status": if passed { "passed" } else { "failed" },
+///         "first_error_stage": null, "first_error_type": null, "first_error_message": null,
+///         "first_error_line": null, "traceback": null, "stdout": "", "stderr": "",
+///         "wall_ms": 1.0, "tests": [], "code": null, "run_metadata": "{}"})).unwrap();
+///     r.tamper = events.iter()
+///         .map(|e| TamperEvent { event: e.to_string(), detail: String::new(), line: None })
+///         .collect();
+///     r
+/// };
+/// let rows = [row(true, &[]), row(true, &["gc", "gc"]), row(false, &["gc", "proc"])];
+/// let s = codefail::exec::summary(&results_frame(&rows).unwrap()).unwrap();
+/// assert_eq!(s["pass_at_1"], 2.0 / 3.0);
+/// assert_eq!(s["n_samples_tampered"], 2);
+/// assert_eq!(s["n_samples_passed_tampered"], 1);
+/// assert_eq!(s["by_tamper_event"], serde_json::json!({"gc": 2, "proc": 1}));
 /// ```
 pub fn summary(results: &DataFrame) -> Result<Value> {
     let rows = crate::data::results_from_frame(results)?;
@@ -971,4 +997,125 @@ pub fn summary(results: &DataFrame) -> Result<Value> {
         "n_samples_passed_tampered": rows.iter().filter(|r| r.passed && !r.tamper.is_empty()).count(),
         "by_tamper_event": by_tamper,
     }))
+}
+
+#[cfg(test)]
+mod tamper_tests {
+    use super::*;
+
+    fn generation() -> Generation {
+        Generation {
+            task_id: "Mbpp/2".into(),
+            sample_idx: 0,
+            model: "m".into(),
+            prompt_id: "p".into(),
+            raw_output: String::new(),
+            code: Some("def f(): return 1".into()),
+            gen_metadata: "{}".into(),
+        }
+    }
+
+    fn one_test() -> Vec<(usize, TestCase)> {
+        vec![(0, TestCase::assert("assert f() == 1"))]
+    }
+
+    /// A worker's answer: one passing test, plus `extra` fields.
+    fn answer(extra: Value) -> Value {
+        let mut a = json!({
+            "stages": {"load": {"status": "passed"}, "setup": {"status": "passed"}},
+            "tests": [{"passed": true, "status": "passed", "wall_ms": 1.0}],
+            "stdout": "", "stderr": "", "wall_ms": 2.0,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        a
+    }
+
+    fn result(a: &Value) -> RunResult {
+        to_result(
+            &generation(),
+            "def f(): return 1",
+            &one_test(),
+            a,
+            "{}".into(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn tamper_events_are_read_and_malformed_ones_skipped() {
+        let r = result(&answer(json!({"tamper": [
+            {"event": "frame", "detail": "sys._getframe", "line": 3},
+            {"event": "proc", "detail": "/proc/self/maps", "line": null},
+            {"event": "a_kind_from_the_future", "detail": "x"},
+            {"detail": "no event"},
+            {"event": 7, "detail": "event not a string"},
+            "not an object",
+            null,
+            {"event": "gc", "line": "not a number"},
+        ]})));
+        assert!(r.passed, "tampering does not change the verdict");
+        assert_eq!(r.status, "passed");
+        let ev = |e: &str, d: &str, l: Option<i64>| TamperEvent {
+            event: e.into(),
+            detail: d.into(),
+            line: l,
+        };
+        assert_eq!(
+            r.tamper,
+            vec![
+                ev("frame", "sys._getframe", Some(3)),
+                ev("proc", "/proc/self/maps", None),
+                ev("a_kind_from_the_future", "x", None),
+                ev("gc", "", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn absent_or_malformed_tamper_lists_are_empty() {
+        assert!(result(&answer(json!({}))).tamper.is_empty());
+        assert!(result(&answer(json!({"tamper": null}))).tamper.is_empty());
+        assert!(
+            result(&answer(json!({"tamper": {"event": "gc"}})))
+                .tamper
+                .is_empty()
+        );
+        assert!(result(&answer(json!({"tamper": "gc"}))).tamper.is_empty());
+    }
+
+    #[test]
+    fn at_most_64_events_are_kept_in_order() {
+        let many: Vec<Value> = (0..200)
+            .map(|i| json!({"event": "gc", "detail": format!("call {i}"), "line": i}))
+            .collect();
+        let r = result(&answer(json!({ "tamper": many })));
+        assert_eq!(r.tamper.len(), MAX_TAMPER);
+        assert_eq!(MAX_TAMPER, 64);
+        assert_eq!(r.tamper[0].detail, "call 0");
+        assert_eq!(r.tamper[63].line, Some(63));
+    }
+
+    #[test]
+    fn a_fatal_answer_keeps_its_tamper_events() {
+        let a = json!({
+            "fatal": "the program wrote a forged report",
+            "tamper": [{"event": "protocol", "detail": "forged report", "line": 5}],
+        });
+        let r = result(&a);
+        assert!(!r.passed);
+        assert_eq!(r.status, "error");
+        assert_eq!(r.first_error_type.as_deref(), Some("HarnessError"));
+        assert_eq!(r.tamper.len(), 1);
+        assert_eq!(r.tamper[0].event, "protocol");
+        assert_eq!(r.tamper[0].line, Some(5));
+        assert!(result(&json!({"fatal": "x"})).tamper.is_empty());
+    }
+
+    #[test]
+    fn unrunnable_rows_have_no_tamper_events() {
+        let r = unrunnable(&generation(), &one_test(), "no_code", "NoCode", "nothing");
+        assert!(r.tamper.is_empty());
+    }
 }
