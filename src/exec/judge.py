@@ -222,15 +222,16 @@ def stdout_matches(out, expected, float_tol=None):
         try:
             dx = [decimal.Decimal(t) for t in xs]
             dy = [decimal.Decimal(t) for t in ys]
-        except (decimal.InvalidOperation, ValueError):
-            return False
-        if float_tol is None:
-            if dx != dy:
-                return False
-        else:
-            for p, q in zip(dx, dy):
-                if abs(float(p) - float(q)) > float_tol * max(1.0, abs(float(q))):
+            if float_tol is None:
+                if dx != dy:
                     return False
+            else:
+                for p, q in zip(dx, dy):
+                    if abs(float(p) - float(q)) > float_tol * max(1.0, abs(float(q))):
+                        return False
+        except (ArithmeticError, ValueError):
+            # Not numbers (or signalling NaNs): the lines differ.
+            return False
     return True
 
 
@@ -852,7 +853,7 @@ def run_functional(job):
                 else:
                     stages[s] = exc_result(msg, wall)
                     note_exit(msg, tamper)
-                    if msg.get("fatal"):
+                    if msg.get("fatal") and s == "load":
                         load_fatal = True
                         raise StopIteration
                     if fail_fast:
@@ -945,6 +946,7 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
     """Drive one handed-over assert test: judge each site the child reaches
     (asking it for the candidate-side operands), until its end report."""
     count = 0
+    seen = []
     judged = None
     while True:
         msg = child.next_msg(deadline)
@@ -953,7 +955,13 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
             site = msg.get("site")
             if type(site) is not int or not 0 <= site < len(sites):
                 raise ProtocolViolation("unknown assert site")
+            # A straight test's asserts run once each, in order: any other
+            # sequence is a child that rewrote its test.
+            if straight and site != count:
+                raise ProtocolViolation("assert site %d out of order" % site)
             count += 1
+            if site not in seen:
+                seen.append(site)
             verdict = judge_site(child, sites[site], deadline, tamper)
             if verdict is True:
                 child.command({"c": "P"}, deadline)
@@ -969,7 +977,9 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
             if judged is not None:
                 judged["wall_ms"] = wall
                 return judged
-            if (straight and count != len(sites)) or count < 1:
+            # Every assert of the test must have been reached (a child that
+            # skips the ones it cannot answer does not pass).
+            if (straight and count != len(sites)) or len(seen) != len(sites):
                 return test_result("failed", error_type="AssertionError",
                                    message="the test's assertions did not all run", wall_ms=wall)
             return test_result("passed", passed=True, wall_ms=wall)
@@ -1487,7 +1497,9 @@ def main():
         TEMPLATE.start()
     except HarnessFailure:
         pass
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # SIGPIPE stays ignored (Python's default): a child that closes its
+    # control pipe must give EPIPE on the next write (ChildGone), not kill
+    # the judge.
     inp = os.fdopen(0, "rb", buffering=1 << 16)
     for line in inp:
         if not line.strip():
