@@ -3,13 +3,22 @@
 //! 1. the 500 published DeepSeek-Coder-1.3B MBPP generations under codefail vs
 //!    a minimal harness that starts a fresh `python3` per program (program +
 //!    its asserts in one file, as DeepSeek's and human-eval's harnesses do);
+//!
+//!    1b. the same two harnesses on sets where no program reaches its time
+//!    limit: MBPP's 974 reference solutions, and part 1's DeepSeek
+//!    generations without those that hit the limit in the fresh harness
+//!    (selected from a fresh-harness run, part 1's when it ran): whole-run
+//!    times, their ratio, verdict agreement, per-program median and p90;
 //! 2. MBPP+ canonical solutions, and the same with a bug injected into each,
 //!    under codefail vs EvalPlus 0.3.1 (`MBPP_OVERRIDE_PATH` = our MbppPlus
-//!    file), with per-task verdict agreement.
+//!    file), with per-task verdict agreement; then the same on the tasks whose
+//!    own compute (the reference's time on the task's inputs) is under 100 ms.
 //!
-//! `cargo bench --bench executor` (set `EVALPLUS_PYTHON` to a Python with
-//! evalplus==0.3.1 installed, else part 2 runs codefail only). Writes
-//! `outputs/bench-executor.json`.
+//! `cargo bench --bench executor`. Settings: `EVALPLUS_PYTHON` (a Python with
+//! evalplus==0.3.1 installed, else part 2 runs codefail only),
+//! `CODEFAIL_BENCH_PARTS` (which parts: any of `1`, `b`, `2`; default `1,2`,
+//! where `1` runs 1 and 1b; `b` alone runs 1b alone), `CODEFAIL_BENCH_JOBS`
+//! (workers; default: one per core). Writes `outputs/bench-executor.json`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,11 +36,19 @@ fn shared() -> PathBuf {
 }
 
 /// One fresh interpreter per program; pass = exit code 0 within the timeout.
-/// Gives each program's verdict and wall time.
-fn fresh_python(programs: &[String], jobs: usize, timeout: Duration) -> Vec<(bool, Duration)> {
+/// Gives each program's verdict, wall time, and whether it was stopped at
+/// the time limit.
+fn fresh_python(
+    programs: &[String],
+    jobs: usize,
+    timeout: Duration,
+) -> Vec<(bool, Duration, bool)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let queue = Arc::new(Mutex::new((0..programs.len()).collect::<Vec<_>>()));
-    let out = Arc::new(Mutex::new(vec![(false, Duration::ZERO); programs.len()]));
+    let out = Arc::new(Mutex::new(vec![
+        (false, Duration::ZERO, false);
+        programs.len()
+    ]));
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let (queue, out, dir) = (Arc::clone(&queue), Arc::clone(&out), dir.path());
@@ -51,18 +68,18 @@ fn fresh_python(programs: &[String], jobs: usize, timeout: Duration) -> Vec<(boo
                         .spawn()
                         .expect("spawn python3");
                     let t0 = Instant::now();
-                    let ok = loop {
+                    let (ok, timed_out) = loop {
                         if let Some(st) = child.try_wait().expect("wait") {
-                            break st.success();
+                            break (st.success(), false);
                         }
                         if t0.elapsed() > timeout {
                             let _ = child.kill();
                             let _ = child.wait();
-                            break false;
+                            break (false, true);
                         }
                         std::thread::sleep(Duration::from_millis(1));
                     };
-                    out.lock().expect("lock")[i] = (ok, t0.elapsed());
+                    out.lock().expect("lock")[i] = (ok, t0.elapsed(), timed_out);
                 }
             });
         }
@@ -78,9 +95,16 @@ fn main() {
         eprintln!("SKIP: ../shared/data is absent");
         return;
     }
-    let jobs = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    // CODEFAIL_BENCH_JOBS=2 runs every part on two workers.
+    let jobs = std::env::var("CODEFAIL_BENCH_JOBS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        });
     let cfg = RunConfig {
         jobs,
         timeout: 10.0,
@@ -90,13 +114,11 @@ fn main() {
     report.insert("jobs".into(), json!(jobs));
     // CODEFAIL_BENCH_PARTS=2 runs part 2 only.
     let parts = std::env::var("CODEFAIL_BENCH_PARTS").unwrap_or_else(|_| "1,2".into());
-    if parts.contains('1') {
-        part1(&cfg, jobs, &mut report);
-    }
-    // Part 1b (CODEFAIL_BENCH_PARTS=b runs it alone): a set where no
+    let deepseek = parts.contains('1').then(|| part1(&cfg, jobs, &mut report));
+    // Part 1b (CODEFAIL_BENCH_PARTS=b runs it alone): sets where no
     // program reaches its time limit.
     if parts.contains('1') || parts.contains('b') {
-        part1b(&cfg, jobs, &mut report);
+        part1b(&cfg, jobs, deepseek, &mut report);
     }
     if parts.contains('2') {
         part2(&cfg, jobs, &mut report);
@@ -127,9 +149,16 @@ fn schedule_bound<'a>(
 
 type Report = serde_json::Map<String, serde_json::Value>;
 
-fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
-    // ---- 1. DeepSeek-Coder-1.3B generations: codefail vs fresh python3 per program.
-    let mut problems = load_problems(
+/// Part 1's set: the MBPP test split, the DeepSeek generations, and each
+/// generation as the fresh harness runs it (program, then its asserts).
+struct DeepSeekSet {
+    problems: Vec<Problem>,
+    gens: Vec<Generation>,
+    programs: Vec<String>,
+}
+
+fn deepseek_set() -> DeepSeekSet {
+    let problems = load_problems(
         "mbpp",
         &LoadOptions {
             split: Some("test".into()),
@@ -142,19 +171,6 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     )
     .expect("gens");
     let gens = generations_from_frame(&gens).expect("gens");
-    let t0 = Instant::now();
-    let rows = run_records(&mut problems, &gens, cfg).expect("run");
-    let t_codefail = t0.elapsed().as_secs_f64();
-    // The fresh harness stops a program at its first failing assert (one
-    // script, asserts in order); codefail's default runs every assert (MBPP's
-    // stages). `fail_fast` is the like-for-like setting: same verdicts.
-    let fast_cfg = RunConfig {
-        fail_fast: true,
-        ..cfg.clone()
-    };
-    let t0 = Instant::now();
-    let fast_rows = run_records(&mut problems, &gens, &fast_cfg).expect("run fail_fast");
-    let t_fast = t0.elapsed().as_secs_f64();
     let by_id: BTreeMap<&str, &Problem> =
         problems.iter().map(|p| (p.task_id.as_str(), p)).collect();
     let programs: Vec<String> = gens
@@ -174,8 +190,37 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
             )
         })
         .collect();
+    DeepSeekSet {
+        problems,
+        gens,
+        programs,
+    }
+}
+
+/// Fresh-harness results of one run: (passed, wall time, stopped at the limit).
+type Fresh = Vec<(bool, Duration, bool)>;
+
+/// Runs part 1; gives its set and the fresh harness's results on it (part
+/// 1b picks the programs that did not hit the time limit from them).
+fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) -> (DeepSeekSet, Fresh) {
+    // ---- 1. DeepSeek-Coder-1.3B generations: codefail vs fresh python3 per program.
+    let set = deepseek_set();
+    let (mut problems, gens, programs) = (set.problems.clone(), &set.gens, &set.programs);
     let t0 = Instant::now();
-    let fresh = fresh_python(&programs, jobs, Duration::from_secs(10));
+    let rows = run_records(&mut problems, gens, cfg).expect("run");
+    let t_codefail = t0.elapsed().as_secs_f64();
+    // The fresh harness stops a program at its first failing assert (one
+    // script, asserts in order); codefail's default runs every assert (MBPP's
+    // stages). `fail_fast` is the like-for-like setting: same verdicts.
+    let fast_cfg = RunConfig {
+        fail_fast: true,
+        ..cfg.clone()
+    };
+    let t0 = Instant::now();
+    let fast_rows = run_records(&mut problems, gens, &fast_cfg).expect("run fail_fast");
+    let t_fast = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let fresh = fresh_python(programs, jobs, Duration::from_secs(10));
     let t_fresh = t0.elapsed().as_secs_f64();
     // Tasks on which a codefail run and the fresh harness give the same verdict.
     let agreeing = |rows: &[RunResult]| {
@@ -261,6 +306,7 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) {
         "bound_s": bound, "fail_fast_bound_s": fast_bound, "best_possible_speedup": t_fresh / bound,
         "fail_fast_best_possible_speedup": t_fresh / fast_bound}),
     );
+    (set, fresh)
 }
 
 fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
@@ -273,7 +319,7 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
 
     // ---- 2. MBPP+ canonical and bug-injected solutions: codefail vs EvalPlus 0.3.1.
     let mut plus = load_problems("mbppplus", &LoadOptions::default()).expect("mbppplus");
-    fill_expected(&mut plus, cfg).expect("expected outputs");
+    let ref_times = fill_expected(&mut plus, cfg).expect("expected outputs");
     let canonical: Vec<Generation> = plus
         .iter()
         .map(|p| generation(p, "canonical", p.reference.clone().unwrap_or_default()))
@@ -323,6 +369,7 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     );
     let mut part2 = json!({"programs": all.len(), "codefail_s": t_codefail,
         "codefail_canonical_s": t_canonical, "codefail_bugged_s": t_bugged});
+    let plus_file = shared().join("mbppplus/MbppPlus.jsonl");
     match std::env::var("EVALPLUS_PYTHON") {
         Ok(py) => {
             let mut t_total = 0.0;
@@ -330,7 +377,7 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
             let mut agree = 0;
             let mut disagree = Vec::new();
             for (name, set) in [("canonical", &canonical), ("bugged", &bugged)] {
-                let (secs, gt_secs, verdicts) = evalplus(&py, name, set, jobs);
+                let (secs, gt_secs, verdicts) = evalplus(&py, name, set, jobs, &plus_file);
                 t_total += secs;
                 t_gt += gt_secs;
                 for (task, ok) in verdicts {
@@ -379,6 +426,102 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
             println!("   EvalPlus: not run (set EVALPLUS_PYTHON to a python with evalplus==0.3.1)")
         }
     }
+
+    // ---- 2'. The programs whose own compute is under 100 ms: the
+    // reference's time on the task's inputs (measured by fill_expected; a
+    // task with an input it has no time for is left out). EvalPlus records
+    // no per-program times, so its side is a whole run on these tasks alone
+    // (MBPP_OVERRIDE_PATH = our MbppPlus file cut to them), and the ratio is
+    // of sums: EvalPlus's whole-run time over codefail's.
+    let own_s = |task: &str| -> Option<f64> {
+        let ts = ref_times.get(task)?;
+        if ts.is_empty() || ts.iter().any(Option::is_none) {
+            return None;
+        }
+        Some(ts.iter().flatten().sum())
+    };
+    let fast: std::collections::BTreeSet<String> = plus
+        .iter()
+        .filter(|p| own_s(&p.task_id).is_some_and(|s| s < 0.1))
+        .map(|p| p.task_id.clone())
+        .collect();
+    let unknown = plus.iter().filter(|p| own_s(&p.task_id).is_none()).count();
+    let (med, p90) = median_p90(
+        rows.iter()
+            .filter(|r| fast.contains(&r.task_id))
+            .map(|r| r.wall_ms)
+            .collect(),
+    );
+    let mut plus_fast: Vec<Problem> = plus
+        .iter()
+        .filter(|p| fast.contains(&p.task_id))
+        .cloned()
+        .collect();
+    let in_fast = |set: &[Generation]| -> Vec<Generation> {
+        set.iter()
+            .filter(|g| fast.contains(&g.task_id))
+            .cloned()
+            .collect()
+    };
+    let (canonical_fast, bugged_fast) = (in_fast(&canonical), in_fast(&bugged));
+    let n_fast = canonical_fast.len() + bugged_fast.len();
+    let t0 = Instant::now();
+    run_records(&mut plus_fast, &canonical_fast, cfg).expect("run mbpp+ canonical, fast tasks");
+    run_records(&mut plus_fast, &bugged_fast, cfg).expect("run mbpp+ bugged, fast tasks");
+    let t_fast = t0.elapsed().as_secs_f64();
+    println!(
+        "   own compute under 100 ms (the reference's time on the task's inputs): {} of {} tasks ({unknown} without a reference time left out), {n_fast} programs",
+        fast.len(),
+        plus.len()
+    );
+    println!(
+        "   codefail            {t_fast:7.2} s  {:7.1} programs/s  (a run on these tasks alone); per program median {med:.1} ms, p90 {p90:.1} ms (from the full run)",
+        n_fast as f64 / t_fast
+    );
+    let mut fast_report = json!({"tasks": fast.len(), "programs": n_fast, "unknown_tasks": unknown,
+        "codefail_s": t_fast, "median_ms": med, "p90_ms": p90});
+    match std::env::var("EVALPLUS_PYTHON") {
+        Ok(py) if n_fast > 0 => {
+            // MbppPlus cut to these tasks (EvalPlus evaluates every task of
+            // its data set and requires a sample for each).
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-evalplus");
+            std::fs::create_dir_all(&dir).expect("dir");
+            let cut = dir.join("MbppPlus-fast.jsonl");
+            let mut f = std::fs::File::create(&cut).expect("cut MbppPlus");
+            for line in std::fs::read_to_string(&plus_file)
+                .expect("MbppPlus")
+                .lines()
+            {
+                let task: serde_json::Value = serde_json::from_str(line).expect("MbppPlus line");
+                if task["task_id"].as_str().is_some_and(|t| fast.contains(t)) {
+                    writeln!(f, "{line}").expect("write");
+                }
+            }
+            drop(f);
+            let mut t_eval = 0.0;
+            for (name, set) in [
+                ("fast-canonical", &canonical_fast),
+                ("fast-bugged", &bugged_fast),
+            ] {
+                let (secs, gt_secs, _) = evalplus(&py, name, set, jobs, &cut);
+                t_eval += secs - gt_secs;
+            }
+            println!(
+                "   EvalPlus 0.3.1      {t_eval:7.2} s  {:7.1} programs/s  (ground truth excluded)",
+                n_fast as f64 / t_eval
+            );
+            println!(
+                "   per-program ratio x{:.1}: a ratio of sums (EvalPlus's whole-run time over codefail's on these programs, {jobs} workers each); EvalPlus records no per-program times, so there is no ratio of per-program medians",
+                t_eval / t_fast
+            );
+            fast_report["evalplus_s"] = json!(t_eval);
+            fast_report["ratio_of_sums"] = json!(t_eval / t_fast);
+        }
+        _ => println!(
+            "   per-program ratio: not computed (EvalPlus not run; it records no per-program times, so the ratio would be of whole-run times on these tasks)"
+        ),
+    }
+    part2["own_compute_under_100ms"] = fast_report;
     report.insert("mbppplus".into(), part2);
 }
 
@@ -404,12 +547,14 @@ fn inject_bug(p: &Problem) -> String {
     )
 }
 
-/// Run EvalPlus on one full sample set; returns (seconds, ground-truth seconds, task -> plus pass).
+/// Run EvalPlus on one full sample set of `dataset` (an MbppPlus file);
+/// returns (seconds, ground-truth seconds, task -> plus pass).
 fn evalplus(
     python: &str,
     name: &str,
     gens: &[Generation],
     jobs: usize,
+    dataset: &Path,
 ) -> (f64, f64, Vec<(String, bool)>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-evalplus");
     std::fs::create_dir_all(&dir).expect("dir");
@@ -429,10 +574,7 @@ fn evalplus(
         .args(["-m", "evalplus.evaluate", "--dataset", "mbpp", "--samples"])
         .arg(&samples)
         .args(["--parallel", &jobs.to_string(), "--i-just-wanna-run"])
-        .env(
-            "MBPP_OVERRIDE_PATH",
-            shared().join("mbppplus/MbppPlus.jsonl"),
-        )
+        .env("MBPP_OVERRIDE_PATH", dataset)
         .stdin(Stdio::null())
         .output()
         .expect("run evalplus");
@@ -478,14 +620,87 @@ fn median_p90(mut ms: Vec<f64>) -> (f64, f64) {
     (ms[ms.len() / 2], ms[(ms.len() * 9 / 10).min(ms.len() - 1)])
 }
 
-fn part1b(cfg: &RunConfig, jobs: usize, report: &mut Report) {
+/// The executor's targets on a set where no program reaches its time limit: whole run at least this many times faster than the fresh
+/// harness (on 2 workers), and a per-program median wall time at most this.
+const TARGET_SPEEDUP: f64 = 20.0;
+const TARGET_MEDIAN_MS: f64 = 10.0;
+
+/// Run `gens` under codefail and `programs` (the same programs as the fresh
+/// harness runs them, one per generation) under a fresh python3 each, one
+/// whole run each; print the comparison under `title` and give its numbers.
+fn compare_with_fresh(
+    title: &str,
+    problems: &mut [Problem],
+    gens: &[Generation],
+    programs: &[String],
+    cfg: &RunConfig,
+    jobs: usize,
+) -> serde_json::Value {
+    let t0 = Instant::now();
+    let rows = run_records(problems, gens, cfg).expect("run");
+    let t_codefail = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let fresh = fresh_python(programs, jobs, Duration::from_secs(10));
+    let t_fresh = t0.elapsed().as_secs_f64();
+    let n = rows.len() as f64;
+    let agree = rows
+        .iter()
+        .zip(&fresh)
+        .filter(|(r, f)| r.passed == f.0)
+        .count();
+    let (med, p90) = median_p90(rows.iter().map(|r| r.wall_ms).collect());
+    let (fmed, fp90) = median_p90(fresh.iter().map(|f| f.1.as_secs_f64() * 1000.0).collect());
+    println!("{title} ({} programs, {jobs} workers)", rows.len());
+    println!(
+        "   codefail            {t_codefail:7.2} s  {:7.1} programs/s  passed {}; per program median {med:.1} ms, p90 {p90:.1} ms",
+        n / t_codefail,
+        rows.iter().filter(|r| r.passed).count()
+    );
+    println!(
+        "   fresh python3/prog  {t_fresh:7.2} s  {:7.1} programs/s  passed {}; per program median {fmed:.1} ms, p90 {fp90:.1} ms",
+        n / t_fresh,
+        fresh.iter().filter(|f| f.0).count()
+    );
+    println!(
+        "   speed-up x{:.1} whole run, x{:.1} per-program median; verdicts agree on {agree} of {}",
+        t_fresh / t_codefail,
+        fmed / med.max(1e-9),
+        rows.len()
+    );
+    let (speed_ok, median_ok) = (
+        t_fresh / t_codefail >= TARGET_SPEEDUP,
+        med <= TARGET_MEDIAN_MS,
+    );
+    let met = |ok: bool| if ok { "met" } else { "NOT met" };
+    println!(
+        "   targets (on 2 workers; this run: {jobs}): whole run >= x{TARGET_SPEEDUP:.0} {}, per-program median <= {TARGET_MEDIAN_MS:.0} ms {}",
+        met(speed_ok),
+        met(median_ok)
+    );
+    for (r, f) in rows.iter().zip(&fresh) {
+        if r.passed != f.0 {
+            println!(
+                "     differs: {} {} codefail={} fresh={} ({} {:?})",
+                r.model, r.task_id, r.passed, f.0, r.status, r.first_error_type
+            );
+        }
+    }
+    json!({"programs": rows.len(), "codefail_s": t_codefail, "fresh_s": t_fresh,
+           "speedup": t_fresh / t_codefail, "median_ms": med, "p90_ms": p90,
+           "fresh_median_ms": fmed, "fresh_p90_ms": fp90, "agree": agree,
+           "target_speedup_met": speed_ok, "target_median_met": median_ok})
+}
+
+fn part1b(
+    cfg: &RunConfig,
+    jobs: usize,
+    deepseek: Option<(DeepSeekSet, Fresh)>,
+    report: &mut Report,
+) {
     // ---- 1b. MBPP's 974 reference solutions (every one passes, none comes
     // near its limit): codefail vs a fresh python3 per program, whole run.
     let mut problems = load_problems("mbpp", &LoadOptions::default()).expect("mbpp");
     let gens = reference_generation_records(&problems);
-    let t0 = Instant::now();
-    let rows = run_records(&mut problems, &gens, cfg).expect("run");
-    let t_codefail = t0.elapsed().as_secs_f64();
     let programs: Vec<String> = problems
         .iter()
         .map(|p| {
@@ -503,41 +718,42 @@ fn part1b(cfg: &RunConfig, jobs: usize, report: &mut Report) {
             )
         })
         .collect();
-    let t0 = Instant::now();
-    let fresh = fresh_python(&programs, jobs, Duration::from_secs(10));
-    let t_fresh = t0.elapsed().as_secs_f64();
-    let n = rows.len() as f64;
-    let agree = rows
-        .iter()
-        .zip(&fresh)
-        .filter(|(r, f)| r.passed == f.0)
-        .count();
-    let (med, p90) = median_p90(rows.iter().map(|r| r.wall_ms).collect());
-    let (fmed, fp90) = median_p90(fresh.iter().map(|f| f.1.as_secs_f64() * 1000.0).collect());
-    println!(
-        "1b. MBPP reference solutions ({} programs, {jobs} workers)",
-        rows.len()
+    let refs = compare_with_fresh(
+        "1b. MBPP reference solutions",
+        &mut problems,
+        &gens,
+        &programs,
+        cfg,
+        jobs,
     );
-    println!(
-        "   codefail            {t_codefail:7.2} s  {:7.1} programs/s  passed {}; per program median {med:.1} ms, p90 {p90:.1} ms",
-        n / t_codefail,
-        rows.iter().filter(|r| r.passed).count()
+    report.insert("part1b".into(), refs);
+
+    // ---- 1b'. Part 1's DeepSeek generations without the programs that hit
+    // the time limit in the fresh harness (part 1's run of it, or one made
+    // here when part 1 did not run).
+    let (set, fresh) = deepseek.unwrap_or_else(|| {
+        let set = deepseek_set();
+        let fresh = fresh_python(&set.programs, jobs, Duration::from_secs(10));
+        (set, fresh)
+    });
+    let keep: Vec<usize> = (0..set.gens.len()).filter(|&i| !fresh[i].2).collect();
+    let stopped: Vec<&str> = (0..set.gens.len())
+        .filter(|&i| fresh[i].2)
+        .map(|i| set.gens[i].task_id.as_str())
+        .collect();
+    let gens: Vec<Generation> = keep.iter().map(|&i| set.gens[i].clone()).collect();
+    let programs: Vec<String> = keep.iter().map(|&i| set.programs[i].clone()).collect();
+    let mut problems = set.problems.clone();
+    let title = format!(
+        "1b. DeepSeek-Coder-1.3B MBPP generations without the {} that hit the fresh harness's time limit ({}); codefail runs every assert",
+        stopped.len(),
+        if stopped.is_empty() {
+            "none".to_string()
+        } else {
+            stopped.join(", ")
+        }
     );
-    println!(
-        "   fresh python3/prog  {t_fresh:7.2} s  {:7.1} programs/s  passed {}; per program median {fmed:.1} ms, p90 {fp90:.1} ms",
-        n / t_fresh,
-        fresh.iter().filter(|f| f.0).count()
-    );
-    println!(
-        "   speed-up x{:.1} whole run, x{:.1} per-program median; verdicts agree on {agree} of {}",
-        t_fresh / t_codefail,
-        fmed / med.max(1e-9),
-        rows.len()
-    );
-    report.insert(
-        "part1b".into(),
-        json!({"programs": rows.len(), "codefail_s": t_codefail, "fresh_s": t_fresh,
-               "speedup": t_fresh / t_codefail, "median_ms": med, "p90_ms": p90,
-               "fresh_median_ms": fmed, "agree": agree}),
-    );
+    let mut ds = compare_with_fresh(&title, &mut problems, &gens, &programs, cfg, jobs);
+    ds["left_out"] = json!(stopped);
+    report.insert("part1b_deepseek".into(), ds);
 }

@@ -389,17 +389,21 @@ fn repair_killed_at_random_points_resumes_to_the_same_records() {
 /// Every read from a worker has a deadline: a judge that answers its hello
 /// and then stalls (a stand-in for one stalled by a hostile value) is killed
 /// when the job's own limits plus the slack have passed, and the job gets a
-/// `fatal` answer naming the limit; the next job gets a fresh worker.
+/// `fatal` answer naming the limit; the next job gets a fresh worker. The
+/// worker's environment names the interpreter (absolute) and the sandbox
+/// script.
 #[test]
 fn a_stalled_worker_is_killed_at_the_jobs_deadline() {
     use codefail::exec::{PoolConfig, run_jobs};
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    // A fake interpreter: answers the hello, then reads jobs and never answers.
+    // A fake interpreter: keeps its environment, answers the hello, then
+    // reads a job and never answers (`exec`: killing the worker kills the
+    // sleep, no stray process keeps the pipe open).
     let fake = dir.path().join("stalling-python");
     std::fs::write(
         &fake,
-        "#!/bin/sh\nread hello\necho '{\"id\":-1,\"hello\":true,\"sandbox\":{}}'\nwhile read job; do sleep 1000; done\n",
+        "#!/bin/sh\nenv > \"$0.env\"\nread hello\necho '{\"id\":-1,\"hello\":true,\"sandbox\":{}}'\nread job\nexec sleep 1000\n",
     )
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -433,4 +437,16 @@ fn a_stalled_worker_is_killed_at_the_jobs_deadline() {
         took < Duration::from_secs(30),
         "both stalled jobs ended at their deadlines ({took:?})"
     );
+    // The judge learns the interpreter (absolute) and the sandbox script.
+    let env = std::fs::read_to_string(dir.path().join("stalling-python.env")).unwrap();
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} not set for the worker:\n{env}"))
+            .to_string()
+    };
+    assert_eq!(var("CODEFAIL_PYTHON"), fake.display().to_string());
+    let sandbox = std::path::PathBuf::from(var("CODEFAIL_SANDBOX_SCRIPT"));
+    assert!(sandbox.is_file(), "{}", sandbox.display());
+    assert_ne!(sandbox, codefail::exec::worker_script().unwrap());
 }

@@ -55,16 +55,34 @@ impl Default for PoolConfig {
     }
 }
 
-/// The longest a judge may need for `job` by its own limits, in seconds:
-/// load plus every test's limit (or the whole-program limit, when smaller),
-/// for function-call and assert jobs; every test's limit for stdin jobs;
-/// every invocation's for traces; 60 s for other operations. The pool adds
+/// The least a job that sets no limits of its own, or an operation (hello,
+/// mutate, trace), is given before the slack, in seconds: with the default
+/// [`PoolConfig::answer_slack`], two minutes in all. (The judge's hello waits
+/// up to 60 s for its sandbox template to start.)
+const OP_TIME_LIMIT: f64 = 90.0;
+
+/// The longest a judge may need for `job` by its own limits, in seconds,
+/// computed as the judge computes its own budget: `limits.load_timeout`
+/// plus every test's `timeout` (a `null` one counts as `limits.timeout`)
+/// plus 1 s, or `limits.program_timeout` when that is set and smaller, for
+/// function-call and assert jobs; every test's limit plus 1 s for stdin jobs
+/// (each test is a whole run); every invocation's limit plus 1 s for
+/// traces, and at least 90 s; 90 s for other operations (hello, mutate) and
+/// at least 90 s for a job without `limits`. The pool adds
 /// [`PoolConfig::answer_slack`] and kills a worker that goes past it.
 ///
 /// ```
-/// let job = serde_json::json!({"limits": {"timeout": 2.0, "load_timeout": 5.0},
-///                              "tests": [{"timeout": null}, {"timeout": 1.5}]});
-/// assert_eq!(codefail::exec::job_time_limit(&job), 5.0 + 2.0 + 1.5 + 1.0);
+/// use codefail::exec::job_time_limit;
+/// use serde_json::json;
+/// let job = json!({"limits": {"timeout": 2.0, "load_timeout": 5.0},
+///                  "tests": [{"timeout": null}, {"timeout": 1.5}]});
+/// assert_eq!(job_time_limit(&job), 5.0 + 2.0 + 1.5 + 1.0);
+/// // A whole-program limit caps it.
+/// let capped = json!({"limits": {"timeout": 2.0, "load_timeout": 5.0, "program_timeout": 4.0},
+///                     "tests": [{"timeout": null}, {"timeout": 1.5}]});
+/// assert_eq!(job_time_limit(&capped), 4.0);
+/// assert_eq!(job_time_limit(&json!({"op": "hello"})), 90.0);
+/// assert_eq!(job_time_limit(&json!({"tests": [{"timeout": null}]})), 90.0);
 /// ```
 pub fn job_time_limit(job: &Value) -> f64 {
     let limits = job.get("limits").cloned().unwrap_or(Value::Null);
@@ -85,18 +103,46 @@ pub fn job_time_limit(job: &Value) -> f64 {
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len)
                 + tests.map_or(0, Vec::len);
-            n as f64 * num("timeout", 2.0) + 1.0
+            (n as f64 * num("timeout", 2.0) + 1.0).max(OP_TIME_LIMIT)
         }
-        Some(_) => 60.0,
-        None if job.get("mode").and_then(Value::as_str) == Some("stdin") => per_test + 1.0,
+        Some(_) => OP_TIME_LIMIT,
         None => {
-            let total = num("load_timeout", timeout.max(10.0)) + per_test + 1.0;
-            match num("program_timeout", 0.0) {
-                p if p > 0.0 => total.min(p),
-                _ => total,
+            let own = if job.get("mode").and_then(Value::as_str) == Some("stdin") {
+                per_test + 1.0
+            } else {
+                let total = num("load_timeout", timeout.max(10.0)) + per_test + 1.0;
+                match num("program_timeout", 0.0) {
+                    p if p > 0.0 => total.min(p),
+                    _ => total,
+                }
+            };
+            if job.get("limits").is_some() {
+                own
+            } else {
+                own.max(OP_TIME_LIMIT)
             }
         }
     }
+}
+
+/// `python` as an absolute path: a bare name is looked up in `PATH` (the
+/// judge execs it to start its sandbox template, so it must not depend on
+/// the judge's own `PATH` or working folder); a relative path is taken from
+/// the working folder. A name not found is returned unchanged (starting the
+/// worker then fails with a clear error).
+fn resolve_python(python: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let given = std::path::Path::new(python);
+    if python.contains('/') {
+        return std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| std::path::absolute(dir.join(python)).unwrap_or_else(|_| dir.join(python)))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .unwrap_or_else(|| given.to_path_buf())
 }
 
 /// Write a script (the codec, then `body`) once to the cache, named by its hash.
@@ -151,6 +197,14 @@ pub struct Worker {
 impl Worker {
     /// Start a worker in `slot` (each slot runs programs under its own uid when root).
     ///
+    /// The judge script ([`worker_script`]) runs under `cfg.python` with a
+    /// cleared environment; it learns the sandbox template's script
+    /// ([`sandbox_script`]) from `CODEFAIL_SANDBOX_SCRIPT` and the
+    /// interpreter's absolute path (a bare name looked up in `PATH`) from
+    /// `CODEFAIL_PYTHON`. The worker must answer its hello within
+    /// [`job_time_limit`] of a hello plus `cfg.answer_slack` (two minutes by
+    /// default).
+    ///
     /// ```no_run
     /// let mut w = codefail::exec::Worker::spawn(&Default::default(), 0).unwrap();
     /// println!("{}", w.hello);
@@ -174,6 +228,7 @@ impl Worker {
             .env("PYTHONHASHSEED", cfg.hash_seed.to_string())
             .env("CODEFAIL_SLOT", slot.to_string())
             .env("CODEFAIL_SANDBOX_SCRIPT", &sandbox)
+            .env("CODEFAIL_PYTHON", resolve_python(&cfg.python))
             .env("LANG", "C.UTF-8")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -207,7 +262,11 @@ impl Worker {
             pending: Vec::new(),
             hello: Value::Null,
         };
-        w.hello = w.call(&json!({"op": "hello", "id": -1}))?;
+        let hello = json!({"op": "hello", "id": -1});
+        let limit = std::time::Duration::from_secs_f64(job_time_limit(&hello) + cfg.answer_slack);
+        w.hello = w
+            .call_within(&hello, limit)
+            .map_err(|e| Error::Invalid(format!("starting the Python worker: {e}")))?;
         Ok(w)
     }
 
@@ -275,7 +334,9 @@ impl Worker {
         }
     }
 
-    /// Send one job and wait for its answer.
+    /// Send one job and wait for its answer: [`Worker::call_within`] with
+    /// the job's own limits ([`job_time_limit`]) plus the default
+    /// [`PoolConfig::answer_slack`] (30 s) as the deadline.
     ///
     /// ```no_run
     /// # let mut w = codefail::exec::Worker::spawn(&Default::default(), 0).unwrap();
@@ -305,6 +366,8 @@ impl std::fmt::Display for CallError {
         }
     }
 }
+
+impl std::error::Error for CallError {}
 
 impl Drop for Worker {
     fn drop(&mut self) {
@@ -455,5 +518,23 @@ pub fn run_jobs_longest_first(
     match first_err {
         Some(e) => Err(e),
         None => Ok(hello),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_resolves_to_an_absolute_path() {
+        let sh = resolve_python("sh");
+        assert!(sh.is_absolute() && sh.ends_with("sh"), "{}", sh.display());
+        assert!(resolve_python("./python3").is_absolute());
+        assert_eq!(
+            resolve_python("/opt/py/bin/python3"),
+            PathBuf::from("/opt/py/bin/python3")
+        );
+        let missing = "codefail-no-such-interpreter";
+        assert_eq!(resolve_python(missing), PathBuf::from(missing));
     }
 }
