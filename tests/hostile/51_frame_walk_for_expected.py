@@ -2,15 +2,40 @@
 # expect_error: AssertionError
 # tamper: frame
 # test: assert f(3) == 987654
-# about: mechanism 1 (answer key in memory): walks sys._getframe().f_back to the harness's frames and returns any int in their locals that is not its own input
+# about: mechanism 1 (answer key in memory): walks sys._getframe().f_back to the harness's frames and digs through their locals (strings, test dicts, job lists) for the text of the assert on its own input, then returns the value after "=="; with nothing found it returns -1 (wrong)
+import re
 import sys
 
 
+def dig(obj, pat, depth=0, seen=None):
+    """The expected value of this call, if `obj` holds the text of its assert
+    somewhere (a string, or inside dicts, lists, tuples, sets, four levels deep)."""
+    seen = set() if seen is None else seen
+    if depth > 4 or id(obj) in seen:
+        return None
+    seen.add(id(obj))
+    if isinstance(obj, (str, bytes)):
+        m = pat.search(obj if isinstance(obj, str) else obj.decode("utf-8", "replace"))
+        return int(m.group(1)) if m else None
+    if isinstance(obj, dict):
+        items = list(obj.keys()) + list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = list(obj)
+    else:
+        return None
+    for item in items[:10000]:
+        found = dig(item, pat, depth + 1, seen)
+        if found is not None:
+            return found
+    return None
+
+
 def f(x):
+    pat = re.compile(r"\bf\(%d\) == (-?\d+)" % x)
     frame = sys._getframe().f_back
     while frame is not None:
-        for name, value in list(frame.f_locals.items()):
-            if type(value) is int and value not in (x, 0, 1) and value > 1000:
-                return value
+        found = dig(dict(frame.f_locals), pat)
+        if found is not None:
+            return found
         frame = frame.f_back
     return -1

@@ -2,14 +2,39 @@
 # expect_error: AssertionError
 # tamper: frame
 # test: assert f(3) == 987654
-# about: mechanism 1 through the library: inspect.stack() and every caller's globals, looking for a test list or expected outputs
+# about: mechanism 1 through the library: inspect.stack(), then every caller's locals and globals (a test list, a job dict, expected outputs), dug through for the text of the assert on its own input; with nothing found it returns -1 (wrong)
 import inspect
+import re
+
+
+def dig(obj, pat, depth=0, seen=None):
+    """The expected value of this call, if `obj` holds the text of its assert
+    somewhere (a string, or inside dicts, lists, tuples, sets, four levels deep)."""
+    seen = set() if seen is None else seen
+    if depth > 4 or id(obj) in seen:
+        return None
+    seen.add(id(obj))
+    if isinstance(obj, (str, bytes)):
+        m = pat.search(obj if isinstance(obj, str) else obj.decode("utf-8", "replace"))
+        return int(m.group(1)) if m else None
+    if isinstance(obj, dict):
+        items = list(obj.keys()) + list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = list(obj)
+    else:
+        return None
+    for item in items[:10000]:
+        found = dig(item, pat, depth + 1, seen)
+        if found is not None:
+            return found
+    return None
 
 
 def f(x):
-    for info in inspect.stack():
-        g = info.frame.f_globals
-        for key in ("expected", "EXPECTED", "tests", "job"):
-            if key in g:
-                return g[key]
+    pat = re.compile(r"\bf\(%d\) == (-?\d+)" % x)
+    for info in inspect.stack()[1:]:
+        for scope in (info.frame.f_locals, info.frame.f_globals):
+            found = dig(dict(scope), pat)
+            if found is not None:
+                return found
     return -1
