@@ -381,8 +381,10 @@ def _dec(d, depth, state, hashable):
         if tag.startswith("$"):
             val = d[tag]
             if tag == "$int":
-                if type(val) is not str or len(val) > 1_000_000:
+                if type(val) is not str:
                     raise BadValue("malformed $int")
+                if len(val) > 1_000_000:
+                    raise BadValue("int too large to judge (over a million hex digits)")
                 v = int(val, 16)
                 if not -HASH_MODULUS < v < HASH_MODULUS:
                     # Only ints this large can share a hash value with

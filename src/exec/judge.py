@@ -962,7 +962,11 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
             count += 1
             if site not in seen:
                 seen.append(site)
-            verdict = judge_site(child, sites[site], deadline, tamper)
+            spent = [0.0]
+            verdict = judge_site(child, sites[site], deadline, tamper, spent)
+            # The judge's own work (decoding, the comparison) is not the
+            # program's time.
+            deadline += spent[0]
             if verdict is True:
                 child.command({"c": "P"}, deadline)
             else:
@@ -995,22 +999,31 @@ def refused(e, tamper, wall=0.0):
                        wall_ms=wall)
 
 
-def judge_site(child, site, deadline, tamper):
-    """Evaluate one assertion here, asking the child for its candidate-side operands."""
+def judge_site(child, site, deadline, tamper, spent):
+    """Evaluate one assertion here, asking the child for its candidate-side
+    operands; `spent[0]` gets the seconds the judge itself worked (decoding
+    and comparing), which the caller does not count against the program."""
     code, text = site
     cache = {}
+    asked = [0.0]
+    t_site = time.monotonic()
 
     def value(i):
         if i in cache:
             return cache[i]
-        child.command({"c": "E", "i": i}, deadline)
-        msg = child.next_msg(deadline)
+        t_ask = time.monotonic()
+        child.command({"c": "E", "i": i}, deadline + spent[0])
+        msg = child.next_msg(deadline + spent[0])
+        t_got = time.monotonic()
+        asked[0] += t_got - t_ask
         if msg.get("t") == "val":
             try:
                 v = dec(msg.get("v"))
             except BadValue as e:
                 r = refused(e, tamper)
                 raise RemoteError({"type": r["error_type"], "msg": r["message"]})
+            finally:
+                spent[0] += time.monotonic() - t_got
             cache[i] = v
             return v
         if msg.get("t") == "vexc":
@@ -1020,7 +1033,11 @@ def judge_site(child, site, deadline, tamper):
     g = dict(JUDGE_GLOBALS)
     g["__cf_v"] = value
     try:
-        ok = bool(eval(code, g))
+        try:
+            ok = bool(eval(code, g))
+        finally:
+            # All the time here that was not spent waiting for the child.
+            spent[0] = max(spent[0], time.monotonic() - t_site - asked[0])
     except RemoteError as e:
         d = e.args[0]
         note_exit(d, tamper)
