@@ -567,16 +567,7 @@ pub(crate) fn req<'a>(ca: &'a StringChunked, name: &str, i: usize) -> Result<&'a
 fn tests_from_series(s: &Series, row: usize) -> Result<Vec<TestCase>> {
     use self::tests::*;
     let name = problems::TESTS;
-    let sc = s
-        .struct_()
-        .map_err(|e| Error::column(name, format!("row {row}: {e}")))?;
-    let fields = sc.fields_as_series();
-    let field = |f: &str| -> Result<&Series> {
-        fields
-            .iter()
-            .find(|s| s.name().as_str() == f)
-            .ok_or_else(|| Error::column(name, format!("row {row}: struct field `{f}` missing")))
-    };
+    let (len, field) = struct_fields(s, name, row)?;
     let as_str = |f: &str| -> Result<StringChunked> {
         Ok(field(f)?
             .str()
@@ -592,7 +583,7 @@ fn tests_from_series(s: &Series, row: usize) -> Result<Vec<TestCase>> {
         .bool()
         .map_err(|e| Error::column(name, format!("row {row}: field `public`: {e}")))?
         .clone();
-    (0..sc.len())
+    (0..len)
         .map(|j| {
             let k = kind.get(j).unwrap_or("");
             Ok(TestCase {
@@ -968,25 +959,36 @@ pub(crate) fn add_missing_tamper(df: &mut DataFrame) -> Result<()> {
     Ok(())
 }
 
-fn tamper_from_series(s: &Series, row: usize) -> Result<Vec<TamperEvent>> {
-    let name = results::TAMPER;
+/// The fields of one row's list of structs (column `name`, row `row`) and
+/// its length; a missing field is an error naming the column, row and field.
+fn struct_fields(
+    s: &Series,
+    name: &'static str,
+    row: usize,
+) -> Result<(usize, impl Fn(&str) -> Result<Series>)> {
     let sc = s
         .struct_()
         .map_err(|e| Error::column(name, format!("row {row}: {e}")))?;
     let fields = sc.fields_as_series();
-    let field = |f: &str| -> Result<Series> {
+    let field = move |f: &str| -> Result<Series> {
         fields
             .iter()
             .find(|s| s.name().as_str() == f)
             .cloned()
             .ok_or_else(|| Error::column(name, format!("row {row}: struct field `{f}` missing")))
     };
+    Ok((sc.len(), field))
+}
+
+fn tamper_from_series(s: &Series, row: usize) -> Result<Vec<TamperEvent>> {
+    let name = results::TAMPER;
+    let (len, field) = struct_fields(s, name, row)?;
     let err = |f: &str, e: PolarsError| Error::column(name, format!("row {row}: field `{f}`: {e}"));
     let (event, detail, line) = (field("event")?, field("detail")?, field("line")?);
     let event = event.str().map_err(|e| err("event", e))?;
     let detail = detail.str().map_err(|e| err("detail", e))?;
     let line = line.i64().map_err(|e| err("line", e))?;
-    Ok((0..sc.len())
+    Ok((0..len)
         .map(|j| TamperEvent {
             event: event.get(j).unwrap_or("").to_string(),
             detail: detail.get(j).unwrap_or("").to_string(),
@@ -1118,17 +1120,7 @@ pub fn results_frame(rows: &[RunResult]) -> Result<DataFrame> {
 
 fn test_results_from_series(s: &Series, row: usize) -> Result<Vec<TestResult>> {
     let name = results::TESTS;
-    let sc = s
-        .struct_()
-        .map_err(|e| Error::column(name, format!("row {row}: {e}")))?;
-    let fields = sc.fields_as_series();
-    let field = |f: &str| -> Result<Series> {
-        fields
-            .iter()
-            .find(|s| s.name().as_str() == f)
-            .cloned()
-            .ok_or_else(|| Error::column(name, format!("row {row}: struct field `{f}` missing")))
-    };
+    let (len, field) = struct_fields(s, name, row)?;
     let err = |f: &str, e: PolarsError| Error::column(name, format!("row {row}: field `{f}`: {e}"));
     let idx = field("idx")?;
     let idx = idx.i64().map_err(|e| err("idx", e))?;
@@ -1151,7 +1143,7 @@ fn test_results_from_series(s: &Series, row: usize) -> Result<Vec<TestResult>> {
     .iter()
     .map(|f| Ok(field(f)?.str().map_err(|e| err(f, e))?.clone()))
     .collect::<Result<_>>()?;
-    Ok((0..sc.len())
+    Ok((0..len)
         .map(|j| TestResult {
             idx: idx.get(j).unwrap_or(j as i64),
             group: strs[0].get(j).unwrap_or("").to_string(),
