@@ -6,9 +6,10 @@
 //!
 //!    1b. the same two harnesses on sets where no program reaches its time
 //!    limit: MBPP's 974 reference solutions, and part 1's DeepSeek
-//!    generations without those that hit the limit in the fresh harness
-//!    (selected from a fresh-harness run, part 1's when it ran): whole-run
-//!    times, their ratio, verdict agreement, per-program median and p90;
+//!    generations without those that reach a time limit in either harness
+//!    (selected from a fresh-harness run, part 1's when it ran, and a
+//!    codefail run): whole-run times, their ratio, verdict agreement,
+//!    per-program median and p90, and the bound the longest program sets;
 //! 2. MBPP+ canonical solutions, and the same with a bug injected into each,
 //!    under codefail vs EvalPlus 0.3.1 (`MBPP_OVERRIDE_PATH` = our MbppPlus
 //!    file), with per-task verdict agreement; then the same on the tasks whose
@@ -649,6 +650,7 @@ fn compare_with_fresh(
         .filter(|(r, f)| r.passed == f.0)
         .count();
     let (med, p90) = median_p90(rows.iter().map(|r| r.wall_ms).collect());
+    let (bound, longest_task, longest_s) = schedule_bound(&rows, jobs);
     let (fmed, fp90) = median_p90(fresh.iter().map(|f| f.1.as_secs_f64() * 1000.0).collect());
     println!("{title} ({} programs, {jobs} workers)", rows.len());
     println!(
@@ -666,6 +668,10 @@ fn compare_with_fresh(
         t_fresh / t_codefail,
         fmed / med.max(1e-9),
         rows.len()
+    );
+    println!(
+        "   bound: no schedule on {jobs} workers finishes under {bound:.2} s; the longest program is {longest_task} at {longest_s:.2} s, so no harness with codefail's per-program times can be more than x{:.1} faster than the fresh one here",
+        t_fresh / bound.max(1e-9)
     );
     let (speed_ok, median_ok) = (
         t_fresh / t_codefail >= TARGET_SPEEDUP,
@@ -688,6 +694,7 @@ fn compare_with_fresh(
     json!({"programs": rows.len(), "codefail_s": t_codefail, "fresh_s": t_fresh,
            "speedup": t_fresh / t_codefail, "median_ms": med, "p90_ms": p90,
            "fresh_median_ms": fmed, "fresh_p90_ms": fp90, "agree": agree,
+           "bound_s": bound, "longest_task": longest_task, "longest_s": longest_s,
            "target_speedup_met": speed_ok, "target_median_met": median_ok})
 }
 
@@ -728,24 +735,34 @@ fn part1b(
     );
     report.insert("part1b".into(), refs);
 
-    // ---- 1b'. Part 1's DeepSeek generations without the programs that hit
-    // the time limit in the fresh harness (part 1's run of it, or one made
-    // here when part 1 did not run).
+    // ---- 1b'. Part 1's DeepSeek generations without the programs that reach
+    // a time limit in the fresh harness (part 1's run of it, or one made
+    // here when part 1 did not run) or in codefail.
     let (set, fresh) = deepseek.unwrap_or_else(|| {
         let set = deepseek_set();
         let fresh = fresh_python(&set.programs, jobs, Duration::from_secs(10));
         (set, fresh)
     });
-    let keep: Vec<usize> = (0..set.gens.len()).filter(|&i| !fresh[i].2).collect();
+    // Programs that reach a time limit in codefail (which runs every assert,
+    // where the fresh harness stops at the first failing one) are left out
+    // too: a set where no program reaches its limit in either harness.
+    let mut problems = set.problems.clone();
+    let limited = run_records(&mut problems, &set.gens, cfg).expect("run");
+    let hits_limit = |i: usize| {
+        fresh[i].2
+            || limited[i].status == "timeout"
+            || limited[i].tests.iter().any(|t| t.status == "timeout")
+    };
+    let keep: Vec<usize> = (0..set.gens.len()).filter(|&i| !hits_limit(i)).collect();
     let stopped: Vec<&str> = (0..set.gens.len())
-        .filter(|&i| fresh[i].2)
+        .filter(|&i| hits_limit(i))
         .map(|i| set.gens[i].task_id.as_str())
         .collect();
     let gens: Vec<Generation> = keep.iter().map(|&i| set.gens[i].clone()).collect();
     let programs: Vec<String> = keep.iter().map(|&i| set.programs[i].clone()).collect();
     let mut problems = set.problems.clone();
     let title = format!(
-        "1b. DeepSeek-Coder-1.3B MBPP generations without the {} that hit the fresh harness's time limit ({}); codefail runs every assert",
+        "1b. DeepSeek-Coder-1.3B MBPP generations without the {} that reach a time limit in either harness ({}); codefail runs every assert",
         stopped.len(),
         if stopped.is_empty() {
             "none".to_string()

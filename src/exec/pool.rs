@@ -215,9 +215,11 @@ impl Worker {
         let mut cmd = Command::new(&cfg.python);
         // Isolated like `-I`, but `-I` implies `-E`, which would ignore
         // PYTHONHASHSEED (every worker would hash with a random seed): the
-        // environment is cleared instead, `-s` leaves out the user site, and
-        // PYTHONSAFEPATH (3.11+) keeps the script's folder off `sys.path`.
-        cmd.arg("-s")
+        // environment is cleared instead, `-S` leaves out `site` (the judge
+        // needs only the standard library, and `.pth` files cost tens of
+        // milliseconds at every start), and PYTHONSAFEPATH (3.11+) keeps
+        // the script's folder off `sys.path`.
+        cmd.arg("-S")
             .arg(&script)
             .env_clear()
             .env(
