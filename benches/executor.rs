@@ -493,8 +493,13 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
                 .expect("MbppPlus")
                 .lines()
             {
-                let task: serde_json::Value = serde_json::from_str(line).expect("MbppPlus line");
-                if task["task_id"].as_str().is_some_and(|t| fast.contains(t)) {
+                // (Not parsed as JSON: some lines hold NaN and Infinity,
+                // which Python writes and serde_json refuses.)
+                let task_id = line
+                    .split("\"task_id\": \"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next());
+                if task_id.is_some_and(|t| fast.contains(t)) {
                     writeln!(f, "{line}").expect("write");
                 }
             }

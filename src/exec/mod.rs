@@ -91,13 +91,16 @@
 //!    of that PID namespace mounted `hidepid=2`, and scratch `/tmp`,
 //!    `/var/tmp`, `/dev/shm` and `/run/lock` (fresh tmpfs for every child). No project tree, benchmark
 //!    data, cache or home directory exists there. Each child has its own
-//!    session and IPC namespace, rlimits (address space, CPU, file size, open
+//!    session and IPC namespace (at most 16 MiB of SysV shared memory and 16
+//!    message queues, so that detached segments cannot hold memory past the
+//!    address-space limit), rlimits (address space, CPU, file size, open
 //!    files, processes), an unprivileged uid of its slot, every capability
 //!    set emptied (bounding, effective, permitted, inheritable, ambient),
 //!    `no_new_privs`, not dumpable, a scrubbed environment, and a seccomp
 //!    filter that refuses `ptrace`, `process_vm_readv/writev`, `kcmp`, the
 //!    keyring calls, `perf_event_open`, `bpf`, `userfaultfd`, module and
-//!    kexec loading, mount and namespace calls, `io_uring` and the x32 ABI.
+//!    kexec loading, mount and namespace calls, `io_uring`, `memfd_create`
+//!    (memory files that no limit counts) and the x32 ABI.
 //!    These are the kernel's own mechanisms, called directly rather than
 //!    through bubblewrap: bubblewrap would cost an exec and a fresh
 //!    interpreter per program (about 20 ms), where forking a warm template
@@ -123,7 +126,9 @@
 //! Out of scope: the kernel itself (a kernel exploit escapes any
 //! namespace sandbox; use a VM for that threat), side channels (timing,
 //! CPU caches), denial of service of the machine within the limits (a
-//! program may use its whole CPU, memory and time budget), and a complete
+//! program may use its whole CPU, memory and time budget; files in its
+//! scratch folders, up to 4 x `tmp_mb`, and pipe buffers are memory that
+//! their own limits bound, not the address-space one), and a complete
 //! audit log: a program can hide a frame walk from the hook by compiling
 //! its code under a library file's name, or stop later events once it has
 //! found the hook; the first such attempt is still recorded, and the

@@ -145,6 +145,59 @@ fn resolve_python(python: &str) -> PathBuf {
         .unwrap_or_else(|| given.to_path_buf())
 }
 
+/// The interpreter `python` runs, as an absolute path: asked once per
+/// process (`sys.executable`, under the environment a worker gets) and
+/// remembered, so that a launcher script in front of it (pyenv's shims
+/// take about 100 ms) runs once, not at every worker's start. Where the
+/// question fails, [`resolve_python`]'s answer.
+fn interpreter(python: &str) -> PathBuf {
+    use std::collections::HashMap;
+    use std::io::Read;
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+    static SEEN: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(p) = seen.lock().ok().and_then(|m| m.get(python).cloned()) {
+        return p;
+    }
+    let asked = (|| {
+        let mut child = Command::new(resolve_python(python))
+            .args(["-S", "-c", "import sys; sys.stdout.write(sys.executable)"])
+            .env_clear()
+            .env(
+                "PATH",
+                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+            )
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        // An interpreter that does not answer within 5 s is not waited for.
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => break,
+                Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(5)),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        }
+        let mut out = String::new();
+        child.stdout.take()?.read_to_string(&mut out).ok()?;
+        Some(PathBuf::from(out.trim())).filter(|p| p.is_absolute() && p.is_file())
+    })();
+    let found = asked.unwrap_or_else(|| resolve_python(python));
+    if let Ok(mut m) = seen.lock() {
+        m.insert(python.to_string(), found.clone());
+    }
+    found
+}
+
 /// Write a script (the codec, then `body`) once to the cache, named by its hash.
 fn script_file(stem: &str, body: &str) -> Result<PathBuf> {
     let text = format!("{CODEC_PY}\n{body}");
@@ -200,8 +253,8 @@ impl Worker {
     /// The judge script ([`worker_script`]) runs under `cfg.python` with a
     /// cleared environment; it learns the sandbox template's script
     /// ([`sandbox_script`]) from `CODEFAIL_SANDBOX_SCRIPT` and the
-    /// interpreter's absolute path (a bare name looked up in `PATH`) from
-    /// `CODEFAIL_PYTHON`. The worker must answer its hello within
+    /// interpreter's absolute path (the `sys.executable` of `cfg.python`,
+    /// asked once per process) from `CODEFAIL_PYTHON`. The worker must answer its hello within
     /// [`job_time_limit`] of a hello plus `cfg.answer_slack` (two minutes by
     /// default).
     ///
@@ -212,7 +265,8 @@ impl Worker {
     pub fn spawn(cfg: &PoolConfig, slot: usize) -> Result<Worker> {
         let script = worker_script()?;
         let sandbox = sandbox_script()?;
-        let mut cmd = Command::new(&cfg.python);
+        let python = interpreter(&cfg.python);
+        let mut cmd = Command::new(&python);
         // Isolated like `-I`, but `-I` implies `-E`, which would ignore
         // PYTHONHASHSEED (every worker would hash with a random seed): the
         // environment is cleared instead, `-S` leaves out `site` (the judge
@@ -230,7 +284,7 @@ impl Worker {
             .env("PYTHONHASHSEED", cfg.hash_seed.to_string())
             .env("CODEFAIL_SLOT", slot.to_string())
             .env("CODEFAIL_SANDBOX_SCRIPT", &sandbox)
-            .env("CODEFAIL_PYTHON", resolve_python(&cfg.python))
+            .env("CODEFAIL_PYTHON", &python)
             .env("LANG", "C.UTF-8")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -101,6 +101,7 @@ def probe_child():
     if pid == 0:
         try:
             os.close(r)
+            ipc = FEATURES["pid_namespace"] and _unshare(CLONE_NEWIPC) and limit_sysv_ipc()
             caps = drop_privileges()
             hdr, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
             LIBC.capget(ctypes.byref(hdr), data)
@@ -111,7 +112,7 @@ def probe_child():
                            for cap in range(41))
             seccomp = install_seccomp()
             ptrace = LIBC.ptrace(0, 0, None, None) if seccomp else 0
-            os.write(w, json.dumps({"capabilities_dropped": bool(ok and bounding),
+            os.write(w, json.dumps({"ipc_limits": bool(ipc), "capabilities_dropped": bool(ok and bounding),
                                     "seccomp": bool(seccomp and ptrace == -1)}).encode())
         finally:
             _os_exit(0)
@@ -460,7 +461,11 @@ def drop_privileges():
 DENIED_SYSCALLS = {
     "x86_64": [101, 310, 311, 312, 248, 249, 250, 298, 321, 323, 246, 320, 175, 313, 176, 165, 166, 155,
                272, 308, 135, 303, 304, 425, 426, 427, 169, 167, 168, 163, 161,
-               428, 429, 430, 431, 432, 433, 442],
+               428, 429, 430, 431, 432, 433, 442,
+               # memfd_create: memory in files outside the scratch folders,
+               # counted by no limit (RLIMIT_FSIZE caps each file, not their
+               # number); libffi falls back to a file in /tmp.
+               319],
 }
 AUDIT_ARCH = {"x86_64": 0xC000003E}
 # clone and clone3.
@@ -518,13 +523,38 @@ def install_seccomp():
     return LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(SECCOMP_PROGRAM[1]), 0, 0) == 0
 
 
+# SysV shared memory and message queues outlive every mapping (a segment
+# detached after it was filled holds its memory, which RLIMIT_AS then does
+# not count): each child's fresh IPC namespace gets small limits, 16 segments
+# and 16 MiB of shared memory in all, 16 message queues (16 KiB each).
+IPC_LIMITS = (("/proc/sys/kernel/shmmni", b"16"), ("/proc/sys/kernel/shmmax", b"16777216"),
+              ("/proc/sys/kernel/shmall", b"4096"), ("/proc/sys/kernel/msgmni", b"16"))
+
+
+def limit_sysv_ipc():
+    """Set IPC_LIMITS in this process's IPC namespace (needs its CAP_SYS_ADMIN)."""
+    for path, value in IPC_LIMITS:
+        try:
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, value)
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+    return True
+
+
 def child_main(fds, work):
     chan_w, ctl_r, out_w, err_w, stdin_fd = fds
     try:
         os.setsid()
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if FEATURES["pid_namespace"] and not _unshare(CLONE_NEWIPC):
-            _os_exit(120)
+        if FEATURES["pid_namespace"]:
+            if not _unshare(CLONE_NEWIPC):
+                _os_exit(120)
+            if FEATURES.get("ipc_limits"):
+                limit_sysv_ipc()
         ctl = Control(ctl_r)
         job = ctl.read()
         runner(job, ctl, fds, work)

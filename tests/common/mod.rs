@@ -7,10 +7,17 @@ use std::path::PathBuf;
 
 /// `../shared/data` beside the project root, or `None` (with a printed reason)
 /// when it is absent, so that tests needing the real files skip visibly.
+/// With `CODEFAIL_REQUIRE_DATA` set (CI sets it when the folder is there) a
+/// missing folder fails the test instead: a run cannot pass by skipping.
 pub fn shared_data() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
     if p.join("mbpp/mbpp.jsonl").exists() {
         Some(p)
+    } else if std::env::var_os("CODEFAIL_REQUIRE_DATA").is_some() {
+        panic!(
+            "CODEFAIL_REQUIRE_DATA is set but {} is absent (or has no mbpp/mbpp.jsonl)",
+            p.display()
+        );
     } else {
         eprintln!("SKIP: {} is absent; real-data tests skipped", p.display());
         None
