@@ -273,6 +273,27 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
     assert!(after.is_empty(), "written outside the sandbox: {after:?}");
     let meta: serde_json::Value = serde_json::from_str(&benign.run_metadata).unwrap();
     eprintln!("sandbox: {}", meta["sandbox"]);
+    // As root (CI), every mechanism the hello reports was achieved (probed
+    // in a child, not assumed).
+    // SAFETY: libc::geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        for feature in [
+            "pid_namespace",
+            "namespaces",
+            "minimal_root",
+            "uid_drop",
+            "capabilities_dropped",
+            "seccomp",
+            "audit_hook",
+            "ipc_limits",
+        ] {
+            assert_eq!(
+                meta["sandbox"][feature], true,
+                "{feature}: {}",
+                meta["sandbox"]
+            );
+        }
+    }
 }
 
 /// What a program sees of the machine: not the project, the benchmark data,
