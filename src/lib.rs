@@ -2,16 +2,30 @@
 //!
 //! Why does LLM-generated code fail? codefail loads benchmarks and published
 //! generations, runs programs in a sandbox, classifies every failure and plots
-//! the result, each step taking and giving a polars `DataFrame`.
+//! the result, each step a polars `DataFrame` that carries what the next one
+//! needs (see [`chain`]):
 //!
-//! ```no_run
+//! ```
 //! use codefail::prelude::*;
-//! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
-//! let (gens, report) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
+//! # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+//! let mbpp = Problems::load("mbpp")?.split("test")?;
+//! let res = mbpp
+//!     .generations(data_file("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?)?
+//!     .head(10) // all 500 take about 20 s on 2 cores
+//!     .run(&RunConfig::default())?
+//!     .classify(&ClassifyConfig { semantic: false, ..Default::default() })?;
+//! let table = res.failed()?.counts(&["outcome", "category"])?;
+//! let chart = res.plot_categories("category")?;
+//! # assert_eq!(res.height(), 10);
 //! # Ok::<(), codefail::Error>(())
 //! ```
+//!
+//! The free functions under the stages (`load`, [`exec::run`],
+//! [`classify::classify`], [`plot`]) take and give plain frames, for frames
+//! that come from elsewhere.
 #![warn(missing_docs)]
 
+pub mod chain;
 pub mod classify;
 pub mod data;
 pub mod display;
@@ -29,6 +43,7 @@ pub use error::{Error, Result};
 
 /// Everything a notebook needs: `use codefail::prelude::*;`.
 pub mod prelude {
+    pub use crate::chain::{Classified, Generations, Problems, Results};
     pub use crate::classify::{ClassifyConfig, classify};
     pub use crate::data::{
         ImportOptions, LoadOptions, PublicSplit, data_file, load, load_generations,

@@ -1,0 +1,542 @@
+//! The chain: typed stages from `load` to `plot`, each a polars frame that
+//! carries what the next stage needs.
+//!
+//! ```
+//! use codefail::prelude::*;
+//! # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+//! let mbpp = Problems::load("mbpp")?.split("test")?;
+//! let res = mbpp
+//!     .generations(data_file("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?)?
+//!     .head(8)
+//!     .run(&RunConfig::default())?
+//!     .classify(&ClassifyConfig { semantic: false, ..Default::default() })?;
+//! let counts = res.failed()?.counts(&["outcome", "category"])?;
+//! let chart = res.plot_categories("category")?;
+//! assert_eq!(res.height(), 8);
+//! # Ok::<(), codefail::Error>(())
+//! ```
+//!
+//! Each stage derefs to its [`DataFrame`] (so `res.height()`,
+//! `res.column("category")`, `res.clone().lazy()` where polars has it),
+//! converts into one with [`Problems::into_frame`] and its siblings, and
+//! shows as a table in evcxr. What a stage carries:
+//!
+//! | stage | frame | carries |
+//! |---|---|---|
+//! | [`Problems`] | the problems ([`crate::data::schema`]) | the decoded problem records and the benchmark's name |
+//! | [`Generations`] | the generations | the [`Problems`] they answer, the import report |
+//! | [`Results`] | the results (`run`'s) | the [`Problems`] (with expected outputs filled where `run` computed them) |
+//! | [`Classified`] | the results with the category columns | the [`Problems`] |
+//!
+//! Design and trade-offs: the problems are decoded once, when loaded, and
+//! travel by reference count, so `run` and `classify` cannot be handed the
+//! wrong problem set or the arguments in the wrong order; the free
+//! functions ([`crate::exec::run`], [`crate::classify::classify`]) stay for
+//! frames that come from elsewhere (a parquet file, a frame built by hand).
+//! A stage is immutable: filtering gives a new stage of the same type with
+//! the same problems.
+
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::classify::{ClassifyConfig, classify};
+use crate::data::{
+    ImportReport, LoadOptions, Problem, generations_from_frame, load_generations, load_problems,
+    problems_frame, read_results, reference_generation_records, results_frame, write_results,
+};
+use crate::display::FrameDisplay;
+use crate::error::{Error, Result};
+use crate::exec::{RunConfig, run_records, summary};
+use crate::metrics::value_counts;
+use crate::plot::{Chart, category_bars};
+
+/// The frame of a stage and its evcxr display; `$name` derefs to it.
+macro_rules! stage_frame {
+    ($name:ident) => {
+        impl Deref for $name {
+            type Target = DataFrame;
+            fn deref(&self) -> &DataFrame {
+                &self.frame
+            }
+        }
+
+        impl $name {
+            /// The stage's frame, for polars' own operations.
+            ///
+            /// ```no_run
+            /// # use codefail::prelude::*;
+            #[doc = concat!("# fn f(stage: ", stringify!($name), ") -> DataFrame {")]
+            /// stage.into_frame()
+            /// # }
+            /// ```
+            pub fn into_frame(self) -> DataFrame {
+                self.frame
+            }
+
+            /// Show the frame as a table in an evcxr notebook (evcxr calls
+            /// this for the value a cell ends with).
+            ///
+            /// ```no_run
+            /// # use codefail::prelude::*;
+            #[doc = concat!("# fn f(stage: ", stringify!($name), ") {")]
+            /// stage.evcxr_display();
+            /// # }
+            /// ```
+            pub fn evcxr_display(&self) {
+                FrameDisplay::evcxr_display(&self.frame);
+            }
+        }
+
+        impl From<$name> for DataFrame {
+            fn from(s: $name) -> DataFrame {
+                s.frame
+            }
+        }
+    };
+}
+
+/// The problems of one benchmark (all of it, or one split).
+#[derive(Clone)]
+pub struct Problems {
+    frame: DataFrame,
+    records: Arc<Vec<Problem>>,
+    name: String,
+}
+
+stage_frame!(Problems);
+
+impl Problems {
+    /// A benchmark by name (`mbpp`, `mbppplus`, `humaneval`, `lcb-atcoder`,
+    /// ...; see [`crate::data::load`]), every split.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let mbpp = codefail::chain::Problems::load("mbpp")?;
+    /// assert_eq!(mbpp.height(), 974);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn load(name: &str) -> Result<Problems> {
+        Self::load_with(name, &LoadOptions::default())
+    }
+
+    /// A benchmark with loading options (configuration, files, public tests).
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::data::LoadOptions;
+    /// let opts = LoadOptions { config: Some("sanitized".into()), ..Default::default() };
+    /// let sanitized = codefail::chain::Problems::load_with("mbpp", &opts)?;
+    /// assert!(sanitized.height() < 974);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn load_with(name: &str, opts: &LoadOptions) -> Result<Problems> {
+        Self::from_records(name, load_problems(name, opts)?)
+    }
+
+    /// Problems made elsewhere (built by hand, read from a file), named
+    /// `name` in error messages.
+    ///
+    /// ```
+    /// let p = codefail::chain::Problems::from_records("none", Vec::new())?;
+    /// assert_eq!(p.height(), 0);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn from_records(name: &str, records: Vec<Problem>) -> Result<Problems> {
+        Ok(Problems {
+            frame: problems_frame(&records)?,
+            records: Arc::new(records),
+            name: name.to_string(),
+        })
+    }
+
+    /// The problems of one split (`test`, `train`, ...); an error names the
+    /// splits there are when none matches.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let test = codefail::chain::Problems::load("mbpp")?.split("test")?;
+    /// assert_eq!(test.height(), 500);
+    /// assert!(codefail::chain::Problems::load("mbpp")?.split("tset").is_err());
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn split(&self, split: &str) -> Result<Problems> {
+        let kept: Vec<Problem> = self
+            .records
+            .iter()
+            .filter(|p| p.split == split)
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            let mut splits: Vec<&str> = self.records.iter().map(|p| p.split.as_str()).collect();
+            splits.sort_unstable();
+            splits.dedup();
+            return Err(Error::Invalid(format!(
+                "{}: no problems in split {split:?} (its splits: {})",
+                self.name,
+                splits.join(", ")
+            )));
+        }
+        Self::from_records(&self.name, kept)
+    }
+
+    /// The decoded problem records.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let mbpp = codefail::chain::Problems::load("mbpp")?;
+    /// assert_eq!(mbpp.records()[0].task_id, "Mbpp/1");
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn records(&self) -> &[Problem] {
+        &self.records
+    }
+
+    /// The benchmark's name, as loaded.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// assert_eq!(codefail::chain::Problems::load("mbpp")?.name(), "mbpp");
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Published generations for these problems, from any format
+    /// [`crate::data::load_generations`] reads; generations of tasks not in
+    /// this set stay (`run` gives them `UnknownTask` rows).
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let gens = Problems::load("mbpp")?.split("test")?
+    ///     .generations(data_file("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?)?;
+    /// assert_eq!(gens.height(), 500);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn generations(&self, path: impl AsRef<Path>) -> Result<Generations> {
+        let (frame, report) = load_generations(path)?;
+        Ok(Generations {
+            frame,
+            problems: self.clone(),
+            report: Some(report),
+        })
+    }
+
+    /// Generations made elsewhere (`sample`'s frame, a frame read back from
+    /// a file) for these problems; checked against the generations schema.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let mbpp = codefail::chain::Problems::load("mbpp")?.split("test")?;
+    /// let again = mbpp.with_generations(mbpp.references()?.into_frame())?;
+    /// assert_eq!(again.height(), 500);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn with_generations(&self, frame: DataFrame) -> Result<Generations> {
+        generations_from_frame(&frame)?;
+        Ok(Generations {
+            frame,
+            problems: self.clone(),
+            report: None,
+        })
+    }
+
+    /// Results written earlier ([`Results::write`], `codefail run --out`),
+    /// back in the chain with these problems: classify them, count them,
+    /// plot them. The file's rows are checked against the results schema.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let mbpp = Problems::load("mbpp")?.split("test")?;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let file = dir.path().join("r.parquet");
+    /// mbpp.references()?.head(2).run(&RunConfig::default())?.write(&file)?;
+    /// let again = mbpp.results(&file)?;
+    /// assert_eq!(again.passed()?, 2);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn results(&self, path: impl AsRef<Path>) -> Result<Results> {
+        self.with_results(read_results(path)?)
+    }
+
+    /// A results frame made elsewhere, for these problems (checked against
+    /// the results schema).
+    ///
+    /// ```no_run
+    /// # use codefail::prelude::*;
+    /// # fn f(mbpp: Problems, frame: DataFrame) -> codefail::Result<()> {
+    /// let res = mbpp.with_results(frame)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_results(&self, frame: DataFrame) -> Result<Results> {
+        crate::data::results_from_frame(&frame)?;
+        Ok(Results {
+            frame,
+            problems: self.clone(),
+        })
+    }
+
+    /// Each problem's reference solution as a generation (model `reference`).
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let refs = codefail::chain::Problems::load("mbpp")?.split("test")?.references()?;
+    /// assert_eq!(refs.height(), 500);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn references(&self) -> Result<Generations> {
+        self.with_generations(crate::data::generations_frame(
+            &reference_generation_records(&self.records),
+        )?)
+    }
+}
+
+/// Generations (answers to the problems), with the problems they answer.
+#[derive(Clone)]
+pub struct Generations {
+    frame: DataFrame,
+    problems: Problems,
+    report: Option<ImportReport>,
+}
+
+stage_frame!(Generations);
+
+impl Generations {
+    /// The first `n` generations (a quick look before a long run).
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let refs = codefail::chain::Problems::load("mbpp")?.split("test")?.references()?;
+    /// assert_eq!(refs.head(3).height(), 3);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn head(&self, n: usize) -> Generations {
+        Generations {
+            frame: self.frame.head(Some(n)),
+            ..self.clone()
+        }
+    }
+
+    /// The problems these generations answer.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let refs = codefail::chain::Problems::load("mbpp")?.split("test")?.references()?;
+    /// assert_eq!(refs.problems().height(), 500);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn problems(&self) -> &Problems {
+        &self.problems
+    }
+
+    /// What importing the file found (format, rows, duplicates, missing
+    /// ids); `None` for generations not read from a file.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let gens = Problems::load("mbpp")?.split("test")?
+    ///     .generations(data_file("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?)?;
+    /// assert_eq!(gens.report().unwrap().n_rows, 500);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn report(&self) -> Option<&ImportReport> {
+        self.report.as_ref()
+    }
+
+    /// Execute every generation against its problem's tests in the sandbox
+    /// ([`crate::exec`]): one results row per generation, in this order.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let res = Problems::load("mbpp")?.split("test")?.references()?.head(4).run(&RunConfig::default())?;
+    /// assert_eq!(res.passed()?, 4);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn run(&self, cfg: &RunConfig) -> Result<Results> {
+        let mut records = self.problems.records.to_vec();
+        let gens = generations_from_frame(&self.frame)?;
+        let rows = run_records(&mut records, &gens, cfg)?;
+        Ok(Results {
+            frame: results_frame(&rows)?,
+            problems: Problems::from_records(&self.problems.name, records)?,
+        })
+    }
+}
+
+/// The results of a run (see [`crate::data::schema`]), with their problems.
+#[derive(Clone)]
+pub struct Results {
+    frame: DataFrame,
+    problems: Problems,
+}
+
+stage_frame!(Results);
+
+impl Results {
+    /// Failure categories for every row ([`crate::classify::classify`]):
+    /// execution categories, tampering, and with `cfg.semantic` the
+    /// semantic ones from differential tests against the references.
+    ///
+    /// ```no_run
+    /// # use codefail::prelude::*;
+    /// # fn f(res: Results) -> codefail::Result<()> {
+    /// let classified = res.classify(&ClassifyConfig::default())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn classify(&self, cfg: &ClassifyConfig) -> Result<Classified> {
+        Ok(Classified {
+            frame: classify(&self.frame, &self.problems.frame, cfg)?,
+            problems: self.problems.clone(),
+        })
+    }
+
+    /// The problems the results answer.
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) {
+    /// println!("{}", res.problems().name());
+    /// # }
+    /// ```
+    pub fn problems(&self) -> &Problems {
+        &self.problems
+    }
+
+    /// How many rows passed.
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
+    /// println!("{} of {} passed", res.passed()?, res.height());
+    /// # Ok(()) }
+    /// ```
+    pub fn passed(&self) -> Result<usize> {
+        Ok(passed_mask(&self.frame)?.sum().unwrap_or(0) as usize)
+    }
+
+    /// The rows that did not pass.
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
+    /// let failed = res.failed()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn failed(&self) -> Result<Results> {
+        Ok(Results {
+            frame: self.frame.filter(&!&passed_mask(&self.frame)?)?,
+            problems: self.problems.clone(),
+        })
+    }
+
+    /// Rows per value combination of `by`, with `count` and `share`, most
+    /// frequent first ([`crate::metrics::value_counts`]).
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
+    /// let by_status = res.counts(&["status"])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn counts(&self, by: &[&str]) -> Result<DataFrame> {
+        value_counts(&self.frame, by)
+    }
+
+    /// The run's summary: pass rates, statuses, tampering
+    /// ([`crate::exec::summary`]).
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
+    /// println!("{}", res.summary()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn summary(&self) -> Result<serde_json::Value> {
+        summary(&self.frame)
+    }
+
+    /// Write the results (parquet, JSON Lines or CSV by extension; see
+    /// [`crate::data::write_results`]).
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
+    /// res.write("outputs/results.parquet")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_results(&mut self.frame.clone(), path)
+    }
+}
+
+/// Results with their failure categories (see [`crate::classify`]).
+#[derive(Clone)]
+pub struct Classified {
+    frame: DataFrame,
+    problems: Problems,
+}
+
+stage_frame!(Classified);
+
+impl Classified {
+    /// The rows that did not pass.
+    ///
+    /// ```no_run
+    /// # fn f(c: codefail::chain::Classified) -> codefail::Result<()> {
+    /// let failed = c.failed()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn failed(&self) -> Result<Classified> {
+        Ok(Classified {
+            frame: self.frame.filter(&!&passed_mask(&self.frame)?)?,
+            problems: self.problems.clone(),
+        })
+    }
+
+    /// Rows per value combination of `by` (e.g. `["outcome", "category"]`),
+    /// with `count` and `share`, most frequent first.
+    ///
+    /// ```no_run
+    /// # fn f(c: codefail::chain::Classified) -> codefail::Result<()> {
+    /// let table = c.failed()?.counts(&["outcome", "category"])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn counts(&self, by: &[&str]) -> Result<DataFrame> {
+        value_counts(&self.frame, by)
+    }
+
+    /// The problems the results answer.
+    ///
+    /// ```no_run
+    /// # fn f(c: codefail::chain::Classified) {
+    /// println!("{}", c.problems().name());
+    /// # }
+    /// ```
+    pub fn problems(&self) -> &Problems {
+        &self.problems
+    }
+
+    /// Bars of the failures per value of a category column (`category`,
+    /// `semantic`, `outcome`, ...), titled with the benchmark's name.
+    ///
+    /// ```no_run
+    /// # fn f(c: codefail::chain::Classified) -> codefail::Result<()> {
+    /// let chart = c.plot_categories("category")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn plot_categories(&self, column: &str) -> Result<Chart> {
+        category_bars(
+            &self.frame,
+            column,
+            None,
+            &format!("{}: failures by {column}", self.problems.name),
+        )
+    }
+}
+
+/// The `passed` column as a mask (nulls count as not passed).
+fn passed_mask(df: &DataFrame) -> Result<BooleanChunked> {
+    let col = df.column("passed")?.bool()?.clone();
+    Ok(col.fill_null_with_values(false)?)
+}
