@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod plot;
 pub mod sample;
 pub mod scale;
+pub mod store;
 
 /// polars itself, for notebooks that only `:dep codefail`.
 pub use polars;

@@ -290,7 +290,7 @@ pub(crate) fn semantic_verdicts(
         if answered.is_some() && expected[j].len() == inputs[j].len() {
             if let Ok(bytes) = serde_json::to_vec(&expected[j]) {
                 let _ =
-                    crate::scale::write_atomic(&cache.join(format!("{}.json", keys[j])), &bytes);
+                    crate::store::write_atomic(&cache.join(format!("{}.json", keys[j])), &bytes);
             }
         }
         Ok(())

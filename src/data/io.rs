@@ -128,12 +128,7 @@ pub fn write_jsonl_records<T: Serialize>(path: impl AsRef<Path>, rows: &[T]) -> 
     w.flush().map_err(|e| Error::io(path, e))
 }
 
-pub(crate) fn create_parent(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    Ok(())
-}
+pub(crate) use crate::store::create_parent;
 
 /// Write any frame as parquet (zstd), atomically: the file is written
 /// beside `path`, fsync'd and renamed, so an interrupted write never leaves
@@ -145,21 +140,13 @@ pub(crate) fn create_parent(path: &Path) -> Result<()> {
 /// ```
 pub fn write_parquet(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    create_parent(path)?;
-    let tmp = crate::scale::tmp_path(path);
-    let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let written = ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(df)
-        .map_err(|e| Error::parse(path, 0, None, e.to_string()))
-        .and_then(|_| file.sync_all().map_err(|e| Error::io(&tmp, e)));
-    if let Err(e) = written {
-        std::fs::remove_file(&tmp).ok();
-        return Err(e);
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    crate::scale::sync_dir(path);
-    Ok(())
+    crate::store::write_atomic_with(path, |file| {
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map(|_| ())
+            .map_err(|e| Error::parse(path, 0, None, e.to_string()))
+    })
 }
 
 /// Read any parquet file as a frame.

@@ -14,7 +14,6 @@ pub use importers::{
     ImportOptions, ImportReport, generation_result_record, load_generations, load_generations_with,
     normalize_task_id, write_generation_results,
 };
-pub(crate) use io::create_parent;
 pub use io::{
     frame_to_json_rows, jsonl_lines, read_bytes, read_generations, read_jsonl_records,
     read_jsonl_values, read_parquet, read_problems, read_results, write_generations,

@@ -331,7 +331,7 @@ pub fn run_records(
         for r in read_journal(path)? {
             done.insert((r.model.clone(), r.task_id.clone(), r.sample_idx), r);
         }
-        journal = Some(crate::scale::Journal::open(path)?);
+        journal = Some(crate::store::Journal::open(path)?);
     }
 
     let meta = |hello: &Value| {
@@ -439,7 +439,7 @@ pub fn run_records(
 }
 
 /// Append one row to the journal (one write; fsync'd in batches).
-fn write_row(j: &mut crate::scale::Journal, r: &RunResult) -> Result<()> {
+fn write_row(j: &mut crate::store::Journal, r: &RunResult) -> Result<()> {
     let line = serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?;
     j.append(&[line])
 }
@@ -860,7 +860,7 @@ pub fn fill_expected(
             // A temporary file of this process's own, then a rename: two
             // processes filling the cache at once (two notebooks, two shards)
             // never write into one temporary file.
-            crate::scale::write_atomic(path, cached.to_string().as_bytes())?;
+            crate::store::write_atomic(path, cached.to_string().as_bytes())?;
         } else {
             tracing::warn!(
                 "{}: the reference solution produced no usable outputs",

@@ -205,12 +205,9 @@ fn script_file(stem: &str, body: &str) -> Result<PathBuf> {
     let dir = cache_dir();
     let path = dir.join(format!("{stem}-{}.py", &digest[..16]));
     if !path.exists() {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         // Threads and processes may race here: each writes its own temporary
         // file and renames it into place (atomic; the contents are identical).
-        let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
-        std::fs::write(tmp.path(), &text).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        crate::store::write_atomic(&path, text.as_bytes())?;
     }
     Ok(path)
 }

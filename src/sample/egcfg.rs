@@ -863,7 +863,7 @@ fn answers(
                 let text = serde_json::to_string_pretty(&rec)
                     .map_err(|e| Error::Invalid(e.to_string()))?;
                 // Written whole then renamed: a killed run leaves no half file.
-                crate::scale::write_atomic(f, text.as_bytes())?;
+                crate::store::write_atomic(f, text.as_bytes())?;
             }
             if decoded {
                 let verdict = if r.passed {

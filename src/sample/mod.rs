@@ -371,7 +371,7 @@ pub fn sample_to_file(
             text.push_str(&serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?);
             text.push('\n');
         }
-        crate::scale::write_atomic(&journal, text.as_bytes())?;
+        crate::store::write_atomic(&journal, text.as_bytes())?;
     }
     let mut in_previous: HashSet<String> = HashSet::new();
     if let Some(prev) = &previous {
@@ -396,7 +396,7 @@ pub fn sample_to_file(
     let resumed = all.len() - todo.len();
     let bar =
         crate::scale::Progress::new("sample", "answers", (todo.len() * cfg.n) as u64, progress);
-    let mut file = crate::scale::Journal::open(&journal)?;
+    let mut file = crate::store::Journal::open(&journal)?;
     let (mut tokens, mut model_s, mut new_rows) = (0usize, 0.0f64, 0usize);
     sample_each(&crate::data::problems_frame(&todo)?, model, cfg, |batch| {
         let mut lines = Vec::with_capacity(batch.len());

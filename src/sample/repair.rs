@@ -548,8 +548,8 @@ fn resume(
         .enumerate()
         .map(|(i, p)| (p.task_id.as_str(), i))
         .collect();
-    let mut out = crate::scale::Journal::open(path)?;
-    let journal = crate::scale::Journal::open(&journal_path)?;
+    let mut out = crate::store::Journal::open(path)?;
+    let journal = crate::store::Journal::open(&journal_path)?;
     let mut restored = std::collections::HashSet::new();
     for f in finished {
         let Some(&i) = index.get(f.generation.task_id.as_str()) else {
@@ -591,8 +591,8 @@ fn resume(
 
 /// The repair output (`GenerationResult` lines) and its journal.
 struct OutFiles {
-    out: crate::scale::Journal,
-    journal: crate::scale::Journal,
+    out: crate::store::Journal,
+    journal: crate::store::Journal,
 }
 
 /// Append the problems of `chunk` that are done to the output file (fsync'd),

@@ -1,0 +1,234 @@
+//! The bottom layer: files that survive a kill at any moment. Atomic
+//! writes (a temporary file beside the target, fsync, rename) and
+//! append-only JSON Lines journals whose torn last line is cut on reopening.
+//! The layers above (`data`, `scale`, `exec`, `sample`, `classify`) write
+//! through here; this module imports none of them.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// Write a file atomically: a temporary file beside it, fsync, rename, so a
+/// kill leaves either the old file or the new one, never half of one.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("x.json");
+/// codefail::store::write_atomic(&p, b"{}")?;
+/// assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes).map_err(|e| Error::io(path, e)))
+}
+
+/// Write a file atomically through `write`, which gets the temporary file
+/// (created beside `path` by `tempfile`, under a name no other writer
+/// uses); it is fsync'd and renamed over `path`, or removed when `write`
+/// fails.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("x.txt");
+/// codefail::store::write_atomic_with(&p, |f| f.write_all(b"hi").map_err(|e| codefail::Error::io(&p, e)))?;
+/// assert_eq!(std::fs::read(&p).unwrap(), b"hi");
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    create_parent(path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".codefail-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    write(tmp.as_file_mut())?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// Create the folder `path` goes in, where it has one.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// codefail::store::create_parent(&dir.path().join("a/b/c.txt"))?;
+/// assert!(dir.path().join("a/b").is_dir());
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn create_parent(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// fsync the folder of `path` (so a rename survives a power cut); best effort.
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// An append-only JSON Lines journal that survives a kill at any moment:
+/// each [`Journal::append`] writes whole lines with one `write` call, and
+/// the file is fsync'd at most every `sync_every` (and on [`Journal::sync`]).
+/// [`Journal::open`] first cuts a torn last line (bytes after the last
+/// newline, left by a kill in mid-write).
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    last_sync: Instant,
+    dirty: bool,
+    /// Longest time between fsyncs.
+    pub sync_every: Duration,
+}
+
+impl Journal {
+    /// Open (create) a journal for appending, cutting a torn last line.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("j.jsonl");
+    /// std::fs::write(&p, "{\"a\":1}\n{\"a\":").unwrap();
+    /// let mut j = codefail::store::Journal::open(&p)?;
+    /// j.append(&["{\"a\":2}".to_string()])?;
+    /// j.sync()?;
+    /// assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"a\":1}\n{\"a\":2}\n");
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn open(path: &Path) -> Result<Journal> {
+        create_parent(path)?;
+        cut_torn_tail(path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            last_sync: Instant::now(),
+            dirty: false,
+            sync_every: Duration::from_secs(1),
+        })
+    }
+
+    /// Append lines (each without its newline) in one write; fsync when the
+    /// last fsync is older than `sync_every`.
+    ///
+    /// ```no_run
+    /// # let mut j: codefail::store::Journal = todo!();
+    /// j.append(&[serde_json::json!({"task_id": "t"}).to_string()])?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn append(&mut self, lines: &[String]) -> Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut buf = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for l in lines {
+            buf.push_str(l);
+            buf.push('\n');
+        }
+        self.file
+            .write_all(buf.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.dirty = true;
+        if self.last_sync.elapsed() >= self.sync_every {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// fsync now.
+    ///
+    /// ```no_run
+    /// # let mut j: codefail::store::Journal = todo!();
+    /// j.sync()?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn sync(&mut self) -> Result<()> {
+        if self.dirty {
+            self.file
+                .sync_data()
+                .map_err(|e| Error::io(&self.path, e))?;
+            self.dirty = false;
+        }
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = self.sync();
+    }
+}
+
+/// Cut bytes after the last newline of a journal (a line torn by a kill).
+/// Returns how many bytes were cut.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("j.jsonl");
+/// std::fs::write(&p, "a\nb").unwrap();
+/// assert_eq!(codefail::store::cut_torn_tail(&p)?, 1);
+/// assert_eq!(std::fs::read_to_string(&p).unwrap(), "a\n");
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn cut_torn_tail(path: &Path) -> Result<u64> {
+    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len == 0 {
+        return Ok(0);
+    }
+    // Scan back in blocks for the last newline.
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    let keep = loop {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))
+            .and_then(|_| f.read_exact(&mut buf[..n]))
+            .map_err(|e| Error::io(path, e))?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            break start + i as u64 + 1;
+        }
+        if start == 0 {
+            break 0;
+        }
+        end = start;
+    };
+    if keep < len {
+        tracing::warn!(
+            "{}: cutting {} bytes of a torn last line (an interrupted write)",
+            path.display(),
+            len - keep
+        );
+        f.set_len(keep).map_err(|e| Error::io(path, e))?;
+        f.sync_data().map_err(|e| Error::io(path, e))?;
+    }
+    Ok(len - keep)
+}
