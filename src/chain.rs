@@ -370,6 +370,51 @@ impl Generations {
     }
 }
 
+/// What result-like stages share: their problems, the failed rows, counts.
+macro_rules! result_rows {
+    ($name:ident) => {
+        impl $name {
+            /// The problems these results answer.
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") {")]
+            /// println!("{}", stage.problems().name());
+            /// # }
+            /// ```
+            pub fn problems(&self) -> &Problems {
+                &self.problems
+            }
+
+            /// The rows that did not pass (same stage, same problems).
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let failed = stage.failed()?;
+            /// # Ok(()) }
+            /// ```
+            pub fn failed(&self) -> Result<$name> {
+                Ok($name {
+                    frame: self.frame.filter(&!&passed_mask(&self.frame)?)?,
+                    problems: self.problems.clone(),
+                })
+            }
+
+            /// Rows per value combination of `by` (e.g. `["outcome",
+            /// "category"]`), with `count` and `share`, most frequent first
+            /// ([`crate::metrics::value_counts`]).
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let table = stage.failed()?.counts(&["status"])?;
+            /// # Ok(()) }
+            /// ```
+            pub fn counts(&self, by: &[&str]) -> Result<DataFrame> {
+                value_counts(&self.frame, by)
+            }
+        }
+    };
+}
+
 /// The results of a run (see [`crate::data::schema`]), with their problems.
 #[derive(Clone)]
 pub struct Results {
@@ -378,6 +423,7 @@ pub struct Results {
 }
 
 stage_frame!(Results);
+result_rows!(Results);
 
 impl Results {
     /// Failure categories for every row ([`crate::classify::classify`]):
@@ -397,17 +443,6 @@ impl Results {
         })
     }
 
-    /// The problems the results answer.
-    ///
-    /// ```no_run
-    /// # fn f(res: codefail::chain::Results) {
-    /// println!("{}", res.problems().name());
-    /// # }
-    /// ```
-    pub fn problems(&self) -> &Problems {
-        &self.problems
-    }
-
     /// How many rows passed.
     ///
     /// ```no_run
@@ -417,32 +452,6 @@ impl Results {
     /// ```
     pub fn passed(&self) -> Result<usize> {
         Ok(passed_mask(&self.frame)?.sum().unwrap_or(0) as usize)
-    }
-
-    /// The rows that did not pass.
-    ///
-    /// ```no_run
-    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
-    /// let failed = res.failed()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn failed(&self) -> Result<Results> {
-        Ok(Results {
-            frame: self.frame.filter(&!&passed_mask(&self.frame)?)?,
-            problems: self.problems.clone(),
-        })
-    }
-
-    /// Rows per value combination of `by`, with `count` and `share`, most
-    /// frequent first ([`crate::metrics::value_counts`]).
-    ///
-    /// ```no_run
-    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
-    /// let by_status = res.counts(&["status"])?;
-    /// # Ok(()) }
-    /// ```
-    pub fn counts(&self, by: &[&str]) -> Result<DataFrame> {
-        value_counts(&self.frame, by)
     }
 
     /// The run's summary: pass rates, statuses, tampering
@@ -478,45 +487,9 @@ pub struct Classified {
 }
 
 stage_frame!(Classified);
+result_rows!(Classified);
 
 impl Classified {
-    /// The rows that did not pass.
-    ///
-    /// ```no_run
-    /// # fn f(c: codefail::chain::Classified) -> codefail::Result<()> {
-    /// let failed = c.failed()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn failed(&self) -> Result<Classified> {
-        Ok(Classified {
-            frame: self.frame.filter(&!&passed_mask(&self.frame)?)?,
-            problems: self.problems.clone(),
-        })
-    }
-
-    /// Rows per value combination of `by` (e.g. `["outcome", "category"]`),
-    /// with `count` and `share`, most frequent first.
-    ///
-    /// ```no_run
-    /// # fn f(c: codefail::chain::Classified) -> codefail::Result<()> {
-    /// let table = c.failed()?.counts(&["outcome", "category"])?;
-    /// # Ok(()) }
-    /// ```
-    pub fn counts(&self, by: &[&str]) -> Result<DataFrame> {
-        value_counts(&self.frame, by)
-    }
-
-    /// The problems the results answer.
-    ///
-    /// ```no_run
-    /// # fn f(c: codefail::chain::Classified) {
-    /// println!("{}", c.problems().name());
-    /// # }
-    /// ```
-    pub fn problems(&self) -> &Problems {
-        &self.problems
-    }
-
     /// Bars of the failures per value of a category column (`category`,
     /// `semantic`, `outcome`, ...), titled with the benchmark's name.
     ///
