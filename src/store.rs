@@ -232,3 +232,23 @@ pub fn cut_torn_tail(path: &Path) -> Result<u64> {
     }
     Ok(len - keep)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn torn_tails_are_cut_and_whole_lines_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j");
+        std::fs::write(&p, "x").unwrap();
+        assert_eq!(cut_torn_tail(&p).unwrap(), 1);
+        assert_eq!(std::fs::read(&p).unwrap(), b"");
+        let long = "y".repeat(200_000);
+        std::fs::write(&p, format!("a\n{long}")).unwrap();
+        assert_eq!(cut_torn_tail(&p).unwrap(), 200_000);
+        assert_eq!(std::fs::read(&p).unwrap(), b"a\n");
+        assert_eq!(cut_torn_tail(&p).unwrap(), 0);
+        assert_eq!(cut_torn_tail(&dir.path().join("none")).unwrap(), 0);
+    }
+}
