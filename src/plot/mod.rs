@@ -1193,11 +1193,9 @@ pub fn roc_curve(pts: &mut [(f64, bool)]) -> (Vec<(f64, f64)>, f64) {
     }
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut curve = vec![(0.0, 0.0)];
-    let mut auc = 0.0;
     let mut i = 0;
     while i < pts.len() {
         let s = pts[i].0;
-        let (tp0, fp0) = (tp, fp);
         while i < pts.len() && pts[i].0 == s {
             if pts[i].1 {
                 tp += 1.0;
@@ -1206,8 +1204,10 @@ pub fn roc_curve(pts: &mut [(f64, bool)]) -> (Vec<(f64, f64)>, f64) {
             }
             i += 1;
         }
-        auc += (fp - fp0) / n * (tp + tp0) / 2.0 / p;
         curve.push((fp / n, tp / p));
     }
-    (curve, auc)
+    // The area under this curve (ties as diagonal steps) is the
+    // Mann-Whitney statistic: the one AUROC of `metrics`.
+    let (scores, labels): (Vec<f64>, Vec<bool>) = pts.iter().copied().unzip();
+    (curve, crate::metrics::auroc(&scores, &labels))
 }
