@@ -233,6 +233,26 @@ pub fn cut_torn_tail(path: &Path) -> Result<u64> {
     Ok(len - keep)
 }
 
+/// FNV-1a's offset basis: [`fnv1a`]'s usual starting state.
+pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+
+/// FNV-1a from state `h`: a hash that is the same on every run and platform
+/// (std's hasher is seeded per process), for shard assignment, public-test
+/// choice and sampling seeds.
+///
+/// ```
+/// use codefail::store::{FNV_OFFSET, fnv1a};
+/// assert_eq!(fnv1a(b"", FNV_OFFSET), FNV_OFFSET);
+/// assert_eq!(fnv1a(b"a", FNV_OFFSET), 0xaf63dc4c8601ec8c);
+/// ```
+pub fn fnv1a(data: &[u8], mut h: u64) -> u64 {
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

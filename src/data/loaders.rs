@@ -198,9 +198,7 @@ fn apply_public_split(rows: &mut [Problem], split: &PublicSplit) -> Result<()> {
 
 /// FNV-1a: a hash that does not change between runs or platforms.
 fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
+    crate::store::fnv1a(s.as_bytes(), crate::store::FNV_OFFSET)
 }
 
 static DEF_RE: LazyLock<Regex> =

@@ -84,15 +84,6 @@ pub struct PromptJob {
     pub key: String,
 }
 
-/// FNV-1a, stable across runs and platforms (std's hasher is not).
-fn fnv(data: &[u8], mut h: u64) -> u64 {
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
-}
-
 /// The generator of sample `i` of prompt `key`.
 ///
 /// ```
@@ -102,8 +93,9 @@ fn fnv(data: &[u8], mut h: u64) -> u64 {
 /// assert_eq!(a.random::<u64>(), b.random::<u64>());
 /// ```
 pub fn sample_rng(seed: u64, key: &str, i: usize) -> ChaCha8Rng {
-    let h = fnv(key.as_bytes(), 0xcbf29ce484222325 ^ seed);
-    ChaCha8Rng::seed_from_u64(fnv(&(i as u64).to_le_bytes(), h))
+    use crate::store::{FNV_OFFSET, fnv1a};
+    let h = fnv1a(key.as_bytes(), FNV_OFFSET ^ seed);
+    ChaCha8Rng::seed_from_u64(fnv1a(&(i as u64).to_le_bytes(), h))
 }
 
 /// `ln Σ exp(l)` and the entropy `-Σ p ln p` of `softmax(logits)`, in one
