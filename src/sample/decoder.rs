@@ -169,50 +169,47 @@ impl DecoderConfig {
     /// assert!(!cfg.attention_bias);
     /// ```
     pub fn from_hf_config(json: &serde_json::Value) -> Result<Self, String> {
-        let model_type = json["model_type"].as_str().unwrap_or_default().to_string();
+        let model_type = json["model_type"].as_str().unwrap_or_default();
         if model_type != "llama" && model_type != "qwen2" && model_type != "mistral" {
             return Err(format!(
                 "model_type `{model_type}` is not a Llama-family decoder"
             ));
         }
-        let u = |k: &str| -> Result<usize, String> {
-            json[k]
-                .as_u64()
-                .map(|x| x as usize)
-                .ok_or_else(|| format!("field `{k}`: expected an unsigned integer"))
-        };
-        let hidden = u("hidden_size")?;
-        let heads = u("num_attention_heads")?;
-        let rope_scaling_factor = match &json["rope_scaling"] {
-            serde_json::Value::Null => 1.0,
-            v => {
-                let kind = v["type"].as_str().or(v["rope_type"].as_str()).unwrap_or("");
+        let c: HfConfig = serde_path_to_error::deserialize(json).map_err(|e| {
+            let inner = e.inner().to_string();
+            match e.path().to_string().as_str() {
+                "." => inner,
+                path => format!("field `{path}`: {inner}"),
+            }
+        })?;
+        let rope_scaling_factor = match &c.rope_scaling {
+            None => 1.0,
+            Some(r) => {
+                let kind = r.kind.as_deref().or(r.rope_type.as_deref()).unwrap_or("");
                 if kind != "linear" {
                     return Err(format!(
                         "field `rope_scaling.type`: `{kind}` is not supported (linear)"
                     ));
                 }
-                v["factor"]
-                    .as_f64()
+                r.factor
                     .ok_or("field `rope_scaling.factor`: expected a number")?
             }
         };
+        let heads = c.num_attention_heads;
         Ok(DecoderConfig {
-            vocab_size: u("vocab_size")?,
-            hidden_size: hidden,
-            intermediate_size: u("intermediate_size")?,
-            num_hidden_layers: u("num_hidden_layers")?,
+            vocab_size: c.vocab_size,
+            hidden_size: c.hidden_size,
+            intermediate_size: c.intermediate_size,
+            num_hidden_layers: c.num_hidden_layers,
             num_attention_heads: heads,
-            num_key_value_heads: u("num_key_value_heads").unwrap_or(heads),
-            head_dim: u("head_dim").unwrap_or(hidden / heads),
-            rope_theta: json["rope_theta"].as_f64().unwrap_or(10_000.0),
+            num_key_value_heads: c.num_key_value_heads.unwrap_or(heads),
+            head_dim: c.head_dim.unwrap_or(c.hidden_size / heads.max(1)),
+            rope_theta: c.rope_theta.unwrap_or(10_000.0),
             rope_scaling_factor,
-            rms_norm_eps: json["rms_norm_eps"].as_f64().unwrap_or(1e-6),
-            max_position_embeddings: u("max_position_embeddings").unwrap_or(4096),
-            attention_bias: json["attention_bias"]
-                .as_bool()
-                .unwrap_or(model_type == "qwen2"),
-            tie_word_embeddings: json["tie_word_embeddings"].as_bool().unwrap_or(false),
+            rms_norm_eps: c.rms_norm_eps.unwrap_or(1e-6),
+            max_position_embeddings: c.max_position_embeddings.unwrap_or(4096),
+            attention_bias: c.attention_bias.unwrap_or(model_type == "qwen2"),
+            tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
             rope_interleaved: false,
             architecture: if model_type == "qwen2" {
                 "qwen2".into()
@@ -221,6 +218,35 @@ impl DecoderConfig {
             },
         })
     }
+}
+
+/// The fields of a Hugging Face `config.json` a Llama-family decoder needs
+/// (absent optional fields take the defaults of `from_hf_config`; null
+/// counts as absent; unknown fields are ignored).
+#[derive(serde::Deserialize)]
+struct HfConfig {
+    vocab_size: usize,
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    num_key_value_heads: Option<usize>,
+    head_dim: Option<usize>,
+    rope_theta: Option<f64>,
+    rope_scaling: Option<HfRopeScaling>,
+    rms_norm_eps: Option<f64>,
+    max_position_embeddings: Option<usize>,
+    attention_bias: Option<bool>,
+    tie_word_embeddings: Option<bool>,
+}
+
+/// `rope_scaling` of a `config.json` (`type`, or `rope_type` in newer files).
+#[derive(serde::Deserialize)]
+struct HfRopeScaling {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    rope_type: Option<String>,
+    factor: Option<f64>,
 }
 
 /// New positions per row from which a projection uses its dense copy, when
