@@ -8,9 +8,10 @@
 //! [`RepairConfig::should_pass_private`] "every test passes" (the private
 //! tests are never shown: when only they fail, the feedback says so without
 //! quoting them). Problems of one turn are answered together (batched
-//! prompts), model calls and test runs that fail are retried with
-//! exponential backoff, and a problem whose calls keep failing keeps its last
-//! answer and the error, so nothing already computed is lost.
+//! prompts), model calls that fail are retried with exponential backoff
+//! (test runs are local and deterministic: a failing one is not retried),
+//! and a problem whose calls keep failing keeps its last answer and the
+//! error, so nothing already computed is lost.
 //!
 //! Output frames:
 //!
@@ -51,7 +52,7 @@ pub struct RepairConfig {
     pub sampling: Sampling,
     /// Success needs the private tests too (never shown to the model).
     pub should_pass_private: bool,
-    /// Retries of a failing model call or test run.
+    /// Retries of a failing model call (test runs are not retried).
     pub retries: usize,
     /// First backoff; doubles at each retry.
     pub backoff: Duration,
@@ -437,9 +438,8 @@ pub fn repair_with(
                 })
                 .collect();
             let t1 = Instant::now();
-            let results = with_retries(cfg.retries, cfg.backoff, || {
-                run_records(&mut problems, &gens, &cfg.run)
-            });
+            // A test run is local and deterministic: it is not retried.
+            let results = run_records(&mut problems, &gens, &cfg.run);
             let exec_share = t1.elapsed().as_secs_f64() / chunk.len() as f64;
             let results = match results {
                 Ok(r) => r,
