@@ -112,8 +112,10 @@
 //!    (`sys._getframe` from program code or through `inspect`/`traceback`,
 //!    `tb_frame`/`gi_frame`), `gc` object scans, `ctypes`, reads under
 //!    `/proc`, paths outside the scratch folder and the Python installation,
-//!    `sys.settrace`/`setprofile`, signals to other processes, starting
-//!    programs. The judge adds what it sees itself: exiting before the tests
+//!    `sys.settrace`/`setprofile` (also hooks given to `threading.settrace`,
+//!    installed as each thread starts), signals to other processes, starting
+//!    programs (also the program's own import of `_posixsubprocess`, whose
+//!    `fork_exec` raises no audit event). The judge adds what it sees itself: exiting before the tests
 //!    ended (`exit`), forged or garbled reports (`protocol`), hash-collision
 //!    values (`value`). They become the results' `tamper` column; `classify`
 //!    gives such rows the `tampering` category and `summary` counts them.

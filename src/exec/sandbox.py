@@ -684,8 +684,12 @@ WATCHED = frozenset({
     "sys._getframe", "sys._current_frames", "sys._current_exceptions", "object.__getattr__",
     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "open", "os.listdir", "os.scandir",
     "sys.settrace", "sys.setprofile", "os.kill", "os.killpg", "subprocess.Popen", "os.system", "os.exec",
-    "os.posix_spawn", "os.spawn", "os.chdir",
+    "os.posix_spawn", "os.spawn", "os.chdir", "import",
 })
+# Modules whose import by the program itself is an attempt to start
+# processes past the audited calls (`_posixsubprocess.fork_exec` raises no
+# audit event of its own; `subprocess` imports it for Popen, which does).
+UNAUDITED_SPAWN = frozenset({"_posixsubprocess"})
 FRAME_HELPERS = ("/inspect.py", "/traceback.py", "/ctypes/")
 
 
@@ -792,10 +796,18 @@ def install_audit_hook(send):
             elif event in ("sys.settrace", "sys.setprofile"):
                 if f is not None and foreign(f.f_code):
                     record("trace", event, f)
+                elif f is not None and f.f_code.co_filename.endswith("/threading.py"):
+                    # A hook the program gave threading.settrace/setprofile,
+                    # installed as a new thread starts (threading calls them
+                    # only when a hook was given).
+                    record("trace", "threading: " + event, f)
             elif event == "os.kill":
                 pid = args[0]
                 if pid in (1, -1) or (pid < -1 and -pid != _getpgrp()):
                     record("signal", "kill(%d, %d)" % (pid, args[1]), f)
+            elif event == "import":
+                if args and args[0] in UNAUDITED_SPAWN and f is not None and foreign(f.f_code):
+                    record("process", "import %s" % args[0], f)
             elif event == "os.killpg":
                 if args[0] != _getpgrp():
                     record("signal", "killpg(%d, %d)" % (args[0], args[1]), f)
