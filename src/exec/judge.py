@@ -428,8 +428,9 @@ def plan_assert_test(code, names, k):
         if len(PLAN_CACHE) > 20000:
             PLAN_CACHE.clear()
         tree = ast.parse(code, "<test>")
-        if not _straight(tree):
-            # Loops, helper functions, computed values (HumanEval's check()):
+        if not _asserts_only(tree):
+            # Any statement beside the asserts (an expected value computed
+            # on its own line, loops, helper functions, HumanEval's check()):
             # the whole test runs here, its calls into the program go to the
             # child one at a time (see `run_judged`).
             hit = (None, plan_judged(code, tree, names), False)
@@ -455,10 +456,9 @@ def _plan_straight(code, tree, program_names):
     (MBPP's): the same split as `plan_assert_tests`, but the child's text and
     the judge's expressions are spliced from the test's own source by the
     nodes' positions instead of being unparsed and recompiled from trees.
-    None where the test is not of that shape (the general path takes it)."""
+    Takes a tree of asserts only (`_asserts_only`); None where a node's
+    position cannot be trusted (the general path takes it then)."""
     body = tree.body
-    if not body or not all(isinstance(s, ast.Assert) for s in body):
-        return None
     bound, unsafe = stored_names(tree, _SPLICE_UNSAFE)
     if unsafe:
         return None
@@ -524,7 +524,7 @@ def plan_assert_tests(tests, program_names):
     for t in tests:
         code = t.get("code") or ""
         tree = ast.parse(code, "<test>")
-        straight = _straight(tree)
+        straight = _asserts_only(tree)
         names = program_names | stored_names(tree)
         sites = []
         new = AssertRewriter(names, sites, code).visit(tree)
@@ -537,11 +537,12 @@ def plan_assert_tests(tests, program_names):
     return plans
 
 
-def _straight(tree):
-    """True when every assert of the test runs exactly once (top-level asserts only)."""
-    n_top = sum(1 for s in tree.body if isinstance(s, ast.Assert))
-    n_all = sum(1 for s in ast.walk(tree) if isinstance(s, ast.Assert))
-    return n_top == n_all
+def _asserts_only(tree):
+    """True when the test is nothing but top-level asserts (MBPP's): the only
+    tests that are split, the rest of each assert judged here. Any other
+    statement would run in the child, where a program could change what it
+    computes, so such tests run in the judge (`run_judged`)."""
+    return bool(tree.body) and all(isinstance(s, ast.Assert) for s in tree.body)
 
 
 # --------------------------------------------------------------------------

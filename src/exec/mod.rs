@@ -47,7 +47,7 @@
 //!    test's or another program's data: it is forked from the clean
 //!    template, receives its program, then one test at a time only what that
 //!    test hands to the candidate: the arguments of a call; for a test made
-//!    of top-level asserts (MBPP's), the rewritten test whose asserts keep
+//!    of asserts alone (MBPP's), the rewritten test whose asserts keep
 //!    only the sub-expressions that call or reference the candidate's names,
 //!    the rest of each assertion being evaluated in the judge over the
 //!    returned values; for any other test (loops, helper functions, values
@@ -120,7 +120,7 @@
 //!    values (`value`). They become the results' `tamper` column; `classify`
 //!    gives such rows the `tampering` category and `summary` counts them.
 //!
-//! A limit of (1) for tests made of top-level asserts: an assert's
+//! A limit of (1) for tests made of asserts alone: an assert's
 //! candidate-side sub-expressions run in the child as a whole, so a value
 //! the test binds inside one (a walrus, a comprehension's variable) is the
 //! child's. No benchmark test binds a value that way.
