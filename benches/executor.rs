@@ -150,6 +150,18 @@ fn schedule_bound<'a>(
 
 type Report = serde_json::Map<String, serde_json::Value>;
 
+/// A program as the fresh harness runs it: `parts` (the code, then any
+/// setup), each on its own lines, then the problem's base asserts.
+fn fresh_program(parts: &[&str], p: &Problem) -> String {
+    let asserts: Vec<&str> = p
+        .tests
+        .iter()
+        .filter(|t| t.group == "base")
+        .filter_map(|t| t.code.as_deref())
+        .collect();
+    format!("{}\n{}\n", parts.join("\n"), asserts.join("\n"))
+}
+
 /// Part 1's set: the MBPP test split, the DeepSeek generations, and each
 /// generation as the fresh harness runs it (program, then its asserts).
 struct DeepSeekSet {
@@ -177,17 +189,9 @@ fn deepseek_set() -> DeepSeekSet {
     let programs: Vec<String> = gens
         .iter()
         .map(|g| {
-            let p = by_id[g.task_id.as_str()];
-            let asserts: Vec<&str> = p
-                .tests
-                .iter()
-                .filter(|t| t.group == "base")
-                .filter_map(|t| t.code.as_deref())
-                .collect();
-            format!(
-                "{}\n{}\n",
-                g.code.as_deref().unwrap_or(""),
-                asserts.join("\n")
+            fresh_program(
+                &[g.code.as_deref().unwrap_or("")],
+                by_id[g.task_id.as_str()],
             )
         })
         .collect();
@@ -715,20 +719,7 @@ fn part1b(
     let gens = reference_generation_records(&problems);
     let programs: Vec<String> = problems
         .iter()
-        .map(|p| {
-            let asserts: Vec<&str> = p
-                .tests
-                .iter()
-                .filter(|t| t.group == "base")
-                .filter_map(|t| t.code.as_deref())
-                .collect();
-            format!(
-                "{}\n{}\n{}\n",
-                p.reference.as_deref().unwrap_or(""),
-                p.setup_code,
-                asserts.join("\n")
-            )
-        })
+        .map(|p| fresh_program(&[p.reference.as_deref().unwrap_or(""), &p.setup_code], p))
         .collect();
     let refs = compare_with_fresh(
         "1b. MBPP reference solutions",

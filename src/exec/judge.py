@@ -433,15 +433,15 @@ def plan_assert_test(code, names, k):
             # on its own line, loops, helper functions, HumanEval's check()):
             # the whole test runs here, its calls into the program go to the
             # child one at a time (see `run_judged`).
-            hit = (None, plan_judged(code, tree, names), False)
+            hit = (None, plan_judged(code, tree, names))
         else:
             hit = _plan_straight(code, tree, names)
         if hit is None:
             # (The fast path may have changed the tree before it gave up.)
-            (mod, sites, straight), = plan_assert_tests([{"code": code}], names)
+            (mod, sites), = plan_assert_tests([{"code": code}], names)
             # The child gets source text: the rewritten test holds only the
             # candidate-side sub-expressions (the judge sides stay in `sites`).
-            hit = (ast.unparse(mod), sites, straight)
+            hit = (ast.unparse(mod), sites)
         PLAN_CACHE[key] = hit
     return hit
 
@@ -504,7 +504,7 @@ def _plan_straight(code, tree, program_names):
         sites.append((judge_code, text, first, tail))
         lines.append("    __cf_assert(%d, (%s), %d, %d)" % (site, " ".join(thunks), first, tail))
     lines.append("__cf_test(__cf_hook)")
-    return ("\n".join(lines) + "\n", sites, True)
+    return ("\n".join(lines) + "\n", sites)
 
 
 def plan_judged(code, tree, program_names):
@@ -519,12 +519,12 @@ def plan_judged(code, tree, program_names):
 
 
 def plan_assert_tests(tests, program_names):
-    """Rewrite every assert test. Returns [(code_ast_module, sites, straight_line)] (judge side)."""
+    """Rewrite tests made of asserts alone (the general path: where the fast
+    one, `_plan_straight`, gives up). Returns [(code_ast_module, sites)]."""
     plans = []
     for t in tests:
         code = t.get("code") or ""
         tree = ast.parse(code, "<test>")
-        straight = _asserts_only(tree)
         names = program_names | stored_names(tree)
         sites = []
         new = AssertRewriter(names, sites, code).visit(tree)
@@ -533,7 +533,7 @@ def plan_assert_tests(tests, program_names):
         wrapper = ast.parse("def __cf_test(__cf_assert):\n    pass\n__cf_test(__cf_hook)\n")
         wrapper.body[0].body = new.body or [ast.Pass()]
         ast.fix_missing_locations(wrapper)
-        plans.append((wrapper, sites, straight))
+        plans.append((wrapper, sites))
     return plans
 
 
@@ -1041,9 +1041,9 @@ def run_functional(job):
                     if t["kind"] == "assert" and plans[k][0] is None:
                         results[k] = run_judged(child, k, plans[k][1], deadline, stage_t0, tamper)
                     elif t["kind"] == "assert":
-                        src, sites, straight = plans[k]
+                        src, sites = plans[k]
                         child.command({"c": "A", "k": k, "src": src}, deadline)
-                        results[k] = run_assert(child, k, sites, straight, deadline, stage_t0, tamper)
+                        results[k] = run_assert(child, k, sites, deadline, stage_t0, tamper)
                     else:
                         child.command({"c": "C", "k": k, "a": t["enc_args"]}, deadline)
                         msg = child.next_msg(deadline)
@@ -1109,11 +1109,10 @@ def run_functional(job):
     return finish(job, stages, results, streams, t_start, tamper)
 
 
-def run_assert(child, k, sites, straight, deadline, t0, tamper):
+def run_assert(child, k, sites, deadline, t0, tamper):
     """Drive one handed-over assert test: judge each site the child reaches
     (asking it for the candidate-side operands), until its end report."""
     count = 0
-    seen = []
     judged = None
     while True:
         msg = child.next_msg(deadline)
@@ -1122,13 +1121,11 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
             site = msg.get("site")
             if type(site) is not int or not 0 <= site < len(sites):
                 raise ProtocolViolation("unknown assert site")
-            # A straight test's asserts run once each, in order: any other
-            # sequence is a child that rewrote its test.
-            if straight and site != count:
+            # A split test is asserts alone: they run once each, in order;
+            # any other sequence is a child that rewrote its test.
+            if site != count:
                 raise ProtocolViolation("assert site %d out of order" % site)
             count += 1
-            if site not in seen:
-                seen.append(site)
             spent = [0.0]
             verdict = judge_site(child, sites[site], deadline, tamper, spent, msg)
             # The judge's own work (decoding, the comparison) is not the
@@ -1149,7 +1146,7 @@ def run_assert(child, k, sites, straight, deadline, t0, tamper):
                 return judged
             # Every assert of the test must have been reached (a child that
             # skips the ones it cannot answer does not pass).
-            if (straight and count != len(sites)) or len(seen) != len(sites):
+            if count != len(sites):
                 return test_result("failed", error_type="AssertionError",
                                    message="the test's assertions did not all run", wall_ms=wall)
             return test_result("passed", passed=True, wall_ms=wall)
@@ -1290,9 +1287,7 @@ def run_judged(child, k, plan, deadline, t0, tamper):
     if failure is None:
         return test_result("passed", passed=True, wall_ms=wall)
     if isinstance(failure, CandidateError):
-        d = failure.report
-        return test_result(classify_exc(d), error_type=d.get("type"), message=d.get("msg"),
-                           line=d.get("line"), traceback=d.get("tb"), wall_ms=wall)
+        return exc_result(failure.report, wall)
     if isinstance(failure, KeyboardInterrupt):
         raise failure
     # A failing assert (or an error in the test's own code): name the test
@@ -1670,7 +1665,7 @@ def _clean(v):
 
 def finish(job, stages, results, streams, t_start, tamper=()):
     # (Strings that cannot be UTF-8 are escaped by `main` where needed.)
-    return ({
+    return {
         "id": job.get("id"),
         "tamper": list(tamper),
         "stages": stages,
@@ -1678,7 +1673,7 @@ def finish(job, stages, results, streams, t_start, tamper=()):
         "stdout": streams.text(1),
         "stderr": streams.text(2),
         "wall_ms": (time.monotonic() - t_start) * 1000,
-    })
+    }
 
 
 def prepare(job):
