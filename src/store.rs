@@ -233,6 +233,101 @@ pub fn cut_torn_tail(path: &Path) -> Result<u64> {
     Ok(len - keep)
 }
 
+/// SHA-256, the one digest codefail uses for cache keys, manifests and
+/// file checks (cryptographic where a key must not collide by design:
+/// cached expected outputs, model files). [`Digest::field`] ends each
+/// field with a NUL byte, so that ("ab", "c") and ("a", "bc") differ.
+///
+/// ```
+/// use codefail::store::Digest;
+/// let mut d = Digest::new();
+/// d.field("codefail-example-v1").field("Mbpp/2");
+/// assert_eq!(d.hex().len(), 64);
+/// assert_ne!(Digest::of(b"ab\0c\0"), Digest::of(b"a\0bc\0"));
+/// ```
+#[derive(Clone, Default)]
+pub struct Digest(sha2::Sha256);
+
+impl Digest {
+    /// An empty digest.
+    ///
+    /// ```
+    /// assert_eq!(codefail::store::Digest::new().hex(), codefail::store::Digest::of(b""));
+    /// ```
+    pub fn new() -> Digest {
+        Digest::default()
+    }
+
+    /// Feed bytes as they are.
+    ///
+    /// ```
+    /// let mut d = codefail::store::Digest::new();
+    /// d.bytes(b"abc");
+    /// assert_eq!(d.hex(), codefail::store::Digest::of(b"abc"));
+    /// ```
+    pub fn bytes(&mut self, data: impl AsRef<[u8]>) -> &mut Digest {
+        sha2::Digest::update(&mut self.0, data.as_ref());
+        self
+    }
+
+    /// Feed one field: its bytes, then a NUL byte.
+    ///
+    /// ```
+    /// let mut d = codefail::store::Digest::new();
+    /// d.field("a");
+    /// assert_eq!(d.hex(), codefail::store::Digest::of(b"a\0"));
+    /// ```
+    pub fn field(&mut self, data: impl AsRef<[u8]>) -> &mut Digest {
+        self.bytes(data).bytes([0u8])
+    }
+
+    /// The 32 bytes.
+    ///
+    /// ```
+    /// assert_eq!(codefail::store::Digest::new().raw().len(), 32);
+    /// ```
+    pub fn raw(self) -> [u8; 32] {
+        sha2::Digest::finalize(self.0).into()
+    }
+
+    /// Lower-case hex.
+    ///
+    /// ```
+    /// assert!(codefail::store::Digest::new().hex().starts_with("e3b0c442"));
+    /// ```
+    pub fn hex(self) -> String {
+        hex::encode(self.raw())
+    }
+
+    /// The hex digest of `data`.
+    ///
+    /// ```
+    /// assert!(codefail::store::Digest::of(b"").starts_with("e3b0c442"));
+    /// ```
+    pub fn of(data: impl AsRef<[u8]>) -> String {
+        let mut d = Digest::new();
+        d.bytes(data);
+        d.hex()
+    }
+
+    /// The digest of a file's bytes, read in a stream; errors name the file.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("f");
+    /// std::fs::write(&p, b"abc").unwrap();
+    /// let d = codefail::store::Digest::file(&p)?;
+    /// assert_eq!(d.hex(), codefail::store::Digest::of(b"abc"));
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn file(path: &Path) -> Result<Digest> {
+        let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut d = Digest::new();
+        std::io::copy(&mut f, &mut d.0).map_err(|e| Error::io(path, e))?;
+        Ok(d)
+    }
+}
+
 /// FNV-1a's offset basis: [`fnv1a`]'s usual starting state.
 pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 

@@ -120,9 +120,8 @@ fn is_number(v: &Value) -> bool {
 /// Cache key of a reference's answers: the reference, its setup and entry
 /// point, the inputs, the limits, the Python and the hash seed.
 fn reference_key(p: &Problem, inputs: &[Input], limits: &Value, cfg: &RunConfig) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(b"codefail-semantic-reference-v1\0"); // bump when the answers' encoding changes
+    let mut h = crate::store::Digest::new();
+    h.field("codefail-semantic-reference-v1"); // bump when the answers' encoding changes
     for part in [
         p.reference.as_deref().unwrap_or(""),
         p.setup_code.as_str(),
@@ -131,14 +130,12 @@ fn reference_key(p: &Problem, inputs: &[Input], limits: &Value, cfg: &RunConfig)
         // Set and dict order in the answers follow the hash seed.
         &format!("{} {}", cfg.python, cfg.hash_seed),
     ] {
-        h.update(part.as_bytes());
-        h.update(b"\0");
+        h.field(part);
     }
     for i in inputs {
-        h.update(i.args.as_bytes());
-        h.update(b"\0");
+        h.field(&i.args);
     }
-    hex::encode(h.finalize())[..32].to_string()
+    h.hex()[..32].to_string()
 }
 
 /// Run the differential tests for the failed rows of `results`; one verdict

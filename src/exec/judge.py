@@ -249,17 +249,21 @@ JUDGE_GLOBALS["__builtins__"] = builtins
 LOCAL_NAMES = set(dir(builtins)) | set(SAFE_MODULES)
 
 
-def stored_names(tree, kinds=None):
+def stored_names(tree, kinds=None, name_nodes=None):
     """Every name the code binds anywhere (defs, assignments, imports, params).
     With `kinds` (a tuple of node types), also whether any node is of one of
-    them: (names, found), from the same walk."""
+    them: (names, found), from the same walk. Every `ast.Name` node goes to
+    the list `name_nodes` where one is given."""
     names = set()
     found = False
     for node in ast.walk(tree):
         if kinds is not None and not found and isinstance(node, kinds):
             found = True
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
+        if isinstance(node, ast.Name):
+            if name_nodes is not None:
+                name_nodes.append(node)
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -282,14 +286,24 @@ class Planner:
     evaluated in the sandbox; builtins and safe modules are always the judge's
     own, even where the program rebinds them (`math = FakeMath()`)."""
 
-    def __init__(self, remote_names):
+    def __init__(self, remote_names, spans=None):
         self.remote_names = remote_names
         self.remotes = []
         # id(node) -> whether the subtree names anything of the sandbox's,
         # filled for a whole subtree in one pass (split asks about every level).
         self.memo = {}
+        # Or, where positions are exact (`_plan_straight`): (span, starts,
+        # ends), the source span function and the sorted spans of the names
+        # that are the sandbox's. Names never overlap, so a node holds one
+        # iff the first such name starting inside it also ends inside it.
+        self.spans = spans
 
     def has_remote(self, node):
+        if self.spans is not None:
+            span, starts, ends = self.spans
+            a, b = span(node)
+            i = bisect.bisect_left(starts, a)
+            return i < len(starts) and ends[i] <= b
         memo = self.memo
         hit = memo.get(id(node))
         if hit is not None:
@@ -459,7 +473,8 @@ def _plan_straight(code, tree, program_names):
     Takes a tree of asserts only (`_asserts_only`); None where a node's
     position cannot be trusted (the general path takes it then)."""
     body = tree.body
-    bound, unsafe = stored_names(tree, _SPLICE_UNSAFE)
+    name_nodes = []
+    bound, unsafe = stored_names(tree, _SPLICE_UNSAFE, name_nodes)
     if unsafe:
         return None
     raw = code.encode("utf-8")
@@ -471,12 +486,14 @@ def _plan_straight(code, tree, program_names):
         return (starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset)
 
     names = program_names | bound
+    remote_spans = sorted(span(n) for n in name_nodes if n.id in names or n.id not in LOCAL_NAMES)
+    spans = (span, [a for a, _ in remote_spans], [b for _, b in remote_spans])
     sites = []
     lines = ["def __cf_test(__cf_assert):"]
     for site, stmt in enumerate(body):
         a, b = span(stmt.test)
         text = raw[a:b].decode("utf-8")
-        planner = Planner(names)
+        planner = Planner(names, spans)
         judge = planner.split(stmt.test)
         pieces = []
         thunks = []
@@ -589,6 +606,10 @@ class HarnessFailure(Exception):
 SLOT = int(os.environ.get("CODEFAIL_SLOT", "0"))
 
 
+# The bootstrap codefail starts the judge with (boot.py), read before any job.
+BOOT = os.environ.get("CODEFAIL_BOOT")
+
+
 class Template:
     """The clean fork server (sandbox.py): a fresh interpreter this judge
     starts with fork + exec before it reads its first job, and again (fresh)
@@ -624,7 +645,12 @@ class Template:
                 # -S: no `site` (its .pth files cost tens of milliseconds at
                 # every start and can run any code); the template adds the
                 # site-packages folders itself, for the candidates' imports.
-                os.execve(sys.executable, [sys.executable, "-S", script], env)
+                # Through codefail's bootstrap (boot.py) where the judge was
+                # started with it: the script's compiled code is cached.
+                argv = [sys.executable, "-S", script]
+                if BOOT:
+                    argv = [sys.executable, "-S", "-c", BOOT, "codefail_sandbox", script]
+                os.execve(sys.executable, argv, env)
             finally:
                 _os_exit(127)
         ts.close()

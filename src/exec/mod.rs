@@ -131,13 +131,17 @@
 //! program may use its whole CPU, memory and time budget; files in its
 //! scratch folders, up to 4 x `tmp_mb`, and pipe buffers are memory that
 //! their own limits bound, not the address-space one), and a complete
-//! audit log: a program can hide a frame walk from the hook by compiling
+//! audit log: Python raises no audit event for some calls (`os.stat`,
+//! `os.readlink`, `os.access`), so looking under `/proc` through them is
+//! not recorded, and a program can hide a frame walk from the hook by compiling
 //! its code under a library file's name, or stop later events once it has
 //! found the hook; the first such attempt is still recorded, and the
 //! guarantees above rest on separation, not on the log. Without root (a
 //! developer's machine) there are no namespaces, uid change or minimal root:
 //! separation (1-4) and the audit log still hold; the sandbox's isolation
-//! from the file system does not.
+//! from the file system does not (a program runs as the user who runs
+//! codefail, and could rewrite the judge's scripts cached under
+//! `~/.cache/codefail` and their compiled code beside them).
 
 mod pool;
 mod trace;
@@ -148,7 +152,6 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::DataFrame;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 pub use pool::{
     CallError, PoolConfig, Worker, job_time_limit, run_jobs, run_jobs_longest_first,
@@ -874,27 +877,25 @@ pub fn fill_expected(
 }
 
 fn expected_key(p: &Problem) -> String {
-    let mut h = Sha256::new();
+    let mut h = crate::store::Digest::new();
     // Bump when the value encoding or the timing changes (v4: the judge
     // measures each call from hand-over to arrival, and digests cover
     // whole values).
-    h.update(b"codefail-expected-v4\0");
+    h.field("codefail-expected-v4");
     for part in [
         p.dataset.as_str(),
         p.task_id.as_str(),
         p.reference.as_deref().unwrap_or(""),
         p.setup_code.as_str(),
     ] {
-        h.update(part.as_bytes());
-        h.update(b"\0");
+        h.field(part);
     }
     for t in &p.tests {
         if t.kind == TestKind::Call {
-            h.update(t.input.as_deref().unwrap_or("").as_bytes());
-            h.update(b"\0");
+            h.field(t.input.as_deref().unwrap_or(""));
         }
     }
-    hex::encode(h.finalize())[..32].to_string()
+    h.hex()[..32].to_string()
 }
 
 /// Put cached expected values into the problem's call tests; false when the

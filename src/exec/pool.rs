@@ -15,7 +15,6 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::data::cache_dir;
 use crate::error::{Error, Result};
@@ -26,6 +25,9 @@ const CODEC_PY: &str = include_str!("codec.py");
 const JUDGE_PY: &str = include_str!("judge.py");
 /// The sandbox template: forks one sandboxed child per program.
 const SANDBOX_PY: &str = include_str!("sandbox.py");
+/// The bootstrap that runs the judge and the template from their cached
+/// compiled code (`python -S -c BOOT_PY NAME SCRIPT`).
+const BOOT_PY: &str = include_str!("boot.py");
 
 /// How workers are started.
 #[derive(Clone, Debug)]
@@ -201,7 +203,7 @@ fn interpreter(python: &str) -> PathBuf {
 /// Write a script (the codec, then `body`) once to the cache, named by its hash.
 fn script_file(stem: &str, body: &str) -> Result<PathBuf> {
     let text = format!("{CODEC_PY}\n{body}");
-    let digest = hex::encode(Sha256::digest(text.as_bytes()));
+    let digest = crate::store::Digest::of(&text);
     let dir = cache_dir();
     let path = dir.join(format!("{stem}-{}.py", &digest[..16]));
     if !path.exists() {
@@ -248,7 +250,10 @@ impl Worker {
     /// Start a worker in `slot` (each slot runs programs under its own uid when root).
     ///
     /// The judge script ([`worker_script`]) runs under `cfg.python` with a
-    /// cleared environment; it learns the sandbox template's script
+    /// cleared environment, through a bootstrap (`boot.py`, also passed to
+    /// the judge for the template) that loads it with the import system's
+    /// source loader, so its compiled code is cached beside it in
+    /// `__pycache__` instead of being compiled at every start; it learns the sandbox template's script
     /// ([`sandbox_script`]) from `CODEFAIL_SANDBOX_SCRIPT` and the
     /// interpreter's absolute path (the `sys.executable` of `cfg.python`,
     /// asked once per process) from `CODEFAIL_PYTHON`. The worker must answer its hello within
@@ -271,6 +276,9 @@ impl Worker {
         // milliseconds at every start), and PYTHONSAFEPATH (3.11+) keeps
         // the script's folder off `sys.path`.
         cmd.arg("-S")
+            .arg("-c")
+            .arg(BOOT_PY)
+            .arg("codefail_judge")
             .arg(&script)
             .env_clear()
             .env(
@@ -281,6 +289,7 @@ impl Worker {
             .env("PYTHONHASHSEED", cfg.hash_seed.to_string())
             .env("CODEFAIL_SLOT", slot.to_string())
             .env("CODEFAIL_SANDBOX_SCRIPT", &sandbox)
+            .env("CODEFAIL_BOOT", BOOT_PY)
             .env("CODEFAIL_PYTHON", &python)
             .env("LANG", "C.UTF-8")
             .stdin(Stdio::piped())

@@ -72,6 +72,8 @@ DEVICES = ["/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev
 
 STREAMS = []
 ENCODE = []
+# (hook, sink) from `make_audit_hook`, built in the template.
+AUDIT_HOOK = []
 
 
 def prepare_child_state():
@@ -91,6 +93,7 @@ def prepare_child_state():
                          encoding="utf-8", errors="backslashreplace", line_buffering=True),
     ]
     ENCODE[:] = [_make_enc(), _make_dumps()]
+    AUDIT_HOOK[:] = [make_audit_hook()]
 
 
 def probe_child():
@@ -400,6 +403,9 @@ def main():
     # them so that children do not copy their pages.
     gc.collect()
     gc.freeze()
+    # Signal dispositions are inherited: set here once, for every child
+    # (SIGINT raises KeyboardInterrupt, SIGPIPE kills, as for a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     serve(sock)
 
@@ -638,8 +644,6 @@ def runner(job, ctl, fds, work):
     # buffers on descriptors 0-2, which now are this child's own.
     sys.stdin, sys.stdout, sys.stderr = STREAMS
     sys.argv = ["main.py"]
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.setrecursionlimit(int(limits.get("recursion", 1000)))
     run_stages(job, ctl, chan_w)
 
@@ -694,6 +698,14 @@ FRAME_HELPERS = ("/inspect.py", "/traceback.py", "/ctypes/")
 
 
 def install_audit_hook(send):
+    """Install the audit hook (built in the template, `AUDIT_HOOK`), its
+    reports going to `send`."""
+    hook, sink = AUDIT_HOOK[0] if AUDIT_HOOK else make_audit_hook()
+    sink[0] = send
+    sys.addaudithook(hook)
+
+
+def make_audit_hook():
     """A PEP 578 audit hook (it cannot be removed) that reports, as each
     happens, attempts to introspect the harness or escape the sandbox: frame
     walking (sys._getframe from program code or through inspect/traceback,
@@ -703,7 +715,9 @@ def install_audit_hook(send):
     is sent once per (kind, detail, program line), 64 at most. Frames of the
     Python installation and of this harness are not the program's; a
     program can hide a frame walk by compiling code under a library file's
-    name, so the log is evidence, not the defence (that is separation)."""
+    name, so the log is evidence, not the defence (that is separation).
+    Gives (hook, sink): the hook reports to `sink[0]`. The template builds
+    it once, never installed there; each child gets its own copy."""
     _getframe, _startswith, _isinstance, _str, _bytes, _int = sys._getframe, str.startswith, isinstance, str, bytes, int
     _fspath, _normpath, _join, _getcwd, _getpgrp = os.fspath, os.path.normpath, os.path.join, os.getcwd, os.getpgrp
     _len, _repr = len, repr
@@ -712,6 +726,7 @@ def install_audit_hook(send):
     harness = HARNESS_FILE
     busy = [False]
     seen = set()
+    sink = [None]
 
     def foreign(code):
         fn = code.co_filename
@@ -739,7 +754,7 @@ def install_audit_hook(send):
         if key in seen or _len(seen) >= 64:
             return
         seen.add(key)
-        send({"t": "tamper", "e": kind, "d": detail[:200], "n": line})
+        sink[0]({"t": "tamper", "e": kind, "d": detail[:200], "n": line})
 
     def path_kind(p):
         if _isinstance(p, _int):
@@ -818,7 +833,7 @@ def install_audit_hook(send):
         finally:
             busy[0] = False
 
-    sys.addaudithook(hook)
+    return hook, sink
 
 
 def _exc_info(e, program_lines):

@@ -3,7 +3,6 @@
 //! here), unpacked, assembled and checked against a pinned sha256.
 
 use crate::{Error, Result};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -79,10 +78,7 @@ pub fn models_dir() -> PathBuf {
 }
 
 fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
-    Ok(hex::encode(h.finalize()))
+    Ok(crate::store::Digest::file(path)?.hex())
 }
 
 fn python() -> String {

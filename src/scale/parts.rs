@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::store::Digest;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::shard::{Shard, natural_key, task_counts};
 use super::{now_utc, versions_json, write_atomic};
@@ -157,16 +157,14 @@ impl Manifest {
 /// # Ok::<(), codefail::Error>(())
 /// ```
 pub fn frame_digest(df: &DataFrame) -> Result<String> {
-    let mut h = Sha256::new();
+    let mut h = Digest::new();
     for name in df.get_column_names() {
-        h.update(name.as_bytes());
-        h.update(b"\0");
+        h.field(name.as_str());
     }
     for row in crate::data::frame_to_json_rows(df)? {
-        h.update(row.to_string().as_bytes());
-        h.update(b"\n");
+        h.bytes(row.to_string()).bytes("\n");
     }
-    Ok(hex::encode(h.finalize()))
+    Ok(h.hex())
 }
 
 /// A sharded command's output in progress: the part file, its journal and
@@ -243,13 +241,11 @@ impl ShardRun {
             .collect();
         tasks.sort_by_key(|t| natural_key(t));
         let expected_rows = tasks.iter().map(|t| input_tasks[t]).sum();
-        let mut h = Sha256::new();
-        h.update(spec.command.as_bytes());
-        h.update(b"\0");
-        h.update(spec.config.to_string().as_bytes());
-        h.update(b"\0");
-        h.update(frame_digest(spec.input)?.as_bytes());
-        let digest = hex::encode(h.finalize());
+        let mut h = Digest::new();
+        h.field(spec.command)
+            .field(spec.config.to_string())
+            .bytes(frame_digest(spec.input)?);
+        let digest = h.hex();
         let argv: Vec<String> = std::env::args().collect();
         let mut resumed = false;
         let manifest = if manifest_path.exists() {

@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::store::Digest;
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::data::schema::generations::TASK_ID;
 use crate::error::{Error, Result};
@@ -54,10 +54,9 @@ pub fn shard_of(task_id: &str, count: usize) -> usize {
     if count <= 1 {
         return 0;
     }
-    let mut h = Sha256::new();
-    h.update(b"codefail-shard-v1\0");
-    h.update(task_id.as_bytes());
-    let d = h.finalize();
+    let mut h = Digest::new();
+    h.field("codefail-shard-v1").bytes(task_id);
+    let d = h.raw();
     let mut b = [0u8; 8];
     b.copy_from_slice(&d[..8]);
     (u64::from_be_bytes(b) % count as u64) as usize

@@ -24,10 +24,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::store::Digest;
 use polars::prelude::*;
 use rand::Rng;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::{now_utc, utc_string, write_atomic};
 use crate::error::{Error, Result};
@@ -394,20 +394,15 @@ pub fn model_sha256(path: &Path) -> Result<String> {
     }
     let mut digests = Vec::with_capacity(files.len());
     for f in &files {
-        let mut h = Sha256::new();
-        let mut file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
-        std::io::copy(&mut file, &mut h).map_err(|e| Error::io(f, e))?;
-        digests.push(h.finalize());
+        digests.push(Digest::file(f)?.raw());
     }
     let hex = if meta.is_dir() {
-        let mut total = Sha256::new();
+        let mut total = Digest::new();
         for (f, d) in files.iter().zip(&digests) {
             let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
-            total.update(name.unwrap_or_default().as_bytes());
-            total.update(b"\0");
-            total.update(d);
+            total.field(name.unwrap_or_default()).bytes(d);
         }
-        hex::encode(total.finalize())
+        total.hex()
     } else {
         digests.first().map(hex::encode).unwrap_or_default()
     };
