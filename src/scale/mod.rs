@@ -46,7 +46,7 @@ pub use parts::{
     journal_path, manifest_path, merge, rows_without_timing, sort_rows,
 };
 pub use progress::Progress;
-pub use shard::{Shard, natural_key, shard_of, task_counts};
+pub use shard::{NaturalKey, Shard, natural_key, shard_of, task_counts};
 pub use track::{
     Tracker, git_commit, list_runs, model_sha256, python_version, read_run, run_frame, run_status,
 };

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::shard::{Shard, natural_key, task_counts};
+use super::shard::{NaturalKey, Shard, natural_key, task_counts};
 use super::{now_utc, versions_json, write_atomic};
 use crate::data::read;
 use crate::error::{Error, Result};
@@ -536,7 +536,7 @@ fn part_of_manifest(m: &Path) -> Result<PathBuf> {
 }
 
 /// One row key: (natural task key, model, sample, turn), and a printable form.
-type Key = (Vec<(String, u128)>, String, String, i64, i64);
+type Key = (NaturalKey, String, String, i64, i64);
 
 fn frame_keys(df: &DataFrame, path: &Path) -> Result<Vec<(Key, String)>> {
     let task = read::texts(df, "task_id")

@@ -234,36 +234,40 @@ pub fn task_counts(df: &DataFrame, per_task: Option<usize>) -> Result<BTreeMap<S
     Ok(m)
 }
 
-/// A sort key that orders task ids naturally: `Mbpp/9` before `Mbpp/10`
-/// (digit runs compare as numbers, the rest as text).
+/// A sort key that orders task ids naturally (the `natord` crate): `Mbpp/9`
+/// before `Mbpp/10` (digit runs compare as numbers, the rest as text). Ids
+/// that natord finds equal (`a01`, `a1`) are ordered by their bytes, so the
+/// order is total and agrees with equality.
 ///
 /// ```
 /// let mut v = vec!["Mbpp/10", "Mbpp/9", "HumanEval/2"];
 /// v.sort_by_key(|t| codefail::scale::natural_key(t));
 /// assert_eq!(v, ["HumanEval/2", "Mbpp/9", "Mbpp/10"]);
 /// ```
-pub fn natural_key(s: &str) -> Vec<(String, u128)> {
-    let mut out = Vec::new();
-    let mut text = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_ascii_digit() {
-            let mut digits = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                digits.push(d);
-                chars.next();
-            }
-            // Very long digit runs saturate; the text part keeps them apart.
-            let n = digits.parse::<u128>().unwrap_or(u128::MAX);
-            out.push((std::mem::take(&mut text), n));
-            out.push((digits, 0));
-        } else {
-            text.push(c);
-            chars.next();
-        }
+pub fn natural_key(s: &str) -> NaturalKey {
+    NaturalKey(s.to_string())
+}
+
+/// A string that sorts naturally; see [`natural_key`].
+///
+/// ```
+/// use codefail::scale::natural_key;
+/// assert!(natural_key("x/2") < natural_key("x/10"));
+/// assert!(natural_key("a1") < natural_key("a01") || natural_key("a01") < natural_key("a1"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NaturalKey(String);
+
+impl Ord for NaturalKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        natord::compare(&self.0, &other.0).then_with(|| self.0.cmp(&other.0))
     }
-    out.push((text, 0));
-    out
+}
+
+impl PartialOrd for NaturalKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[cfg(test)]
