@@ -23,6 +23,14 @@
 //! The free functions under the stages (`load`, [`exec::run`],
 //! [`classify::classify`], [`plot`]) take and give plain frames, for frames
 //! that come from elsewhere.
+//!
+//! Modules, bottom to top (each imports only those below it):
+//! [`store`] (atomic files, journals, digests); [`data`] (loaders, schemas);
+//! [`metrics`]; [`scale`] (shards, manifests, tracking, progress); the
+//! stages [`exec`] (the sandbox), [`sample`] (models), [`classify`];
+//! [`plot`] and [`display`]; [`methods`] (EG-CFG, repair, failure
+//! prediction: they drive both `sample` and `exec`); [`chain`] (the typed
+//! stages) on top.
 #![warn(missing_docs)]
 
 pub mod chain;
@@ -31,6 +39,7 @@ pub mod data;
 pub mod display;
 mod error;
 pub mod exec;
+pub mod methods;
 pub mod metrics;
 pub mod plot;
 pub mod sample;

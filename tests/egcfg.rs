@@ -108,9 +108,8 @@ fn exceptions_endless_loops_and_unparsable_code_give_their_outcome() {
 #[test]
 fn egcfg_guides_a_real_model_and_writes_egcfg_files_that_resume() {
     use codefail::data::{LoadOptions, load, load_generations};
-    use codefail::sample::{
-        EgCfgConfig, Model, ModelOptions, SampleConfig, Sampling, egcfg, sample,
-    };
+    use codefail::methods::{EgCfgConfig, egcfg};
+    use codefail::sample::{Model, ModelOptions, SampleConfig, Sampling, sample};
     use polars::prelude::*;
 
     let Some(path) = common::fetched_model("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf") else {

@@ -6,12 +6,12 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use codefail::classify::predict::{
-    FEATURES, PredictConfig, internal_features, predict_category, predict_failure,
-};
 use codefail::classify::{ClassifyConfig, classify};
 use codefail::data::*;
 use codefail::exec::{RunConfig, run};
+use codefail::methods::predict::{
+    FEATURES, PredictConfig, internal_features, predict_category, predict_failure,
+};
 use polars::prelude::*;
 
 const RECORDED: &str = "qwen2.5-coder-0.5b.mbpp-test20.n5-t0.8.parquet";

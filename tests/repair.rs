@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use codefail::data::{Problem, TestCase, TestType, problems_frame, read_jsonl_values};
-use codefail::sample::{Message, RepairConfig, repair_with};
+use codefail::methods::{RepairConfig, repair_with};
+use codefail::sample::Message;
 use polars::prelude::*;
 
 fn problem() -> Problem {

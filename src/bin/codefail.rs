@@ -913,7 +913,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(t) = tracker.as_mut() {
                 t.record_model(model.path())?;
             }
-            let cfg = codefail::sample::RepairConfig {
+            let cfg = codefail::methods::RepairConfig {
                 prompt: decoding.prompt.clone(),
                 system: decoding.system.clone(),
                 max_turns,
@@ -929,7 +929,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let t2 = std::time::Instant::now();
-            let mut done = codefail::sample::repair(&mine, &model, &cfg)?;
+            let mut done = codefail::methods::repair(&mine, &model, &cfg)?;
             let repair_s = secs(t2);
             let turns_path = turns.map(|p| shard.part_path(&p));
             if let Some(path) = &turns_path {
@@ -1049,7 +1049,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(m) => m.name().to_string(),
                 None => codefail::sample::Model::name_of(&model),
             };
-            let cfg = codefail::sample::EgCfgConfig {
+            let cfg = codefail::methods::EgCfgConfig {
                 prompt,
                 system,
                 candidates,
@@ -1083,10 +1083,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let tracker = g.track("egcfg", &config, shard)?;
             let t1 = std::time::Instant::now();
             let run = match &loaded {
-                Some(m) => codefail::sample::egcfg(&problems, m, &cfg)?,
+                Some(m) => codefail::methods::egcfg(&problems, m, &cfg)?,
                 None => {
                     let (run, missing) =
-                        codefail::sample::egcfg_collect(&problems, &model_name, &cfg)?;
+                        codefail::methods::egcfg_collect(&problems, &model_name, &cfg)?;
                     if !missing.is_empty() {
                         let total = problems.height() * cfg.gammas.len();
                         eprintln!(
@@ -1128,7 +1128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 data::write_parquet_or_jsonl(&mut res, &path)?;
                 outputs["results"] = json!(path.display().to_string());
             }
-            let mut table = codefail::sample::egcfg_table(&gens, &res)?;
+            let mut table = codefail::methods::egcfg_table(&gens, &res)?;
             println!("{table}");
             finish_tracking(
                 tracker,

@@ -33,7 +33,6 @@
 //! ran out, `passed`, and `tampering` for rows with tampering events, passed
 //! or not).
 
-pub mod predict;
 mod semantic;
 
 use polars::prelude::*;

@@ -454,7 +454,7 @@ fn read_journal(path: &Path) -> Result<Vec<RunResult>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    crate::scale::cut_torn_tail(path)?;
+    crate::store::cut_torn_tail(path)?;
     let lines = jsonl_lines(path)?;
     let mut rows = Vec::with_capacity(lines.len());
     let mut good_bytes = 0u64;

@@ -25,21 +25,16 @@
 //! ```
 
 mod attend;
-mod decoder;
-mod egcfg;
+pub(crate) mod decoder;
 mod fetch;
 mod generate;
 mod hub;
-mod model;
+pub(crate) mod model;
 mod prompts;
 mod qdot;
-mod repair;
 mod tokenizer;
 
 pub use decoder::{Decoder, DecoderConfig, KvCache};
-pub use egcfg::{
-    EgCfgConfig, EgCfgRun, EgCfgStats, cfg_mix, dynamic_signal, egcfg, egcfg_collect, egcfg_table,
-};
 pub use fetch::{GgufModel, MODELS, fetch_models, models_dir};
 pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch, sample_rng};
 pub use hub::{hf_cache_root, model_dir};
@@ -47,10 +42,6 @@ pub use model::{DENSE_PREFILL_MAX_BYTES, Model, ModelOptions, cuda_available};
 pub use prompts::{
     LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt,
     with_prompt_stops,
-};
-pub use repair::{
-    RepairConfig, Repaired, feedback_message, repair, repair_by_turn, repair_with, time_shares,
-    with_retries,
 };
 pub use tokenizer::{ChatTemplate, Message, SpecialTokens, tokenizer_from_gguf};
 
@@ -350,7 +341,7 @@ pub fn sample_to_file(
     // The journal: whole batches appended in one write each and fsync'd; a
     // torn last line is cut, and a task with fewer than `n` answers (a batch
     // cut short) is dropped and sampled again.
-    crate::scale::cut_torn_tail(&journal)?;
+    crate::store::cut_torn_tail(&journal)?;
     let mut rows: Vec<SampleRow> = if journal.exists() {
         crate::data::read_jsonl_records(&journal)?
     } else {

@@ -193,7 +193,7 @@ fn first_line_tokens(pieces: &[String]) -> Vec<usize> {
 ///
 /// ```
 /// use codefail::sample::{SampleRow, sample_frame};
-/// use codefail::classify::predict::internal_features;
+/// use codefail::methods::predict::internal_features;
 /// let gens = sample_frame(&[]).unwrap();
 /// let f = internal_features(&gens, None).unwrap();
 /// assert!(f.column("mean_logprob").is_ok() && f.column("first_line_logprob").is_ok());
@@ -611,7 +611,7 @@ struct CvRun {
 ///
 /// ```
 /// use polars::prelude::*;
-/// use codefail::classify::predict::{PredictConfig, predict_failure};
+/// use codefail::methods::predict::{PredictConfig, predict_failure};
 /// // Eight tasks, two answers each; the low-confidence answer fails.
 /// let n = 16;
 /// let tasks: Vec<String> = (0..n).map(|i| format!("t{}", i / 2)).collect();
@@ -706,7 +706,7 @@ fn retain(j: &mut Joined, keep: &[usize]) {
 ///
 /// ```
 /// use polars::prelude::*;
-/// use codefail::classify::predict::{PredictConfig, predict_category};
+/// use codefail::methods::predict::{PredictConfig, predict_category};
 /// let n = 24;
 /// let tasks: Vec<String> = (0..n).map(|i| format!("t{}", i / 3)).collect();
 /// let outcome: Vec<&str> = (0..n).map(|i| ["passed", "crash", "wrong"][i % 3]).collect();

@@ -30,13 +30,13 @@ use std::time::{Duration, Instant};
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{
-    Message, Model, PromptInput, PromptJob, Sampling, generate_batch, prompt_for, system_prompt,
-};
 use crate::data::{
     Generation, Problem, RunResult, extract_code, generations_frame, problems_from_frame,
 };
 use crate::exec::{RunConfig, run_records};
+use crate::sample::{
+    Message, Model, PromptInput, PromptJob, Sampling, generate_batch, prompt_for, system_prompt,
+};
 use crate::{Error, Result};
 
 /// Settings of a repair run.
@@ -108,7 +108,7 @@ pub struct Repaired {
 /// ```
 /// use std::time::Duration;
 /// let mut calls = 0;
-/// let r = codefail::sample::with_retries(2, Duration::from_millis(1), || {
+/// let r = codefail::methods::with_retries(2, Duration::from_millis(1), || {
 ///     calls += 1;
 ///     if calls < 3 { Err(codefail::Error::Invalid("busy".into())) } else { Ok(calls) }
 /// });
@@ -150,7 +150,7 @@ fn clip(s: &str, n: usize) -> String {
 ///
 /// ```
 /// use codefail::data::{Problem, RunResult, TestCase, TestType};
-/// use codefail::sample::feedback_message;
+/// use codefail::methods::feedback_message;
 /// let p = Problem { task_id: "t".into(), dataset: "mbpp".into(), split: "test".into(),
 ///     prompt: "add".into(), entry_point: Some("f".into()), test_type: TestType::Functional,
 ///     tests: vec![TestCase::assert("assert f(1) == 2")], setup_code: String::new(),
@@ -334,7 +334,7 @@ struct TurnRow {
 ///
 /// ```no_run
 /// # let problems = codefail::data::problems_frame(&[]).unwrap();
-/// let out = codefail::sample::repair_with(&problems, &Default::default(), "echo", |convs, _turn| {
+/// let out = codefail::methods::repair_with(&problems, &Default::default(), "echo", |convs, _turn| {
 ///     Ok(convs.iter().map(|_| "```python\ndef f(x):\n    return x\n```".to_string()).collect())
 /// })?;
 /// # Ok::<(), codefail::Error>(())
@@ -515,8 +515,8 @@ fn resume(
     convs: &mut [Conversation],
 ) -> Result<OutFiles> {
     let journal_path = crate::scale::journal_path(path);
-    crate::scale::cut_torn_tail(path)?;
-    crate::scale::cut_torn_tail(&journal_path)?;
+    crate::store::cut_torn_tail(path)?;
+    crate::store::cut_torn_tail(&journal_path)?;
     let mut in_out = std::collections::HashSet::new();
     if path.exists() {
         for (line, v) in crate::data::read_jsonl_values(path)? {
@@ -745,7 +745,8 @@ fn frames(
 ///
 /// ```no_run
 /// use codefail::prelude::*;
-/// use codefail::sample::{Model, RepairConfig, repair};
+/// use codefail::methods::{RepairConfig, repair};
+/// use codefail::sample::Model;
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), limit: Some(3), ..Default::default() })?;
 /// let model = Model::load("qwen2.5-coder-0.5b", &Default::default())?;
 /// let out = repair(&problems, &model, &RepairConfig::default())?;
@@ -757,7 +758,7 @@ pub fn repair(problems: &DataFrame, model: &Model, cfg: &RepairConfig) -> Result
         path: model.path.clone(),
         message: "repair needs a chat model (no chat template found)".into(),
     })?;
-    let sampling = super::with_prompt_stops(&cfg.sampling, &cfg.prompt);
+    let sampling = crate::sample::with_prompt_stops(&cfg.sampling, &cfg.prompt);
     repair_with(problems, cfg, model.name(), |convs, turn| {
         let mut jobs = Vec::with_capacity(convs.len());
         for (key, messages) in convs {
@@ -788,7 +789,7 @@ pub fn repair(problems: &DataFrame, model: &Model, cfg: &RepairConfig) -> Result
 /// use polars::prelude::*;
 /// let turns = df!("task_id" => ["a", "a", "b"], "turn" => [1i64, 2, 1],
 ///     "passed_public" => [false, true, true], "passed_all" => [false, false, true]).unwrap();
-/// let t = codefail::sample::repair_by_turn(&turns).unwrap();
+/// let t = codefail::methods::repair_by_turn(&turns).unwrap();
 /// let s = t.column("solved_public").unwrap().i64().unwrap();
 /// assert_eq!((s.get(0), s.get(1)), (Some(1), Some(2)));
 /// ```
@@ -842,7 +843,7 @@ pub fn repair_by_turn(turns: &DataFrame) -> Result<DataFrame> {
 /// ```
 /// use polars::prelude::*;
 /// let p = df!("model_s" => [9.0, 10.0], "exec_s" => [0.5, 0.5], "io_s" => [0.0, 0.0]).unwrap();
-/// let t = codefail::sample::time_shares(&p).unwrap();
+/// let t = codefail::methods::time_shares(&p).unwrap();
 /// assert_eq!(t.column("percent").unwrap().f64().unwrap().get(0), Some(95.0));
 /// ```
 pub fn time_shares(profile: &DataFrame) -> Result<DataFrame> {

@@ -49,20 +49,22 @@ use candle_core::Tensor;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
-use super::decoder::KvCache;
-use super::model::{Backend, Model, model_err};
-use super::{Message, PromptInput, Sampling, choose, prompt_for, sample_rng, system_prompt};
 use crate::data::{
     Generation, Problem, RunResult, TestKind, extract_code, generations_frame, problems_from_frame,
     results_frame,
 };
 use crate::exec::{RunConfig, TraceConfig, TraceJob, TracedProgram, run_records, trace_programs};
+use crate::sample::decoder::KvCache;
+use crate::sample::model::{Backend, Model, model_err};
+use crate::sample::{
+    Message, PromptInput, Sampling, choose, prompt_for, sample_rng, system_prompt,
+};
 use crate::{Error, Result};
 
 /// Settings of an EG-CFG run.
 #[derive(Clone, Debug)]
 pub struct EgCfgConfig {
-    /// Prompt id (see [`super::PROMPT_IDS`]).
+    /// Prompt id (see [`crate::sample::PROMPT_IDS`]).
     pub prompt: String,
     /// System prompt id.
     pub system: String,
@@ -136,7 +138,7 @@ impl EgCfgConfig {
     /// The run's folder name, EG-CFG style: `ns{s}t{t}d{d}`.
     ///
     /// ```
-    /// let c = codefail::sample::EgCfgConfig::default();
+    /// let c = codefail::methods::EgCfgConfig::default();
     /// assert_eq!(c.name(), "ns3t0.7d2");
     /// ```
     pub fn name(&self) -> String {
@@ -155,7 +157,7 @@ impl EgCfgConfig {
 /// ```
 /// let u = [1.0f32, 2.0, 3.0];
 /// let c = [3.0f32, 2.0, 1.0];
-/// let m = codefail::sample::cfg_mix(&u, &c, 1.0);
+/// let m = codefail::methods::cfg_mix(&u, &c, 1.0);
 /// assert!(m[0] > m[2]);
 /// ```
 pub fn cfg_mix(uncond: &[f32], cond: &[f32], gamma: f64) -> Vec<f32> {
@@ -198,9 +200,9 @@ fn log_softmax(l: &[f32]) -> Vec<f64> {
 ///     returned: Some("2".into()), exception: None, exception_line: None, truncated: false,
 ///     stdout: String::new() };
 /// let p = TracedProgram { program: Some("def f(x):\n    return x + 1".into()), traces: vec![t] };
-/// let s = codefail::sample::dynamic_signal(&[p]);
+/// let s = codefail::methods::dynamic_signal(&[p]);
 /// assert!(s.contains("# Invocation:\nf(1)") && s.contains("Returned: 2"));
-/// assert!(codefail::sample::dynamic_signal(&[]).is_empty());
+/// assert!(codefail::methods::dynamic_signal(&[]).is_empty());
 /// ```
 pub fn dynamic_signal(programs: &[TracedProgram]) -> String {
     let entries = signal_entries(programs);
@@ -354,7 +356,7 @@ type Cache = HashMap<(String, Vec<String>), TracedProgram>;
 
 struct Ctx<'a> {
     model: &'a Model,
-    dec: &'a super::decoder::Decoder,
+    dec: &'a crate::sample::decoder::Decoder,
 }
 
 impl Ctx<'_> {
@@ -713,7 +715,8 @@ fn egcfg_record(problem: &Problem, g: &Generation, r: &RunResult) -> Value {
 ///
 /// ```no_run
 /// use codefail::prelude::*;
-/// use codefail::sample::{EgCfgConfig, Model, egcfg, egcfg_table};
+/// use codefail::methods::{EgCfgConfig, egcfg, egcfg_table};
+/// use codefail::sample::Model;
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), limit: Some(3), ..Default::default() })?;
 /// let model = Model::load("qwen2.5-coder-0.5b", &Default::default())?;
 /// let run = egcfg(&problems, &model, &EgCfgConfig { gammas: vec![0.0, 1.0], ..Default::default() })?;
@@ -746,7 +749,7 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
 ///
 /// ```no_run
 /// use codefail::prelude::*;
-/// use codefail::sample::{EgCfgConfig, egcfg_collect};
+/// use codefail::methods::{EgCfgConfig, egcfg_collect};
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
 /// let cfg = EgCfgConfig { gammas: vec![0.0, 1.0], out_dir: Some("runs/egcfg".into()), ..Default::default() };
 /// let (run, missing) = egcfg_collect(&problems, "qwen2.5-coder-0.5b-instruct-q4_k_m", &cfg)?;
@@ -921,8 +924,8 @@ fn read_record(path: &Path) -> Result<(String, Value)> {
 /// are the honest accuracies).
 ///
 /// ```no_run
-/// # let run: codefail::sample::EgCfgRun = todo!();
-/// let table = codefail::sample::egcfg_table(&run.generations, &run.results)?;
+/// # let run: codefail::methods::EgCfgRun = todo!();
+/// let table = codefail::methods::egcfg_table(&run.generations, &run.results)?;
 /// # Ok::<(), codefail::Error>(())
 /// ```
 pub fn egcfg_table(generations: &DataFrame, results: &DataFrame) -> Result<DataFrame> {
