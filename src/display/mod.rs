@@ -69,7 +69,7 @@ pub trait FrameDisplay {
     /// ```no_run
     /// use codefail::display::FrameDisplay;
     /// let df = polars::prelude::DataFrame::empty();
-    /// df.evcxr_display(); // prints EVCXR_BEGIN_CONTENT blocks to stdout
+    /// df.evcxr_display(); // text/plain and text/html through evcxr_runtime
     /// ```
     fn evcxr_display(&self);
 }
@@ -82,8 +82,8 @@ impl FrameDisplay for DataFrame {
     fn evcxr_display(&self) {
         let html = html_table(self, &TableOptions::default());
         let text = format!("{self}");
-        println!("EVCXR_BEGIN_CONTENT text/plain\n{text}\nEVCXR_END_CONTENT");
-        println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
+        evcxr_runtime::mime_type("text/plain").text(&text);
+        evcxr_runtime::mime_type("text/html").text(&html);
     }
 }
 
@@ -98,7 +98,8 @@ impl Chart {
         match self.png() {
             Ok(png) => {
                 let b64 = base64::engine::general_purpose::STANDARD.encode(png);
-                println!("EVCXR_BEGIN_CONTENT image/png\n{b64}\nEVCXR_END_CONTENT");
+                // evcxr takes binary content base64-encoded.
+                evcxr_runtime::mime_type("image/png").text(&b64);
             }
             Err(e) => eprintln!("chart `{}` could not be drawn: {e}", self.name()),
         }
