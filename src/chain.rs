@@ -34,7 +34,10 @@
 //! functions ([`crate::exec::run`], [`crate::classify::classify`]) stay for
 //! frames that come from elsewhere (a parquet file, a frame built by hand).
 //! A stage is immutable: filtering gives a new stage of the same type with
-//! the same problems.
+//! the same problems. Problems loaded by name remember how ([`Problems::source`]):
+//! a results parquet file written by [`Results::write`] records the data
+//! set, configuration and split in its footer, and [`Results::read`] brings
+//! it back into the chain with nothing else given.
 
 use std::ops::Deref;
 use std::path::Path;
@@ -45,7 +48,8 @@ use polars::prelude::*;
 use crate::classify::{ClassifyConfig, classify};
 use crate::data::{
     ImportReport, LoadOptions, Problem, generations_from_frame, load_generations, load_problems,
-    problems_frame, read_results, reference_generation_records, results_frame, write_results,
+    parquet_metadata, problems_frame, read_results, reference_generation_records, results_frame,
+    write_results_with,
 };
 use crate::display::FrameDisplay;
 use crate::error::{Error, Result};
@@ -104,7 +108,13 @@ pub struct Problems {
     frame: DataFrame,
     records: Arc<Vec<Problem>>,
     name: String,
+    /// How to load these problems again (None: made elsewhere).
+    source: Option<LoadOptions>,
 }
+
+/// The parquet footer key under which [`Results::write`] records the
+/// problems' data set and loading options (`{"dataset", "options"}`).
+pub const PROBLEMS_KEY: &str = "codefail.problems";
 
 stage_frame!(Problems);
 
@@ -133,7 +143,9 @@ impl Problems {
     /// # Ok::<(), codefail::Error>(())
     /// ```
     pub fn load_with(name: &str, opts: &LoadOptions) -> Result<Problems> {
-        Self::from_records(name, load_problems(name, opts)?)
+        let mut p = Self::from_records(name, load_problems(name, opts)?)?;
+        p.source = Some(opts.clone());
+        Ok(p)
     }
 
     /// Problems made elsewhere (built by hand, read from a file), named
@@ -149,6 +161,7 @@ impl Problems {
             frame: problems_frame(&records)?,
             records: Arc::new(records),
             name: name.to_string(),
+            source: None,
         })
     }
 
@@ -179,7 +192,27 @@ impl Problems {
                 splits.join(", ")
             )));
         }
-        Self::from_records(&self.name, kept)
+        let mut p = Self::from_records(&self.name, kept)?;
+        p.source = self.source.clone().map(|o| LoadOptions {
+            split: Some(split.to_string()),
+            ..o
+        });
+        Ok(p)
+    }
+
+    /// The data set and loading options that give these problems again, as
+    /// JSON (`{"dataset", "options"}`); None for problems made elsewhere.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let test = codefail::chain::Problems::load("mbpp")?.split("test")?;
+    /// let s = test.source().unwrap();
+    /// assert_eq!((s["dataset"].as_str(), s["options"]["split"].as_str()), (Some("mbpp"), Some("test")));
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn source(&self) -> Option<serde_json::Value> {
+        let opts = self.source.as_ref()?;
+        Some(serde_json::json!({"dataset": self.name, "options": opts}))
     }
 
     /// The decoded problem records.
@@ -363,9 +396,11 @@ impl Generations {
         let mut records = self.problems.records.to_vec();
         let gens = generations_from_frame(&self.frame)?;
         let rows = run_records(&mut records, &gens, cfg)?;
+        let mut problems = Problems::from_records(&self.problems.name, records)?;
+        problems.source = self.problems.source.clone();
         Ok(Results {
             frame: results_frame(&rows)?,
-            problems: Problems::from_records(&self.problems.name, records)?,
+            problems,
         })
     }
 }
@@ -474,8 +509,59 @@ impl Results {
     /// res.write("outputs/results.parquet")?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// A parquet file also records the problems' data set and loading
+    /// options (footer key [`PROBLEMS_KEY`]), so that [`Results::read`]
+    /// brings it back into the chain with nothing else given.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_results(&mut self.frame.clone(), path)
+        let meta: Vec<(String, String)> = self
+            .problems
+            .source()
+            .map(|s| vec![(PROBLEMS_KEY.to_string(), s.to_string())])
+            .unwrap_or_default();
+        write_results_with(&mut self.frame.clone(), path, &meta)
+    }
+
+    /// A results parquet file written by [`Results::write`], back in the
+    /// chain with the problems it records (loaded again: the same data set,
+    /// configuration and split). A file that records none (JSON Lines, or
+    /// written outside the chain) is an error that says how to read it.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let file = dir.path().join("r.parquet");
+    /// Problems::load("mbpp")?.split("test")?.references()?.head(2).run(&RunConfig::default())?.write(&file)?;
+    /// let res = Results::read(&file)?;
+    /// assert_eq!((res.problems().name(), res.problems().height(), res.passed()?), ("mbpp", 500, 2));
+    /// // JSON Lines has no footer to record the problems in.
+    /// res.write(dir.path().join("r.jsonl"))?;
+    /// assert!(Results::read(dir.path().join("r.jsonl")).is_err());
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn read(path: impl AsRef<Path>) -> Result<Results> {
+        let path = path.as_ref();
+        let meta = if path.extension().is_some_and(|e| e == "parquet") {
+            parquet_metadata(path)?
+        } else {
+            Vec::new()
+        };
+        let Some((_, text)) = meta.iter().find(|(k, _)| k == PROBLEMS_KEY) else {
+            return Err(Error::Invalid(format!(
+                "{}: the file records no problems (only parquet files written by Results::write do); \
+                 load them and use Problems::results",
+                path.display()
+            )));
+        };
+        let bad = |e: String| Error::parse(path, 0, Some(PROBLEMS_KEY), e);
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let dataset = v["dataset"]
+            .as_str()
+            .ok_or_else(|| bad("no \"dataset\"".into()))?;
+        let opts: LoadOptions =
+            serde_json::from_value(v["options"].clone()).map_err(|e| bad(e.to_string()))?;
+        Problems::load_with(dataset, &opts)?.results(path)
     }
 }
 

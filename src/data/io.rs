@@ -139,10 +139,33 @@ pub(crate) use crate::store::create_parent;
 /// codefail::data::write_parquet(&mut df, "/tmp/p.parquet").unwrap();
 /// ```
 pub fn write_parquet(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
+    write_parquet_with(df, path, &[])
+}
+
+/// [`write_parquet`] with key-value metadata in the file's footer (what
+/// [`parquet_metadata`] reads back).
+///
+/// ```
+/// use polars::prelude::*;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("x.parquet");
+/// let mut df = df!("a" => [1i64]).unwrap();
+/// codefail::data::write_parquet_with(&mut df, &p, &[("k".into(), "v".into())])?;
+/// let kv = codefail::data::parquet_metadata(&p)?; // also polars' own `ARROW:schema`
+/// assert!(kv.contains(&("k".to_string(), "v".to_string())));
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn write_parquet_with(
+    df: &mut DataFrame,
+    path: impl AsRef<Path>,
+    metadata: &[(String, String)],
+) -> Result<()> {
     let path = path.as_ref();
+    let kv = (!metadata.is_empty()).then(|| KeyValueMetadata::from_static(metadata.to_vec()));
     crate::store::write_atomic_with(path, |file| {
         ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
+            .with_key_value_metadata(kv)
             .finish(df)
             .map(|_| ())
             .map_err(|e| Error::parse(path, 0, None, e.to_string()))
@@ -160,6 +183,27 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame> {
     ParquetReader::new(file)
         .finish()
         .map_err(|e| Error::parse(path, 0, None, format!("not a readable parquet file: {e}")))
+}
+
+/// The key-value metadata in a parquet file's footer (empty when there is
+/// none); see [`write_parquet_with`].
+///
+/// ```no_run
+/// let kv = codefail::data::parquet_metadata("outputs/results.parquet").unwrap();
+/// ```
+pub fn parquet_metadata(path: impl AsRef<Path>) -> Result<Vec<(String, String)>> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = ParquetReader::new(file);
+    let meta = reader
+        .get_metadata()
+        .map_err(|e| Error::parse(path, 0, None, format!("not a readable parquet file: {e}")))?;
+    Ok(meta
+        .key_value_metadata()
+        .iter()
+        .flatten()
+        .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+        .collect())
 }
 
 fn is_parquet(path: &Path) -> bool {
@@ -239,10 +283,25 @@ pub fn read_generations(path: impl AsRef<Path>) -> Result<DataFrame> {
 /// codefail::data::write_results(&mut df, "/tmp/r.parquet").unwrap();
 /// ```
 pub fn write_results(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
+    write_results_with(df, path, &[])
+}
+
+/// [`write_results`], with key-value metadata where the file is parquet
+/// (JSON Lines and CSV files have no place for it).
+///
+/// ```no_run
+/// let mut df = codefail::data::results_frame(&[]).unwrap();
+/// codefail::data::write_results_with(&mut df, "/tmp/r.parquet", &[("k".into(), "v".into())]).unwrap();
+/// ```
+pub fn write_results_with(
+    df: &mut DataFrame,
+    path: impl AsRef<Path>,
+    metadata: &[(String, String)],
+) -> Result<()> {
     let path = path.as_ref();
     if is_parquet(path) {
         check_schema(df, &results_schema())?;
-        write_parquet(df, path)
+        write_parquet_with(df, path, metadata)
     } else {
         write_jsonl_records(path, &results_from_frame(df)?)
     }

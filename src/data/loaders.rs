@@ -19,7 +19,8 @@ use super::sources::{HubFile, fetch_hub, find_local};
 use crate::error::{Error, Result};
 
 /// Which tests are shown to the model (public) and which are held out (private).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct PublicSplit {
     /// Number of public tests per task (the rest private).
     pub n_public: Option<usize>,
@@ -30,8 +31,10 @@ pub struct PublicSplit {
     pub seed: Option<u64>,
 }
 
-/// Options of [`load`].
-#[derive(Clone, Debug, Default)]
+/// Options of [`load`] (serializable: a results file written from the
+/// chain records them, see [`crate::chain::Results::read`]).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LoadOptions {
     /// Read this file (or folder) instead of searching the data roots.
     pub path: Option<PathBuf>,
