@@ -49,7 +49,7 @@ use crate::classify::{ClassifyConfig, classify};
 use crate::data::{
     ImportReport, LoadOptions, Problem, generations_from_frame, load_generations, load_problems,
     parquet_metadata, problems_frame, read_results, reference_generation_records, results_frame,
-    write_results_with,
+    write_parquet_or_jsonl, write_parquet_with, write_results_with,
 };
 use crate::display::FrameDisplay;
 use crate::error::{Error, Result};
@@ -576,6 +576,61 @@ stage_frame!(Classified);
 result_rows!(Classified);
 
 impl Classified {
+    /// Write the classified results: parquet (every column, with the
+    /// problems' source in the footer as [`Results::write`] records it) or
+    /// JSON Lines (one object a row, any other extension).
+    ///
+    /// ```no_run
+    /// # fn f(c: codefail::chain::Classified) -> codefail::Result<()> {
+    /// c.write("outputs/classified.parquet")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if path.extension().is_some_and(|e| e == "parquet") {
+            let meta: Vec<(String, String)> = self
+                .problems
+                .source()
+                .map(|s| vec![(PROBLEMS_KEY.to_string(), s.to_string())])
+                .unwrap_or_default();
+            write_parquet_with(&mut self.frame.clone(), path, &meta)
+        } else {
+            write_parquet_or_jsonl(&mut self.frame.clone(), path)
+        }
+    }
+
+    /// A classified results parquet file written by [`Classified::write`],
+    /// back in the chain with the problems it records (see
+    /// [`Results::read`]); a file without the `category` column is an error
+    /// (read it with [`Results::read`] and classify it).
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let (r, c) = (dir.path().join("r.parquet"), dir.path().join("c.parquet"));
+    /// let res = Problems::load("mbpp")?.split("test")?.references()?.head(2).run(&RunConfig::default())?;
+    /// res.write(&r)?;
+    /// res.classify(&ClassifyConfig { semantic: false, ..Default::default() })?.write(&c)?;
+    /// assert_eq!(Classified::read(&c)?.column("category")?.len(), 2);
+    /// assert!(Classified::read(&r).is_err());
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn read(path: impl AsRef<Path>) -> Result<Classified> {
+        let path = path.as_ref();
+        let res = Results::read(path)?;
+        if res.frame.column("category").is_err() {
+            return Err(Error::Invalid(format!(
+                "{}: no `category` column (results not classified): read it with Results::read and classify it",
+                path.display()
+            )));
+        }
+        Ok(Classified {
+            frame: res.frame,
+            problems: res.problems,
+        })
+    }
+
     /// Bars of the failures per value of a category column (`category`,
     /// `semantic`, `outcome`, ...), titled with the benchmark's name.
     ///
