@@ -47,9 +47,9 @@ use polars::prelude::*;
 
 use crate::classify::{ClassifyConfig, classify};
 use crate::data::{
-    ImportReport, LoadOptions, Problem, generations_from_frame, load_generations, load_problems,
-    parquet_metadata, problems_frame, read_results, reference_generation_records, results_frame,
-    write_parquet_or_jsonl, write_parquet_with, write_results_with,
+    ImportReport, LoadOptions, Problem, generations_from_frame, is_parquet, load_generations,
+    load_problems, parquet_metadata, problems_frame, read_results, reference_generation_records,
+    results_frame, write_parquet_or_jsonl, write_parquet_with, write_results_with,
 };
 use crate::display::FrameDisplay;
 use crate::error::{Error, Result};
@@ -213,6 +213,14 @@ impl Problems {
     pub fn source(&self) -> Option<serde_json::Value> {
         let opts = self.source.as_ref()?;
         Some(serde_json::json!({"dataset": self.name, "options": opts}))
+    }
+
+    /// The parquet footer that records [`Problems::source`] under
+    /// [`PROBLEMS_KEY`] (empty for problems made elsewhere).
+    fn footer(&self) -> Vec<(String, String)> {
+        self.source()
+            .map(|s| vec![(PROBLEMS_KEY.to_string(), s.to_string())])
+            .unwrap_or_default()
     }
 
     /// The decoded problem records.
@@ -514,12 +522,7 @@ impl Results {
     /// options (footer key [`PROBLEMS_KEY`]), so that [`Results::read`]
     /// brings it back into the chain with nothing else given.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
-        let meta: Vec<(String, String)> = self
-            .problems
-            .source()
-            .map(|s| vec![(PROBLEMS_KEY.to_string(), s.to_string())])
-            .unwrap_or_default();
-        write_results_with(&mut self.frame.clone(), path, &meta)
+        write_results_with(&mut self.frame.clone(), path, &self.problems.footer())
     }
 
     /// A results parquet file written by [`Results::write`], back in the
@@ -542,7 +545,7 @@ impl Results {
     /// ```
     pub fn read(path: impl AsRef<Path>) -> Result<Results> {
         let path = path.as_ref();
-        let meta = if path.extension().is_some_and(|e| e == "parquet") {
+        let meta = if is_parquet(path) {
             parquet_metadata(path)?
         } else {
             Vec::new()
@@ -587,13 +590,8 @@ impl Classified {
     /// ```
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        if path.extension().is_some_and(|e| e == "parquet") {
-            let meta: Vec<(String, String)> = self
-                .problems
-                .source()
-                .map(|s| vec![(PROBLEMS_KEY.to_string(), s.to_string())])
-                .unwrap_or_default();
-            write_parquet_with(&mut self.frame.clone(), path, &meta)
+        if is_parquet(path) {
+            write_parquet_with(&mut self.frame.clone(), path, &self.problems.footer())
         } else {
             write_parquet_or_jsonl(&mut self.frame.clone(), path)
         }

@@ -834,7 +834,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let stats =
                 codefail::sample::sample_to_file(&mine, &model, &cfg, &part.part, !g.quiet)?;
-            let mut frame = if part.part.extension().is_some_and(|e| e == "parquet") {
+            let mut frame = if data::is_parquet(&part.part) {
                 Some(data::read_parquet(&part.part)?)
             } else {
                 None

@@ -51,7 +51,7 @@ fn rows_of_path(path: &Path) -> Result<Vec<Row>> {
         }
         return Ok(out);
     }
-    if path.extension().is_some_and(|e| e == "parquet") {
+    if super::is_parquet(path) {
         let df = read_parquet(path)?;
         return Ok(frame_to_json_rows(&df)?
             .into_iter()

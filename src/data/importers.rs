@@ -157,7 +157,7 @@ fn import_rows(
     if let Err(e) = std::fs::metadata(path) {
         return Err(Error::io(path, e));
     }
-    if path.extension().is_some_and(|e| e == "parquet") {
+    if super::is_parquet(path) {
         return Ok((
             generations_from_frame(&read_generations(path)?)?,
             "codefail".into(),

@@ -206,7 +206,14 @@ pub fn parquet_metadata(path: impl AsRef<Path>) -> Result<Vec<(String, String)>>
         .collect())
 }
 
-fn is_parquet(path: &Path) -> bool {
+/// Whether a path names a parquet file (by its extension): the test every
+/// reader and writer here dispatches on.
+///
+/// ```
+/// assert!(codefail::data::is_parquet("r.parquet".as_ref()));
+/// assert!(!codefail::data::is_parquet("r.jsonl".as_ref()));
+/// ```
+pub fn is_parquet(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "parquet")
 }
 

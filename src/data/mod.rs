@@ -14,13 +14,13 @@ pub use importers::{
     ImportOptions, ImportReport, generation_result_record, load_generations, load_generations_with,
     normalize_task_id, write_generation_results,
 };
-pub use io::parquet_metadata;
 pub use io::{
     frame_to_json_rows, jsonl_lines, read_bytes, read_generations, read_jsonl_records,
     read_jsonl_values, read_parquet, read_problems, read_results, write_generations,
     write_jsonl_records, write_parquet, write_parquet_or_jsonl, write_parquet_with, write_problems,
     write_results, write_results_with,
 };
+pub use io::{is_parquet, parquet_metadata};
 pub use loaders::{
     DATASETS, LoadOptions, PublicSplit, count_tests, load, load_problems, mbpp_entry_point,
     mbpp_split, mbpp_task_id, task_id_matches,

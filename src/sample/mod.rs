@@ -326,7 +326,7 @@ pub fn sample_to_file(
     use std::collections::HashSet;
     let t0 = std::time::Instant::now();
     let journal = crate::scale::journal_path(out);
-    let is_parquet = out.extension().is_some_and(|e| e == "parquet");
+    let is_parquet = crate::data::is_parquet(out);
     let previous = if out.exists() {
         if !is_parquet {
             return Err(Error::Invalid(format!(

@@ -720,10 +720,10 @@ pub fn merge(inputs: &[PathBuf]) -> Result<Merged> {
             report.describe()
         )));
     }
-    let parquet = present[0].extension().is_some_and(|e| e == "parquet");
+    let parquet = crate::data::is_parquet(present[0]);
     if present
         .iter()
-        .any(|p| p.extension().is_some_and(|e| e == "parquet") != parquet)
+        .any(|p| crate::data::is_parquet(p) != parquet)
     {
         return Err(Error::Invalid(
             "parts mix parquet and JSON Lines files".into(),
