@@ -749,3 +749,49 @@ fn stop_strings_cut_the_answer_and_files_resume() {
     );
     assert!(!PathBuf::from(format!("{}.journal.jsonl", out.display())).exists());
 }
+
+/// `--device`/`--gpu` on a build without `cuda`: a clear error naming the
+/// feature, before any decoding; a malformed device is refused by the parser;
+/// the two flags exclude each other.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn device_flags_say_what_a_cpu_build_cannot_do() {
+    if common::shared_data().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("qwen2");
+    tiny_model(&dir, "qwen2", 3);
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+            .args(["sample", "--dataset", "mbpp", "--limit", "1", "--model"])
+            .arg(&dir)
+            .arg("--out")
+            .arg(tmp.path().join("g.parquet"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    for flags in [&["--device", "cuda:1"][..], &["--gpu"][..]] {
+        let (code, err) = run(flags);
+        assert_eq!(code, Some(1), "{flags:?}: {err}");
+        assert!(
+            err.contains("built without the `cuda` feature"),
+            "{flags:?}: {err}"
+        );
+    }
+    let (code, err) = run(&["--device", "tpu"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("expected `cpu`, `cuda`, `gpu` or `cuda:N`"),
+        "{err}"
+    );
+    let (code, err) = run(&["--gpu", "--device", "cpu"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert!(!tmp.path().join("g.parquet").exists());
+}

@@ -312,9 +312,8 @@ enum Command {
         /// Also write the results frame.
         #[arg(long)]
         results: Option<PathBuf>,
-        /// Decode on CUDA device 0 (build with `--features cuda`).
-        #[arg(long)]
-        gpu: bool,
+        #[command(flatten)]
+        device: DeviceArgs,
         /// Work on shard I of N of the tasks. Each task's answers go to their
         /// own files under --out-dir, so shards never collide; once all are
         /// done, the same command without --shard reads every file (nothing is
@@ -324,7 +323,7 @@ enum Command {
         /// Merge the shards: read every answer's file under --out-dir without
         /// loading the model or decoding anything; answers without a file are
         /// listed and the command fails (unless --allow-missing).
-        #[arg(long, conflicts_with = "gpu")]
+        #[arg(long, conflicts_with_all = ["gpu", "device"])]
         collect: bool,
         /// With --collect: write the frames and table of the answers found
         /// even when some are missing (they are still listed).
@@ -387,9 +386,32 @@ struct GenArgs {
     /// Stop string (repeatable).
     #[arg(long)]
     stop: Vec<String>,
-    /// Decode on CUDA device 0 (build with `--features cuda`).
-    #[arg(long)]
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+/// Where to decode.
+#[derive(clap::Args, Clone, Debug)]
+struct DeviceArgs {
+    /// Decode on CUDA device 0 (the same as `--device cuda:0`; codefail built
+    /// with `--features cuda`).
+    #[arg(long, conflicts_with = "device")]
     gpu: bool,
+    /// Decode on `cpu` or `cuda:N` (codefail built with `--features cuda`
+    /// for CUDA).
+    #[arg(long, value_name = "cpu|cuda:N")]
+    device: Option<codefail::sample::DeviceChoice>,
+}
+
+impl DeviceArgs {
+    /// The device these flags ask for.
+    fn choice(&self) -> codefail::sample::DeviceChoice {
+        match (self.gpu, self.device) {
+            (_, Some(d)) => d,
+            (true, None) => codefail::sample::DeviceChoice::Cuda(0),
+            (false, None) => codefail::sample::DeviceChoice::Cpu,
+        }
+    }
 }
 
 impl GenArgs {
@@ -399,7 +421,7 @@ impl GenArgs {
             "model": self.model, "prompt": self.prompt, "system": self.system,
             "temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k,
             "seed": self.seed, "max_new_tokens": self.max_new_tokens, "stop": self.stop,
-            "gpu": self.gpu,
+            "device": self.device.choice().to_string(),
         })
     }
 
@@ -421,7 +443,7 @@ impl GenArgs {
         let model = codefail::sample::Model::load(
             &self.model,
             &codefail::sample::ModelOptions {
-                gpu: self.gpu,
+                device: self.device.choice(),
                 ..Default::default()
             },
         )?;
@@ -1017,7 +1039,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out_dir,
             out,
             results,
-            gpu,
+            device,
             shard,
             collect,
             allow_missing,
@@ -1038,7 +1060,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let m = codefail::sample::Model::load(
                     &model,
                     &codefail::sample::ModelOptions {
-                        gpu,
+                        device: device.choice(),
                         ..Default::default()
                     },
                 )?;

@@ -167,6 +167,12 @@ impl DecoderConfig {
     /// let cfg = codefail::sample::DecoderConfig::from_hf_config(&json).unwrap();
     /// assert_eq!(cfg.rope_scaling_factor, 4.0);
     /// assert!(!cfg.attention_bias);
+    /// // transformers 5 keeps the base in `rope_parameters`.
+    /// let json = serde_json::json!({"model_type": "qwen2", "vocab_size": 512, "hidden_size": 64,
+    ///   "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+    ///   "rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}});
+    /// let cfg = codefail::sample::DecoderConfig::from_hf_config(&json).unwrap();
+    /// assert_eq!((cfg.rope_theta, cfg.rope_scaling_factor), (1e6, 1.0));
     /// ```
     pub fn from_hf_config(json: &serde_json::Value) -> Result<Self, String> {
         let model_type = json["model_type"].as_str().unwrap_or_default();
@@ -182,7 +188,15 @@ impl DecoderConfig {
                 path => format!("field `{path}`: {inner}"),
             }
         })?;
-        let rope_scaling_factor = match &c.rope_scaling {
+        let params = c.rope_parameters.as_ref();
+        let scaling = c.rope_scaling.as_ref().or(params.filter(|p| {
+            p.rope_type
+                .as_deref()
+                .or(p.kind.as_deref())
+                .unwrap_or("default")
+                != "default"
+        }));
+        let rope_scaling_factor = match scaling {
             None => 1.0,
             Some(r) => {
                 let kind = r.kind.as_deref().or(r.rope_type.as_deref()).unwrap_or("");
@@ -204,7 +218,10 @@ impl DecoderConfig {
             num_attention_heads: heads,
             num_key_value_heads: c.num_key_value_heads.unwrap_or(heads),
             head_dim: c.head_dim.unwrap_or(c.hidden_size / heads.max(1)),
-            rope_theta: c.rope_theta.unwrap_or(10_000.0),
+            rope_theta: c
+                .rope_theta
+                .or(params.and_then(|p| p.rope_theta))
+                .unwrap_or(10_000.0),
             rope_scaling_factor,
             rms_norm_eps: c.rms_norm_eps.unwrap_or(1e-6),
             max_position_embeddings: c.max_position_embeddings.unwrap_or(4096),
@@ -238,15 +255,19 @@ struct HfConfig {
     max_position_embeddings: Option<usize>,
     attention_bias: Option<bool>,
     tie_word_embeddings: Option<bool>,
+    /// transformers 5 writes `rope_theta` and the scaling here instead.
+    rope_parameters: Option<HfRopeScaling>,
 }
 
-/// `rope_scaling` of a `config.json` (`type`, or `rope_type` in newer files).
+/// `rope_scaling` of a `config.json` (`type`, or `rope_type` in newer files),
+/// or transformers 5's `rope_parameters` (`rope_type` `default` is none).
 #[derive(serde::Deserialize)]
 struct HfRopeScaling {
     #[serde(rename = "type")]
     kind: Option<String>,
     rope_type: Option<String>,
     factor: Option<f64>,
+    rope_theta: Option<f64>,
 }
 
 /// New positions per row from which a projection uses its dense copy, when

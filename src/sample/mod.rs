@@ -38,7 +38,7 @@ pub use decoder::{Decoder, DecoderConfig, KvCache};
 pub use fetch::{GgufModel, MODELS, fetch_models, models_dir};
 pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch, sample_rng};
 pub use hub::{hf_cache_root, model_dir};
-pub use model::{DENSE_PREFILL_MAX_BYTES, Model, ModelOptions, cuda_available};
+pub use model::{DENSE_PREFILL_MAX_BYTES, DeviceChoice, Model, ModelOptions, cuda_available};
 pub use prompts::{
     LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt,
     with_prompt_stops,

@@ -12,13 +12,140 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tokenizers::Tokenizer;
 
+/// Where a model runs: the CPU, or CUDA device N (which needs the crate built
+/// with the `cuda` feature). Parsed from `cpu`, `cuda`, `gpu` or `cuda:N`,
+/// the CLI's `--device` (`--gpu` is `cuda:0`).
+///
+/// ```
+/// use codefail::sample::DeviceChoice;
+/// assert_eq!("cuda:1".parse::<DeviceChoice>()?, DeviceChoice::Cuda(1));
+/// assert_eq!("gpu".parse::<DeviceChoice>()?, DeviceChoice::Cuda(0));
+/// assert_eq!(DeviceChoice::Cuda(1).to_string(), "cuda:1");
+/// assert!("tpu".parse::<DeviceChoice>().is_err());
+/// assert!(DeviceChoice::Cpu.open()?.is_cpu());
+/// if !cfg!(feature = "cuda") {
+///     let e = DeviceChoice::Cuda(0).open().unwrap_err().to_string();
+///     assert!(e.contains("built without the `cuda` feature"), "{e}");
+/// }
+/// # Ok::<(), codefail::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum DeviceChoice {
+    /// The CPU (codefail's own AVX2 kernels for GGUF where they apply).
+    #[default]
+    Cpu,
+    /// CUDA device N: candle's CUDA kernels, cuBLAS, and its quantized
+    /// kernels for GGUF weights.
+    Cuda(usize),
+}
+
+impl DeviceChoice {
+    /// CUDA device 0 when the crate is built with `cuda` and that device
+    /// opens, else the CPU: what notebooks use to run on a GPU when there is
+    /// one.
+    ///
+    /// ```
+    /// let d = codefail::sample::DeviceChoice::detect();
+    /// if !cfg!(feature = "cuda") { assert_eq!(d, codefail::sample::DeviceChoice::Cpu); }
+    /// ```
+    pub fn detect() -> Self {
+        if DeviceChoice::Cuda(0).open().is_ok() {
+            DeviceChoice::Cuda(0)
+        } else {
+            DeviceChoice::Cpu
+        }
+    }
+
+    /// Whether this is a CUDA device.
+    ///
+    /// ```
+    /// assert!(codefail::sample::DeviceChoice::Cuda(0).is_cuda());
+    /// ```
+    pub fn is_cuda(&self) -> bool {
+        matches!(self, DeviceChoice::Cuda(_))
+    }
+
+    /// Open the device: a clear error when the crate was built without
+    /// `cuda`, or when CUDA device N does not open (no driver, no such
+    /// device, `CUDA_VISIBLE_DEVICES` hides it).
+    ///
+    /// ```
+    /// let cpu = codefail::sample::DeviceChoice::Cpu.open()?;
+    /// assert!(cpu.is_cpu());
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn open(&self) -> Result<Device> {
+        match *self {
+            DeviceChoice::Cpu => Ok(Device::Cpu),
+            #[cfg(feature = "cuda")]
+            DeviceChoice::Cuda(n) => Device::new_cuda(n).map_err(|e| {
+                let text = e.to_string();
+                let text = text.split("\n   0: ").next().unwrap_or_default().trim();
+                Error::Invalid(format!(
+                    "CUDA device {n} is not usable ({text}); `nvidia-smi` lists the devices \
+                     this machine has, and CUDA_VISIBLE_DEVICES may hide some"
+                ))
+            }),
+            #[cfg(not(feature = "cuda"))]
+            DeviceChoice::Cuda(n) => Err(Error::Invalid(format!(
+                "cuda:{n} was asked for but codefail was built without the `cuda` feature \
+                 (build with `--features cuda`; scripts/cuda-toolkit.sh installs the compiler)"
+            ))),
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "cuda" | "gpu" => Ok(DeviceChoice::Cuda(0)),
+            _ => t
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(DeviceChoice::Cuda)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "device `{s}`: expected `cpu`, `cuda`, `gpu` or `cuda:N`"
+                    ))
+                }),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceChoice::Cpu => f.write_str("cpu"),
+            DeviceChoice::Cuda(n) => write!(f, "cuda:{n}"),
+        }
+    }
+}
+
+impl From<DeviceChoice> for String {
+    fn from(d: DeviceChoice) -> String {
+        d.to_string()
+    }
+}
+
+impl TryFrom<String> for DeviceChoice {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
 /// Where to run a model.
 #[derive(Clone, Debug, Default)]
 pub struct ModelOptions {
-    /// Use CUDA device 0 when the crate is built with `cuda` (default: CPU).
-    pub gpu: bool,
+    /// The device (default: CPU).
+    pub device: DeviceChoice,
     /// Weight dtype for safetensors models: `None` picks f32 on CPU, bf16 on
-    /// GPU. GGUF weights stay quantized (activations f32).
+    /// GPU. GGUF weights stay quantized on both (activations f32): codefail's
+    /// own AVX2 kernels on CPU, candle's CUDA quantized kernels on a GPU.
     pub dtype: Option<DType>,
     /// A `tokenizer.json` to use instead of the model's own.
     pub tokenizer: Option<PathBuf>,
@@ -89,20 +216,6 @@ pub(crate) fn model_err(path: &Path, message: impl std::fmt::Display) -> Error {
     }
 }
 
-fn device(opts: &ModelOptions) -> Result<Device> {
-    if opts.gpu {
-        #[cfg(feature = "cuda")]
-        {
-            return Device::new_cuda(0).map_err(|e| Error::Invalid(format!("CUDA device 0: {e}")));
-        }
-        #[cfg(not(feature = "cuda"))]
-        return Err(Error::Invalid(
-            "a GPU was asked for but codefail was built without the `cuda` feature".into(),
-        ));
-    }
-    Ok(Device::Cpu)
-}
-
 impl Model {
     /// The name [`Model::load`] gives the model `spec` (a GGUF file's stem,
     /// else `spec` itself), without reading it: what a merge of runs made
@@ -139,7 +252,7 @@ impl Model {
     /// # Ok::<(), codefail::Error>(())
     /// ```
     pub fn load(spec: &str, opts: &ModelOptions) -> Result<Model> {
-        let device = device(opts)?;
+        let device = opts.device.open()?;
         if let Some(m) = super::MODELS.iter().find(|m| m.name == spec) {
             let path = super::models_dir().join(m.file);
             if !path.is_file() {
@@ -592,20 +705,13 @@ fn expand_home(spec: &str) -> String {
 }
 
 /// Whether sampling can use a GPU: the crate was built with `cuda` and CUDA
-/// device 0 opens.
+/// device 0 opens (see [`DeviceChoice::detect`]).
 ///
 /// ```
 /// if !cfg!(feature = "cuda") { assert!(!codefail::sample::cuda_available()); }
 /// ```
 pub fn cuda_available() -> bool {
-    #[cfg(feature = "cuda")]
-    {
-        Device::new_cuda(0).is_ok()
-    }
-    #[cfg(not(feature = "cuda"))]
-    {
-        false
-    }
+    DeviceChoice::detect().is_cuda()
 }
 
 /// A GGUF model's name: its file name without `.gguf`.
