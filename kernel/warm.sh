@@ -20,9 +20,14 @@ import sys
 import nbformat
 from nbclient import NotebookClient
 
-# The same first cell as every notebook, so the build it leaves is theirs.
+# The same first cell as every notebook, so the build it leaves is theirs;
+# then the foldhash check: a frame whose schema was hashed in one cell must
+# find its column in the next (it does not when the fixed-seed patch is not
+# in effect, see kernel/patches/README.md).
 cell = ':dep codefail = { path = ".." }\nuse codefail::prelude::*;\nprintln!("codefail kernel warm");'
-nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+made = 'let warm_frame = DataFrame::new_infer_height(vec![Column::new("a".into(), [1i64, 2])])?;\nwarm_frame.column("a")?;'
+found = 'println!("foldhash shared across cells: {}", warm_frame.column("a")?.len());'
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (cell, made, found)])
 NotebookClient(
     nb,
     kernel_name="codefail",
@@ -30,10 +35,18 @@ NotebookClient(
     startup_timeout=300,
     resources={"metadata": {"path": sys.argv[1]}},
 ).execute()
-outs = nb.cells[0].get("outputs", [])
-text = "".join(o.get("text", "") for o in outs if o.get("output_type") == "stream")
-errors = [o for o in outs if o.get("output_type") == "error"]
-if errors or "codefail kernel warm" not in text:
-    sys.exit(f"the warm-up cell failed: {errors or text[-2000:]}")
+for cell, want in zip(nb.cells, ("codefail kernel warm", None, "foldhash shared across cells: 2")):
+    outs = cell.get("outputs", [])
+    text = "".join(o.get("text", "") for o in outs if o.get("output_type") == "stream")
+    errors = [o for o in outs if o.get("output_type") == "error"]
+    if errors or (want and want not in text):
+        sys.exit(f"the warm-up cell `{cell.source[:60]}` failed: {errors or text[-2000:]}")
 PY
+# The cells' own lock file must take every foldhash from the patched copies
+# (a path source, no `source = registry` line).
+lock="${CODEFAIL_NOTEBOOK_BUILD:-$root/target/notebook-build}/evcxr/Cargo.lock"
+if awk '/^name = "foldhash"$/ { f = 1; next } f && /^source = / { bad = 1 } /^$/ { f = 0 } END { exit !bad }' "$lock"; then
+  echo "kernel/warm.sh: $lock takes foldhash from the registry: the fixed-seed patch is not in effect" >&2
+  exit 1
+fi
 echo "== kernel/warm.sh: notebook build cache warm in $(( $(date +%s) - t0 ))s"

@@ -152,3 +152,79 @@ fn pass_at_k_frame_and_paired_comparison() {
     let rsr_v = p.column("rsr").unwrap().f64().unwrap().get(0).unwrap();
     assert!((rsr_v - rsr(75.0, 50.0)).abs() < 1e-9);
 }
+
+/// The frame helpers on the cases polars' grouping must get right: null keys
+/// as their own group, ties in counts kept in order of first appearance,
+/// numeric keys keeping their dtype, keys of different dtypes in the two
+/// frames of a join, null flags.
+#[test]
+fn frame_helpers_group_nulls_ties_and_dtypes() {
+    use polars::prelude::*;
+    let df = df!(
+        "model" => [Some("a"), None, Some("b"), Some("a"), None, Some("b")],
+        "k" => [1i64, 2, 1, 1, 2, 3],
+        "task_id" => ["t1", "t2", "t1", "t3", "t2", "t1"],
+        "sample_idx" => [0i64, 0, 0, 0, 1, 0],
+        "passed" => [Some(true), Some(false), None, Some(false), Some(true), Some(true)],
+        "recorded" => [Some(false), Some(false), Some(true), None, Some(false), Some(true)],
+    )
+    .unwrap();
+    // Counts: a 2, null 2, b 2 (ties keep first appearance), share 1/3 each.
+    let vc = value_counts(&df, &["model"]).unwrap();
+    let m = vc.column("model").unwrap().str().unwrap();
+    assert_eq!(
+        (0..3).map(|i| m.get(i)).collect::<Vec<_>>(),
+        [Some("a"), None, Some("b")]
+    );
+    let k = value_counts(&df, &["k"]).unwrap();
+    assert_eq!(k.column("k").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(k.column("count").unwrap().u32().unwrap().get(0), Some(3));
+    // Rates: null flags count as false.
+    let r = rate_by(&df, &["model"], "passed").unwrap();
+    let rate = r.column("rate").unwrap().f64().unwrap();
+    assert_eq!(
+        (rate.get(0), rate.get(1), rate.get(2)),
+        (Some(0.5), Some(0.5), Some(0.5))
+    );
+    // Solved per (model, task): b/t1 has a null and a true.
+    let s = solved_by_any(&df, &["model"]).unwrap();
+    assert_eq!(s.height(), 4);
+    assert_eq!(s.column("n_passed").unwrap().i64().unwrap().get(2), Some(1));
+    // First per group, in order of first appearance, nulls a group.
+    let f = first_per_group(&df, &["model"]).unwrap();
+    assert_eq!(
+        f.column("k").unwrap().i64().unwrap().to_vec(),
+        [Some(1), Some(2), Some(1)]
+    );
+    // Both set and different: rows 0 and 4 only.
+    let d = rows_differing(&df, "passed", "recorded").unwrap();
+    assert_eq!(
+        d.column("k").unwrap().i64().unwrap().to_vec(),
+        [Some(1), Some(2)]
+    );
+    // Semi-join across dtypes (i64 against text): k in {"1", "3"}.
+    let other = df!("k" => ["1", "3", "9"]).unwrap();
+    assert_eq!(semi_join(&df, &other, "k").unwrap().height(), 4);
+    // Metadata joined on (model, task_id, sample_idx) with sample_idx u32 in
+    // the generations; the null-model rows match the null-model generation.
+    let gens = df!(
+        "model" => [Some("a"), None, Some("b")],
+        "task_id" => ["t1", "t2", "t1"],
+        "sample_idx" => [0u32, 1, 0],
+        "gen_metadata" => [r#"{"gamma": 0.5, "passed": true}"#, r#"{"gamma": 1}"#, "{}"],
+    )
+    .unwrap();
+    let out = with_metadata(&df, &gens, &["gamma", "passed"]).unwrap();
+    let g = out.column("gamma").unwrap().f64().unwrap();
+    assert_eq!(g.to_vec(), [Some(0.5), None, None, None, Some(1.0), None]);
+    let gp = out.column("gen_passed").unwrap().bool().unwrap();
+    assert_eq!(gp.get(0), Some(true));
+    // Bad metadata names its column and row.
+    let bad =
+        df!("model" => ["a"], "task_id" => ["t1"], "sample_idx" => [0i64], "gen_metadata" => ["{"])
+            .unwrap();
+    let e = with_metadata(&df, &bad, &["gamma"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gen_metadata") && e.contains("row 0"), "{e}");
+}

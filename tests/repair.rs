@@ -40,6 +40,7 @@ const PUBLIC_ONLY: &str = "def add(a, b):\n    return abs(a) + b";
 fn cfg() -> RepairConfig {
     RepairConfig {
         max_turns: 3,
+        retries: 2,
         backoff: Duration::from_millis(1),
         ..Default::default()
     }

@@ -15,10 +15,41 @@ mkdir -p "$EVCXR_TMPDIR" "$build/.cargo"
 # evcxr links a copy of every dependency into each cell. foldhash (polars'
 # hasher) seeds itself from a per-copy static, so a frame whose schema was
 # hashed in one cell could not find its columns in the next ("column
-# missing"). The patched copies in kernel/patches use foldhash's fixed seed in
-# every copy. Cargo reads this config for builds under $build only (evcxr
-# writes its own .cargo/config.toml inside evcxr/, so it goes one level up);
-# the crate itself and its tests are unchanged.
+# missing"). kernel/patches/foldhash-fixed-seed.diff makes every copy use
+# foldhash's fixed seed: it is applied here to a copy of each foldhash
+# version the project's Cargo.lock holds (the versions polars resolves to),
+# and fails loudly when a version's source no longer takes it. Cargo reads
+# the [patch] below for builds under $build only (evcxr writes its own
+# .cargo/config.toml inside evcxr/, so it goes one level up); the crate
+# itself and its tests use crates.io's foldhash. kernel/warm.sh checks that
+# the patch is in effect.
+patched="$build/patched"
+patches=""
+versions="$(awk '/^name = "foldhash"$/ { getline; gsub(/[^0-9.]/, ""); print }' "$project/Cargo.lock")"
+[ -n "$versions" ] || { echo "run-kernel.sh: no foldhash in $project/Cargo.lock" >&2; exit 1; }
+for v in $versions; do
+  dest="$patched/foldhash-$v"
+  if [ ! -f "$dest/.codefail-patched" ]; then
+    src="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"foldhash-$v" 2> /dev/null | head -1 || true)"
+    if [ -z "$src" ]; then
+      (cd "$project" && cargo fetch --quiet) >&2
+      src="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"foldhash-$v" | head -1)"
+    fi
+    rm -rf "$dest"
+    mkdir -p "$patched"
+    cp -r "$src" "$dest"
+    if ! patch --quiet --forward --no-backup-if-mismatch -d "$dest" -p1 < "$project/kernel/patches/foldhash-fixed-seed.diff" >&2; then
+      echo "run-kernel.sh: kernel/patches/foldhash-fixed-seed.diff does not apply to foldhash $v" >&2
+      exit 1
+    fi
+    touch "$dest/.codefail-patched"
+  fi
+  # One [patch] entry per version: the first as `foldhash`, others renamed.
+  key="foldhash"
+  [ -z "$patches" ] || key="foldhash_${v//./_}"
+  patches="$patches$key = { package = \"foldhash\", path = \"$dest\" }
+"
+done
 #
 # The profile below (config overrides evcxr's generated [profile.dev]) keeps
 # the cold build short: the cells are glue and so are most dependencies for
@@ -31,9 +62,7 @@ mkdir -p "$EVCXR_TMPDIR" "$build/.cargo"
 # release build.
 cat > "$build/.cargo/config.toml" <<TOML
 [patch.crates-io]
-foldhash = { path = "$project/kernel/patches/foldhash-0.2.0" }
-foldhash_0_1 = { package = "foldhash", path = "$project/kernel/patches/foldhash-0.1.5" }
-
+$patches
 [profile.dev]
 opt-level = 0
 debug-assertions = false

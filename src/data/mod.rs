@@ -4,6 +4,7 @@ mod external;
 mod extract;
 mod importers;
 mod io;
+mod join;
 mod loaders;
 pub(crate) mod read;
 pub mod schema;
@@ -21,6 +22,8 @@ pub use io::{
     write_results, write_results_with,
 };
 pub use io::{is_parquet, parquet_metadata};
+pub use join::with_metadata;
+pub(crate) use join::{group_rows, match_rows};
 pub use loaders::{
     DATASETS, LoadOptions, PublicSplit, count_tests, load, load_problems, mbpp_entry_point,
     mbpp_split, mbpp_task_id, task_id_matches,

@@ -3,7 +3,7 @@
 //! text, numbers or booleans whatever its dtype allows. Shared by `metrics`
 //! and `plot`.
 
-use polars::prelude::{Column, DataFrame, DataType};
+use polars::prelude::{BooleanChunked, Column, DataFrame, DataType};
 
 use crate::error::{Error, Result};
 
@@ -42,6 +42,15 @@ pub(crate) fn numbers(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
         .map_err(|e| Error::column(name, format!("is not numeric: {e}")))?;
     let ca = s.f64()?;
     Ok((0..ca.len()).map(|i| ca.get(i)).collect())
+}
+
+/// A boolean column as polars' own array (cast from whatever dtype allows;
+/// null stays null), for masks and kernels.
+pub(crate) fn flag(df: &DataFrame, name: &str) -> Result<BooleanChunked> {
+    let s = column(df, name)?
+        .cast(&DataType::Boolean)
+        .map_err(|e| Error::column(name, format!("is not boolean: {e}")))?;
+    Ok(s.bool()?.clone())
 }
 
 /// Every value of a boolean column.

@@ -8,10 +8,12 @@
 //! [`RepairConfig::should_pass_private`] "every test passes" (the private
 //! tests are never shown: when only they fail, the feedback says so without
 //! quoting them). Problems of one turn are answered together (batched
-//! prompts), model calls that fail are retried with exponential backoff
-//! (test runs are local and deterministic: a failing one is not retried),
-//! and a problem whose calls keep failing keeps its last answer and the
-//! error, so nothing already computed is lost.
+//! prompts). Nothing local is retried: a local model and the test runs are
+//! deterministic, so a second try gives the same error; a
+//! [`repair_with`] responder that calls a remote service can ask for
+//! retries with exponential backoff ([`RepairConfig::retries`]). A problem
+//! whose calls fail keeps its last answer and the error, so nothing already
+//! computed is lost.
 //!
 //! Output frames:
 //!
@@ -52,7 +54,9 @@ pub struct RepairConfig {
     pub sampling: Sampling,
     /// Success needs the private tests too (never shown to the model).
     pub should_pass_private: bool,
-    /// Retries of a failing model call (test runs are not retried).
+    /// Retries of a failing responder call in [`repair_with`] (default 0),
+    /// for responders that call a remote service. [`repair`]'s local model
+    /// is deterministic and never retried; test runs are never retried.
     pub retries: usize,
     /// First backoff; doubles at each retry.
     pub backoff: Duration,
@@ -80,7 +84,7 @@ impl Default for RepairConfig {
             max_turns: 3,
             sampling: Sampling::default(),
             should_pass_private: false,
-            retries: 2,
+            retries: 0,
             backoff: Duration::from_millis(200),
             batch_size: 4,
             max_feedback_tests: 3,
@@ -759,6 +763,11 @@ pub fn repair(problems: &DataFrame, model: &Model, cfg: &RepairConfig) -> Result
         message: "repair needs a chat model (no chat template found)".into(),
     })?;
     let sampling = crate::sample::with_prompt_stops(&cfg.sampling, &cfg.prompt);
+    // A local model is deterministic: a failed call would fail again.
+    let cfg = &RepairConfig {
+        retries: 0,
+        ..cfg.clone()
+    };
     repair_with(problems, cfg, model.name(), |convs, turn| {
         let mut jobs = Vec::with_capacity(convs.len());
         for (key, messages) in convs {
@@ -838,7 +847,7 @@ pub fn repair_by_turn(turns: &DataFrame) -> Result<DataFrame> {
 
 /// Where the time went: the sums of `model_s`, `exec_s` and `io_s` over a
 /// frame's rows (a [`Repaired::profile`], or recorded `gen_metadata` spread
-/// with [`crate::metrics::with_metadata`]) as `stage`, `seconds`, `percent`.
+/// with [`crate::data::with_metadata`]) as `stage`, `seconds`, `percent`.
 ///
 /// ```
 /// use polars::prelude::*;

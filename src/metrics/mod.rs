@@ -10,9 +10,10 @@ use polars::prelude::*;
 use crate::data::{RunResult, results_from_frame};
 use crate::error::{Error, Result};
 
+pub use crate::data::with_metadata;
 pub use tables::{
     filter_eq, filter_true, first_per_group, rate_by, rows_differing, semi_join, solved_by_any,
-    solved_up_to, value_counts, with_metadata,
+    solved_up_to, value_counts,
 };
 
 /// Unbiased pass@k of one task with `n` samples of which `c` pass (Chen et al.

@@ -1,53 +1,28 @@
 //! Small frame-to-frame tables the notebooks build on: counts, rates with
 //! confidence intervals, per-task solved flags and generation metadata joins.
-//! Groups keep the key columns' dtypes and come out in order of first
-//! appearance (sort with `DataFrame::sort` when another order is wanted).
-
-use std::collections::HashMap;
+//! The frame work is polars': groups come from its stable group-by (typed
+//! keys, nulls a group of their own, groups in order of first appearance;
+//! sort with `DataFrame::sort` when another order is wanted), filters from
+//! its comparison kernels, first rows from `unique_stable`; what is left here
+//! is the domain arithmetic (rates, Wilson intervals, solved-up-to sweeps).
 
 use polars::prelude::*;
-use serde_json::Value;
 
 use crate::data::read;
 use crate::error::{Error, Result};
 
-fn key_strings(df: &DataFrame, by: &[&str]) -> Result<Vec<Vec<Option<String>>>> {
-    by.iter().map(|name| read::texts(df, name)).collect()
-}
-
-/// Row indices grouped by the values of `by` (nulls form their own group),
-/// groups in order of first appearance.
-fn groups(df: &DataFrame, by: &[&str]) -> Result<Vec<Vec<usize>>> {
-    let keys = key_strings(df, by)?;
-    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for i in 0..df.height() {
-        let k: Vec<Option<String>> = keys.iter().map(|c| c[i].clone()).collect();
-        let g = *index.entry(k).or_insert_with(|| {
-            out.push(vec![]);
-            out.len() - 1
-        });
-        out[g].push(i);
+/// Rows of `df` grouped by the values of `by` with polars' stable group-by
+/// (typed keys; nulls form their own group; groups in order of first
+/// appearance): the key frame (one row per group, dtypes kept) and each
+/// group's row numbers.
+fn grouped(df: &DataFrame, by: &[&str]) -> Result<(DataFrame, Vec<Vec<usize>>)> {
+    for c in by {
+        read::column(df, c)?;
     }
-    Ok(out)
-}
-
-/// The index of each group's first row.
-fn first_rows(groups: &[Vec<usize>]) -> IdxCa {
-    IdxCa::from_vec(
-        "idx".into(),
-        groups.iter().map(|g| g[0] as IdxSize).collect(),
-    )
-}
-
-/// The key columns of each group (the dtype of `df`'s columns kept).
-fn key_frame(df: &DataFrame, by: &[&str], groups: &[Vec<usize>]) -> Result<DataFrame> {
-    let idx = first_rows(groups);
-    let cols: Vec<Column> = by
-        .iter()
-        .map(|c| Ok(df.column(c)?.take(&idx)?))
-        .collect::<Result<_>>()?;
-    Ok(DataFrame::new_infer_height(cols)?)
+    let gb = df.group_by_stable(by.iter().copied())?;
+    let keys = DataFrame::new_infer_height(gb.keys())?;
+    let rows = crate::data::group_rows(gb.get_groups()).collect();
+    Ok((keys, rows))
 }
 
 /// Rows per combination of `by` values: `by...`, `count`, `share` (of all
@@ -60,15 +35,18 @@ fn key_frame(df: &DataFrame, by: &[&str], groups: &[Vec<usize>]) -> Result<DataF
 /// assert_eq!(t.column("count").unwrap().u32().unwrap().get(0), Some(2));
 /// ```
 pub fn value_counts(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
-    let mut gs = groups(df, by)?;
-    gs.sort_by_key(|g| std::cmp::Reverse(g.len()));
-    let mut out = key_frame(df, by, &gs)?;
+    let (mut out, rows) = grouped(df, by)?;
     let total = df.height().max(1) as f64;
-    let counts: Vec<u32> = gs.iter().map(|g| g.len() as u32).collect();
-    let share: Vec<f64> = gs.iter().map(|g| g.len() as f64 / total).collect();
+    let counts: Vec<u32> = rows.iter().map(|g| g.len() as u32).collect();
+    let share: Vec<f64> = rows.iter().map(|g| g.len() as f64 / total).collect();
     out.with_column(Column::new("count".into(), counts))?;
     out.with_column(Column::new("share".into(), share))?;
-    Ok(out)
+    Ok(out.sort(
+        ["count"],
+        SortMultipleOptions::default()
+            .with_order_descending(true)
+            .with_maintain_order(true),
+    )?)
 }
 
 /// The rate of a boolean column per group: `by...`, `n`, `n_true`, `rate`
@@ -81,12 +59,11 @@ pub fn value_counts(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
 /// assert_eq!(t.column("rate").unwrap().f64().unwrap().get(0), Some(0.5));
 /// ```
 pub fn rate_by(df: &DataFrame, by: &[&str], flag: &str) -> Result<DataFrame> {
-    let f = read::bools(df, flag)?;
-    let gs = groups(df, by)?;
-    let mut out = key_frame(df, by, &gs)?;
+    let f = read::flag(df, flag)?;
+    let (mut out, rows) = grouped(df, by)?;
     let (mut n, mut t, mut rate, mut lo, mut hi) = (vec![], vec![], vec![], vec![], vec![]);
-    for g in &gs {
-        let k = g.iter().filter(|&&i| f[i] == Some(true)).count() as u64;
+    for g in &rows {
+        let k = g.iter().filter(|&&i| f.get(i) == Some(true)).count() as u64;
         let m = g.len() as u64;
         let (l, h) = super::wilson_interval(k, m, 1.959964);
         n.push(m as i64);
@@ -115,109 +92,19 @@ pub fn rate_by(df: &DataFrame, by: &[&str], flag: &str) -> Result<DataFrame> {
 /// assert_eq!(t.height(), 2);
 /// ```
 pub fn solved_by_any(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
-    let f = read::bools(df, "passed")?;
+    let f = read::flag(df, "passed")?;
     let mut keys: Vec<&str> = by.to_vec();
     keys.push("task_id");
-    let gs = groups(df, &keys)?;
-    let mut out = key_frame(df, &keys, &gs)?;
-    let n: Vec<i64> = gs.iter().map(|g| g.len() as i64).collect();
-    let np: Vec<i64> = gs
+    let (mut out, rows) = grouped(df, &keys)?;
+    let n: Vec<i64> = rows.iter().map(|g| g.len() as i64).collect();
+    let np: Vec<i64> = rows
         .iter()
-        .map(|g| g.iter().filter(|&&i| f[i] == Some(true)).count() as i64)
+        .map(|g| g.iter().filter(|&&i| f.get(i) == Some(true)).count() as i64)
         .collect();
     let solved: Vec<bool> = np.iter().map(|&c| c > 0).collect();
     out.with_column(Column::new("n".into(), n))?;
     out.with_column(Column::new("n_passed".into(), np))?;
     out.with_column(Column::new("solved".into(), solved))?;
-    Ok(out)
-}
-
-/// Add fields of the generations' `gen_metadata` JSON (e.g. `gamma`,
-/// `recorded_passed`) as columns of a results frame, matched on `model`,
-/// `task_id` and `sample_idx`. A field whose values are all numbers becomes
-/// f64, all booleans bool, anything else text (JSON for objects); a row
-/// without the field gets null. A field whose name is already a column of
-/// `results` (e.g. a recorded `passed`) is added as `gen_<field>`.
-///
-/// ```
-/// use polars::prelude::*;
-/// let res = df!("model" => ["m"], "task_id" => ["Mbpp/2"], "sample_idx" => [0i64], "passed" => [true]).unwrap();
-/// let gens = df!("model" => ["m"], "task_id" => ["Mbpp/2"], "sample_idx" => [0i64],
-///                "gen_metadata" => [r#"{"gamma": 0.5}"#]).unwrap();
-/// let out = codefail::metrics::with_metadata(&res, &gens, &["gamma"]).unwrap();
-/// assert_eq!(out.column("gamma").unwrap().f64().unwrap().get(0), Some(0.5));
-/// ```
-pub fn with_metadata(
-    results: &DataFrame,
-    generations: &DataFrame,
-    fields: &[&str],
-) -> Result<DataFrame> {
-    type Key = (Option<String>, Option<String>, Option<String>);
-    let key = |df: &DataFrame| -> Result<Vec<Key>> {
-        let k = key_strings(df, &["model", "task_id", "sample_idx"])?;
-        Ok((0..df.height())
-            .map(|i| (k[0][i].clone(), k[1][i].clone(), k[2][i].clone()))
-            .collect())
-    };
-    let gk = key(generations)?;
-    let meta = key_strings(generations, &["gen_metadata"])?.remove(0);
-    let mut by_key: HashMap<_, Value> = HashMap::new();
-    for (i, k) in gk.into_iter().enumerate() {
-        let v = match &meta[i] {
-            Some(s) => serde_json::from_str(s).map_err(|e| {
-                Error::column("gen_metadata", format!("row {i}: not a JSON object: {e}"))
-            })?,
-            None => Value::Null,
-        };
-        by_key.insert(k, v);
-    }
-    let rk = key(results)?;
-    let mut out = results.clone();
-    for field in fields {
-        let vals: Vec<Option<&Value>> = rk
-            .iter()
-            .map(|k| {
-                by_key
-                    .get(k)
-                    .and_then(|m| m.get(*field))
-                    .filter(|v| !v.is_null())
-            })
-            .collect();
-        let name = if results.column(field).is_ok() {
-            format!("gen_{field}")
-        } else {
-            (*field).to_string()
-        };
-        let col = if vals.iter().flatten().all(|v| v.is_number()) {
-            Column::new(
-                name.as_str().into(),
-                vals.iter()
-                    .map(|v| v.and_then(Value::as_f64))
-                    .collect::<Vec<_>>(),
-            )
-        } else if vals.iter().flatten().all(|v| v.is_boolean()) {
-            Column::new(
-                name.as_str().into(),
-                vals.iter()
-                    .map(|v| v.and_then(Value::as_bool))
-                    .collect::<Vec<_>>(),
-            )
-        } else {
-            Column::new(
-                name.as_str().into(),
-                vals.iter()
-                    .map(|v| {
-                        v.map(|v| {
-                            v.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| v.to_string())
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        };
-        out.with_column(col)?;
-    }
     Ok(out)
 }
 
@@ -229,9 +116,10 @@ pub fn with_metadata(
 /// assert_eq!(codefail::metrics::filter_eq(&df, "status", "error").unwrap().height(), 2);
 /// ```
 pub fn filter_eq(df: &DataFrame, column: &str, value: &str) -> Result<DataFrame> {
-    let k = key_strings(df, &[column])?.remove(0);
-    let mask: BooleanChunked = k.iter().map(|v| v.as_deref() == Some(value)).collect();
-    Ok(df.filter(&mask)?)
+    let text = read::column(df, column)?
+        .cast(&DataType::String)
+        .map_err(|e| Error::column(column, format!("cannot be read as text: {e}")))?;
+    Ok(df.filter(&text.str()?.equal(value))?)
 }
 
 /// Keep the rows where the boolean column `column` is true (null: dropped).
@@ -242,16 +130,12 @@ pub fn filter_eq(df: &DataFrame, column: &str, value: &str) -> Result<DataFrame>
 /// assert_eq!(codefail::metrics::filter_true(&df, "passed").unwrap().height(), 1);
 /// ```
 pub fn filter_true(df: &DataFrame, column: &str) -> Result<DataFrame> {
-    let mask: BooleanChunked = read::bools(df, column)?
-        .into_iter()
-        .map(|v| v == Some(true))
-        .collect();
-    Ok(df.filter(&mask)?)
+    Ok(df.filter(&read::flag(df, column)?)?)
 }
 
-/// Keep the rows of `df` whose `column` value (read as text) occurs in the
-/// same column of `other` (a semi-join), e.g. generations of the tasks MBPP+
-/// also has.
+/// Keep the rows of `df` whose `column` value occurs in the same column of
+/// `other` (a semi-join; columns of different dtypes are compared as text),
+/// e.g. generations of the tasks MBPP+ also has.
 ///
 /// ```
 /// use polars::prelude::*;
@@ -260,15 +144,11 @@ pub fn filter_true(df: &DataFrame, column: &str) -> Result<DataFrame> {
 /// assert_eq!(codefail::metrics::semi_join(&gens, &plus, "task_id").unwrap().height(), 2);
 /// ```
 pub fn semi_join(df: &DataFrame, other: &DataFrame, column: &str) -> Result<DataFrame> {
-    let keep: std::collections::HashSet<String> = key_strings(other, &[column])?
-        .remove(0)
-        .into_iter()
-        .flatten()
-        .collect();
-    let k = key_strings(df, &[column])?.remove(0);
-    let mask: BooleanChunked = k
+    let nulls = read::column(df, column)?.is_null();
+    let mask: BooleanChunked = crate::data::match_rows(df, other, &[column])?
         .iter()
-        .map(|v| v.as_ref().is_some_and(|v| keep.contains(v)))
+        .enumerate()
+        .map(|(i, m)| m.is_some() && nulls.get(i) != Some(true))
         .collect();
     Ok(df.filter(&mask)?)
 }
@@ -290,27 +170,40 @@ pub fn semi_join(df: &DataFrame, other: &DataFrame, column: &str) -> Result<Data
 /// ```
 pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
     let x = read::numbers(df, column)?;
-    let tasks = key_strings(df, &["task_id"])?.remove(0);
-    let passed = read::bools(df, "passed")?;
+    let passed = read::flag(df, "passed")?;
+    // Each row's task as a group number (polars' grouping); null ids none.
+    let (task_keys, task_rows) = grouped(df, &["task_id"])?;
+    let mut task = vec![None; df.height()];
+    let null_key = task_keys.column("task_id")?.is_null();
+    let mut n_tasks = 0usize;
+    for (g, rows) in task_rows.iter().enumerate() {
+        if null_key.get(g) == Some(true) {
+            continue;
+        }
+        for &i in rows {
+            task[i] = Some(n_tasks);
+        }
+        n_tasks += 1;
+    }
     let mut values: Vec<f64> = x.iter().flatten().copied().collect();
     values.sort_by(f64::total_cmp);
     values.dedup();
-    let all: std::collections::HashSet<&String> = tasks.iter().flatten().collect();
-    let n_tasks = all.len() as i64;
-    let mut solved: std::collections::HashSet<&String> = Default::default();
+    let mut solved = vec![false; n_tasks];
     let (mut n_rows, mut here, mut cum, mut acc) = (vec![], vec![], vec![], vec![]);
     for v in &values {
         let rows: Vec<usize> = (0..x.len()).filter(|&i| x[i] == Some(*v)).collect();
-        let solved_here: std::collections::HashSet<&String> = rows
-            .iter()
-            .filter(|&&i| passed[i] == Some(true))
-            .filter_map(|&i| tasks[i].as_ref())
-            .collect();
-        solved.extend(solved_here.iter().copied());
+        let mut solved_here = vec![false; n_tasks];
+        for &i in &rows {
+            if let (Some(t), Some(true)) = (task[i], passed.get(i)) {
+                solved_here[t] = true;
+                solved[t] = true;
+            }
+        }
+        let total = solved.iter().filter(|&&s| s).count();
         n_rows.push(rows.len() as i64);
-        here.push(solved_here.len() as i64);
-        cum.push(solved.len() as i64);
-        acc.push(solved.len() as f64 / n_tasks.max(1) as f64);
+        here.push(solved_here.iter().filter(|&&s| s).count() as i64);
+        cum.push(total as i64);
+        acc.push(total as f64 / n_tasks.max(1) as f64);
     }
     let n = values.len();
     Ok(DataFrame::new_infer_height(vec![
@@ -318,7 +211,7 @@ pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
         Column::new("n_rows".into(), n_rows),
         Column::new("n_solved_here".into(), here),
         Column::new("n_solved_cumulative".into(), cum),
-        Column::new("n_tasks".into(), vec![n_tasks; n]),
+        Column::new("n_tasks".into(), vec![n_tasks as i64; n]),
         Column::new(
             "accuracy_pct".into(),
             acc.iter().map(|a| 100.0 * a).collect::<Vec<_>>(),
@@ -338,7 +231,11 @@ pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
 /// assert_eq!(t.column("task_id").unwrap().str().unwrap().get(1), Some("2"));
 /// ```
 pub fn first_per_group(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
-    Ok(df.take(&first_rows(&groups(df, by)?))?)
+    for c in by {
+        read::column(df, c)?;
+    }
+    let subset: Vec<String> = by.iter().map(|c| c.to_string()).collect();
+    Ok(df.unique_stable(Some(&subset), UniqueKeepStrategy::First, None)?)
 }
 
 /// Keep the rows where two boolean columns are both set and differ (e.g. a
@@ -350,11 +247,7 @@ pub fn first_per_group(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
 /// assert_eq!(codefail::metrics::rows_differing(&df, "passed", "recorded").unwrap().height(), 1);
 /// ```
 pub fn rows_differing(df: &DataFrame, a: &str, b: &str) -> Result<DataFrame> {
-    let (x, y) = (read::bools(df, a)?, read::bools(df, b)?);
-    let mask: BooleanChunked = x
-        .iter()
-        .zip(&y)
-        .map(|(p, q)| p.is_some() && q.is_some() && p != q)
-        .collect();
+    let (x, y) = (read::flag(df, a)?, read::flag(df, b)?);
+    let mask = x.not_equal_missing(&y) & x.is_not_null() & y.is_not_null();
     Ok(df.filter(&mask)?)
 }

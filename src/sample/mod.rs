@@ -486,24 +486,14 @@ pub fn token_stats(gens: &DataFrame) -> Result<DataFrame> {
 /// assert!(out.column("mean_entropy").is_ok());
 /// ```
 pub fn with_token_stats(results: &DataFrame, gens: &DataFrame) -> Result<DataFrame> {
-    use std::collections::HashMap;
     let stats = token_stats(gens)?;
-    let timed = crate::metrics::with_metadata(&stats, gens, &["gen_s"])?;
-    let key = |df: &DataFrame| -> Result<Vec<String>> {
-        let m = crate::data::read::texts(df, "model")?;
-        let t = crate::data::read::texts(df, "task_id")?;
-        let s = crate::data::read::numbers(df, "sample_idx")?;
-        Ok((0..df.height())
-            .map(|i| format!("{:?}\u{1f}{:?}\u{1f}{:?}", m[i], t[i], s[i]))
-            .collect())
-    };
-    let idx: HashMap<String, u32> = key(&timed)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, i as u32))
-        .collect();
-    let rows: Vec<Option<u32>> = key(results)?.iter().map(|k| idx.get(k).copied()).collect();
-    let take = IdxCa::from_iter_options("idx".into(), rows.into_iter());
+    let timed = crate::data::with_metadata(&stats, gens, &["gen_s"])?;
+    let keys = ["model", "task_id", "sample_idx"];
+    let rows = crate::data::match_rows(results, &timed, &keys)?;
+    let take = IdxCa::from_iter_options(
+        "idx".into(),
+        rows.into_iter().map(|r| r.map(|r| r as IdxSize)),
+    );
     let mut out = results.clone();
     for name in [
         "n_new_tokens",

@@ -442,7 +442,7 @@ pub fn run_frame(run_dir: &Path, name: &str) -> Result<DataFrame> {
 /// `seconds`, `shard`, `model`, `dataset`, `rows`, `n_tasks`, `n_passed`,
 /// `pass_at_1`, `codefail_version`, `git_commit`, `python`, `model_sha256`,
 /// `frames` (comma-separated), `dir`, and `config` / `metrics` as JSON text
-/// (spread them with [`crate::metrics::with_metadata`]-style parsing to
+/// (spread them with [`crate::data::with_metadata`]-style parsing to
 /// compare any setting). A folder without a readable `run.json` is skipped
 /// with a warning.
 ///
