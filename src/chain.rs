@@ -24,7 +24,7 @@
 //! | stage | frame | carries |
 //! |---|---|---|
 //! | [`Problems`] | the problems ([`crate::data::schema`]) | the decoded problem records and the benchmark's name |
-//! | [`Generations`] | the generations | the [`Problems`] they answer, the import report |
+//! | [`Generations`] | the generations (read, or made by [`Problems::sample`]) | the [`Problems`] they answer, the import report |
 //! | [`Results`] | the results (`run`'s) | the [`Problems`] (with expected outputs filled where `run` computed them) |
 //! | [`Classified`] | the results with the category columns | the [`Problems`] |
 //!
@@ -56,6 +56,7 @@ use crate::error::{Error, Result};
 use crate::exec::{RunConfig, run_records, summary};
 use crate::metrics::value_counts;
 use crate::plot::{Chart, category_bars};
+use crate::sample::{Model, SampleConfig};
 
 /// The frame of a stage and its evcxr display; `$name` derefs to it.
 macro_rules! stage_frame {
@@ -264,6 +265,29 @@ impl Problems {
             frame,
             problems: self.clone(),
             report: Some(report),
+        })
+    }
+
+    /// Answers of a local model to these problems: the `sample` stage
+    /// (prompt, decode, extract the code; [`crate::sample::sample`]) as
+    /// [`Generations`] that carry the problems on to `run`.
+    ///
+    /// ```no_run
+    /// use codefail::prelude::*;
+    /// use codefail::sample::{Model, ModelOptions, SampleConfig};
+    /// let model = Model::load("qwen2.5-coder-0.5b", &ModelOptions::default())?;
+    /// let opts = LoadOptions { split: Some("test".into()), limit: Some(5), ..Default::default() };
+    /// let res = Problems::load_with("mbpp", &opts)?
+    ///     .sample(&model, &SampleConfig::default())?
+    ///     .run(&RunConfig::default())?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn sample(&self, model: &Model, cfg: &SampleConfig) -> Result<Generations> {
+        let frame = crate::sample::sample(&self.frame, model, cfg)?;
+        Ok(Generations {
+            frame,
+            problems: self.clone(),
+            report: None,
         })
     }
 

@@ -26,8 +26,10 @@
 //!
 //! Modules, bottom to top (each imports only those below it):
 //! [`store`] (atomic files, journals, digests); [`data`] (loaders, schemas);
-//! [`metrics`]; [`scale`] (shards, manifests, tracking, progress); the
-//! stages [`exec`] (the sandbox), [`sample`] (models), [`classify`];
+//! [`metrics`]; [`scale`] (shards, manifests, tracking, progress);
+//! [`runtime`] (the model runtime: loading, the decoder and its kernels,
+//! tokenizers, the decoding loop); the stages [`exec`] (the sandbox),
+//! [`sample`] (prompts and frames over the runtime), [`classify`];
 //! [`plot`] and [`display`]; [`methods`] (EG-CFG, repair, failure
 //! prediction: they drive both `sample` and `exec`); [`chain`] (the typed
 //! stages) on top.
@@ -42,6 +44,7 @@ pub mod exec;
 pub mod methods;
 pub mod metrics;
 pub mod plot;
+pub mod runtime;
 pub mod sample;
 pub mod scale;
 pub mod store;
@@ -69,6 +72,7 @@ pub mod prelude {
         with_checkpoints, with_metadata,
     };
     pub use crate::plot::{self, Chart};
+    pub use crate::sample::{DeviceChoice, Model, ModelOptions, SampleConfig, Sampling};
     pub use crate::{Error, Result};
     pub use polars::prelude::*;
 }

@@ -795,3 +795,38 @@ fn device_flags_say_what_a_cpu_build_cannot_do() {
     assert!(err.contains("cannot be used with"), "{err}");
     assert!(!tmp.path().join("g.parquet").exists());
 }
+
+/// The chain's `sample` stage: problems in, generations that carry them,
+/// on to `run` with nothing passed twice.
+#[test]
+fn the_chain_samples_then_runs() {
+    use codefail::prelude::*;
+    if common::shared_data().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("qwen2");
+    tiny_model(&dir, "qwen2", 4);
+    let model = Model::load(dir.to_str().unwrap(), &ModelOptions::default()).unwrap();
+    let opts = LoadOptions {
+        split: Some("test".into()),
+        limit: Some(2),
+        ..Default::default()
+    };
+    let mbpp = Problems::load_with("mbpp", &opts).unwrap();
+    let cfg = SampleConfig {
+        n: 2,
+        sampling: Sampling {
+            max_new_tokens: 6,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let gens = mbpp.sample(&model, &cfg).unwrap();
+    assert_eq!(gens.height(), 4);
+    assert_eq!(gens.problems().records().len(), 2);
+    let res = gens.run(&RunConfig::default()).unwrap();
+    assert_eq!(res.height(), 4);
+    // Six tokens of a random model solve nothing.
+    assert_eq!(res.passed().unwrap(), 0);
+}

@@ -54,8 +54,8 @@ use crate::data::{
     results_frame,
 };
 use crate::exec::{RunConfig, TraceConfig, TraceJob, TracedProgram, run_records, trace_programs};
-use crate::sample::decoder::KvCache;
-use crate::sample::model::{Backend, Model, model_err};
+use crate::runtime::decoder::KvCache;
+use crate::runtime::model::{Backend, Model, model_err};
 use crate::sample::{
     Message, PromptInput, Sampling, choose, prompt_for, sample_rng, system_prompt,
 };
@@ -356,7 +356,7 @@ type Cache = HashMap<(String, Vec<String>), TracedProgram>;
 
 struct Ctx<'a> {
     model: &'a Model,
-    dec: &'a crate::sample::decoder::Decoder,
+    dec: &'a crate::runtime::decoder::Decoder,
 }
 
 impl Ctx<'_> {

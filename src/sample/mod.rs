@@ -24,26 +24,20 @@
 //! # Ok::<(), codefail::Error>(())
 //! ```
 
-mod attend;
-pub(crate) mod decoder;
-mod fetch;
-mod generate;
-mod hub;
-pub(crate) mod model;
 mod prompts;
-mod qdot;
-mod tokenizer;
 
-pub use decoder::{Decoder, DecoderConfig, KvCache};
-pub use fetch::{GgufModel, MODELS, fetch_models, models_dir};
-pub use generate::{PromptJob, Sampled, Sampling, Timing, choose, generate_batch, sample_rng};
-pub use hub::{hf_cache_root, model_dir};
-pub use model::{DENSE_PREFILL_MAX_BYTES, DeviceChoice, Model, ModelOptions, cuda_available};
+// The model runtime's types the stage takes and gives, re-exported so that a
+// notebook needs one path (`codefail::sample::Model`, `Sampling`, ...).
+pub use crate::runtime::{
+    ChatTemplate, DENSE_PREFILL_MAX_BYTES, Decoder, DecoderConfig, DeviceChoice, GgufModel,
+    KvCache, MODELS, Message, Model, ModelOptions, PromptJob, Sampled, Sampling, SpecialTokens,
+    Timing, choose, cuda_available, fetch_models, generate_batch, hf_cache_root, model_dir,
+    models_dir, pin_cpu_threads, sample_rng, tokenizer_from_gguf,
+};
 pub use prompts::{
     LCB_SYSTEM, PROMPT_IDS, PromptInput, default_stops, prompt_for, system_prompt,
     with_prompt_stops,
 };
-pub use tokenizer::{ChatTemplate, Message, SpecialTokens, tokenizer_from_gguf};
 
 use crate::data::{Generation, Problem, extract_code, generations_frame, problems_from_frame};
 use crate::{Error, Result};
@@ -99,31 +93,6 @@ pub struct SampleRow {
     pub token_logprobs: Vec<f32>,
     /// Step entropies.
     pub token_entropies: Vec<f32>,
-}
-
-/// Fix candle's CPU thread count in the environment (`RAYON_NUM_THREADS`,
-/// to candle's own default: the physical cores) when it is not set.
-/// candle-core 0.11 otherwise counts the physical cores, reading
-/// `/proc/cpuinfo`, on every CPU matmul: about 7% of decoding time measured
-/// on Qwen2.5-Coder-0.5B (2 cores). Returns the count in force.
-///
-/// # Safety
-/// It may set an environment variable, so no other thread may read or write
-/// the environment meanwhile: call it first thing in `main`, before any
-/// thread starts (the `codefail` CLI and the generation benches do).
-///
-/// ```no_run
-/// // First thing in `main`: no other thread exists yet.
-/// let n = unsafe { codefail::sample::pin_cpu_threads() };
-/// assert_eq!(std::env::var("RAYON_NUM_THREADS").unwrap(), n.to_string());
-/// ```
-pub unsafe fn pin_cpu_threads() -> usize {
-    let n = candle_core::utils::get_num_threads();
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: the caller guarantees no other thread uses the environment.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
-    }
-    n
 }
 
 /// The text fed to the model for `problem`: the chat template rendered with

@@ -14,7 +14,7 @@
 use crate::data::{Problem, TestKind};
 use crate::{Error, Result};
 
-use super::tokenizer::Message;
+use crate::runtime::Message;
 
 /// Every prompt id.
 pub const PROMPT_IDS: &[&str] = &[
