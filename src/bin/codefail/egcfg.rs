@@ -15,39 +15,39 @@ pub(crate) struct Cmd {
     #[arg(long)]
     pub(crate) model: String,
     /// Prompt id (mbpp-instruct, mbpp-deepseek-3shot, humaneval-complete).
-    #[arg(long, default_value = "mbpp-instruct")]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().prompt)]
     pub(crate) prompt: String,
     /// System prompt id: none, expert.
-    #[arg(long, default_value = "none")]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().system)]
     pub(crate) system: String,
     /// s: candidate continuations per line.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().candidates)]
     pub(crate) candidates: usize,
     /// t: the candidates' temperature (the answer itself is greedy).
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().temperature)]
     pub(crate) temperature: f64,
     /// d: lines per candidate.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().horizon)]
     pub(crate) horizon: usize,
     /// Guidance strengths (comma-separated); 0 is the greedy baseline.
-    #[arg(long, value_delimiter = ',', default_value = "0,0.5,1,3")]
+    #[arg(long, value_delimiter = ',', default_values_t = codefail::methods::EgCfgConfig::default().gammas)]
     pub(crate) gammas: Vec<f64>,
     /// Keep decoding after the function when the model starts writing
     /// top-level test code (asserts, prints); by default the answer ends there.
     #[arg(long)]
     pub(crate) keep_tests: bool,
     /// Tokens of dynamic signal at most (entries that do not fit are left out).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().max_signal_tokens)]
     pub(crate) max_signal_tokens: usize,
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().max_new_tokens)]
     pub(crate) max_new_tokens: usize,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().seed)]
     pub(crate) seed: u64,
     /// Seconds per traced call of a candidate.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().trace.timeout)]
     pub(crate) trace_timeout: f64,
     /// Seconds per test of the final evaluation.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().run.timeout)]
     pub(crate) timeout: f64,
     /// EG-CFG's layout: <out-dir>/ns{s}t{t}d{d}/task_id=N_gamma=G.json
     /// (files already there are not decoded again).

@@ -122,22 +122,22 @@ struct GenArgs {
     model: String,
     /// Prompt id: mbpp-instruct, mbpp-deepseek-3shot, humaneval-complete, lcb-stdin
     /// (repair needs a chat prompt).
-    #[arg(long, default_value = "mbpp-instruct")]
+    #[arg(long, default_value_t = codefail::sample::SampleConfig::default().prompt)]
     prompt: String,
     /// System prompt id: none, expert, lcb.
-    #[arg(long, default_value = "none")]
+    #[arg(long, default_value_t = codefail::sample::SampleConfig::default().system)]
     system: String,
     /// 0 is greedy.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = codefail::sample::Sampling::default().temperature)]
     temperature: f64,
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = codefail::sample::Sampling::default().top_p)]
     top_p: f64,
     /// 0: off.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = codefail::sample::Sampling::default().top_k)]
     top_k: usize,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = codefail::sample::Sampling::default().seed)]
     seed: u64,
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = codefail::sample::Sampling::default().max_new_tokens)]
     max_new_tokens: usize,
     /// Stop string (repeatable).
     #[arg(long)]

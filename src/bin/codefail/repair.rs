@@ -16,16 +16,16 @@ pub(crate) struct Cmd {
     #[command(flatten)]
     pub(crate) decoding: GenArgs,
     /// Answers per problem at most.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = codefail::methods::RepairConfig::default().max_turns)]
     pub(crate) max_turns: usize,
     /// Success needs the private tests to pass too.
     #[arg(long)]
     pub(crate) should_pass_private: bool,
     /// Problems answered together.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = codefail::methods::RepairConfig::default().batch_size)]
     pub(crate) batch_size: usize,
     /// Seconds per test.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = codefail::methods::RepairConfig::default().run.timeout)]
     pub(crate) timeout: f64,
     /// `GenerationResult` JSON Lines, one line per problem as it finishes.
     #[arg(long)]

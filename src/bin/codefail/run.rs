@@ -15,13 +15,13 @@ pub(crate) struct Cmd {
     #[arg(long)]
     pub(crate) out: PathBuf,
     /// Seconds per test.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = codefail::exec::RunConfig::default().timeout)]
     pub(crate) timeout: f64,
     /// Seconds for a whole program (all its tests); 0: no such limit.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = codefail::exec::RunConfig::default().program_timeout)]
     pub(crate) program_timeout: f64,
     /// Address-space limit per program (MiB).
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, default_value_t = codefail::exec::RunConfig::default().memory_mb)]
     pub(crate) memory_mb: u64,
     /// Parallel workers (default: the number of cores).
     #[arg(long)]
@@ -34,10 +34,10 @@ pub(crate) struct Cmd {
     #[arg(long)]
     pub(crate) fail_fast: bool,
     /// PYTHONHASHSEED of every program.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = codefail::exec::RunConfig::default().hash_seed)]
     pub(crate) hash_seed: u64,
     /// Python interpreter.
-    #[arg(long, default_value = "python3")]
+    #[arg(long, default_value_t = codefail::exec::RunConfig::default().python)]
     pub(crate) python: String,
     #[command(flatten)]
     pub(crate) shard: ShardArgs,

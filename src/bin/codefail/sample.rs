@@ -12,10 +12,10 @@ pub(crate) struct Cmd {
     #[command(flatten)]
     pub(crate) decoding: GenArgs,
     /// Samples per task.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = codefail::sample::SampleConfig::default().n)]
     pub(crate) n: usize,
     /// Prompts decoded together (Llama/Qwen2 family).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = codefail::sample::SampleConfig::default().batch_size)]
     pub(crate) batch_size: usize,
     /// Output (.parquet to resume into; a `<out>.journal.jsonl` beside it
     /// keeps finished tasks if the run is interrupted).
