@@ -28,6 +28,12 @@
 //! | [`Results`] | the results (`run`'s) | the [`Problems`] (with expected outputs filled where `run` computed them) |
 //! | [`Classified`] | the results with the category columns | the [`Problems`] |
 //!
+//! The research methods hang off the same types: [`Problems::repair`]
+//! (multi-turn repair) and [`Problems::egcfg`] (execution-guided decoding)
+//! give generations in the chain, [`Generations::features`] and
+//! [`Classified::predict_failure`] predict failure from the model's
+//! internals.
+//!
 //! Design and trade-offs: the problems are decoded once, when loaded, and
 //! travel by reference count, so `run` and `classify` cannot be handed the
 //! wrong problem set or the arguments in the wrong order; the free
@@ -54,6 +60,8 @@ use crate::data::{
 use crate::display::FrameDisplay;
 use crate::error::{Error, Result};
 use crate::exec::{RunConfig, run_records, summary};
+use crate::methods::predict::{PredictConfig, Prediction};
+use crate::methods::{EgCfgConfig, RepairConfig};
 use crate::metrics::value_counts;
 use crate::plot::{Chart, category_bars};
 use crate::sample::{Model, SampleConfig};
@@ -291,6 +299,62 @@ impl Problems {
         })
     }
 
+    /// Multi-turn repair with test feedback ([`crate::methods::repair`]): the
+    /// last answer per problem as [`Generations`] (on to `run` like any
+    /// other), and the per-answer turns and time profile beside them.
+    ///
+    /// ```no_run
+    /// use codefail::prelude::*;
+    /// use codefail::methods::RepairConfig;
+    /// let model = Model::load("qwen2.5-coder-0.5b", &ModelOptions::default())?;
+    /// let opts = LoadOptions { split: Some("test".into()), limit: Some(3), ..Default::default() };
+    /// let fixed = Problems::load_with("mbpp", &opts)?.repair(&model, &RepairConfig::default())?;
+    /// let by_turn = codefail::methods::repair_by_turn(&fixed.turns)?;
+    /// let res = fixed.generations.run(&RunConfig::default())?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn repair(&self, model: &Model, cfg: &RepairConfig) -> Result<Repair> {
+        let r = crate::methods::repair(&self.frame, model, cfg)?;
+        Ok(Repair {
+            generations: Generations {
+                frame: r.generations,
+                problems: self.clone(),
+                report: None,
+            },
+            turns: r.turns,
+            profile: r.profile,
+        })
+    }
+
+    /// EG-CFG's execution-guided decoding ([`crate::methods::egcfg`]): one
+    /// answer per task and guidance strength, each already run on all its
+    /// task's tests; [`Guided::table`] is the accuracy per strength.
+    ///
+    /// ```no_run
+    /// use codefail::prelude::*;
+    /// use codefail::methods::EgCfgConfig;
+    /// let model = Model::load("qwen2.5-coder-0.5b", &ModelOptions::default())?;
+    /// let opts = LoadOptions { split: Some("test".into()), limit: Some(3), ..Default::default() };
+    /// let guided = Problems::load_with("mbpp", &opts)?.egcfg(&model, &EgCfgConfig::default())?;
+    /// let table = guided.table()?;
+    /// let categories = guided.results.classify(&ClassifyConfig::default())?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn egcfg(&self, model: &Model, cfg: &EgCfgConfig) -> Result<Guided> {
+        let run = crate::methods::egcfg(&self.frame, model, cfg)?;
+        Ok(Guided {
+            generations: Generations {
+                frame: run.generations,
+                problems: self.clone(),
+                report: None,
+            },
+            results: Results {
+                frame: run.results,
+                problems: self.clone(),
+            },
+        })
+    }
+
     /// Generations made elsewhere (`sample`'s frame, a frame read back from
     /// a file) for these problems; checked against the generations schema.
     ///
@@ -412,6 +476,19 @@ impl Generations {
     /// ```
     pub fn report(&self) -> Option<&ImportReport> {
         self.report.as_ref()
+    }
+
+    /// Per-answer features of the model's internals for failure prediction
+    /// ([`crate::methods::predict::internal_features`]): token statistics,
+    /// and with `model` the hidden-state features it computes.
+    ///
+    /// ```no_run
+    /// # fn f(gens: codefail::chain::Generations) -> codefail::Result<()> {
+    /// let features = gens.features(None)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn features(&self, model: Option<&Model>) -> Result<DataFrame> {
+        crate::methods::predict::internal_features(&self.frame, model)
     }
 
     /// Execute every generation against its problem's tests in the sandbox
@@ -653,6 +730,39 @@ impl Classified {
         })
     }
 
+    /// Cross-validated prediction of failure from `features`
+    /// ([`Generations::features`]; [`crate::methods::predict::predict_failure`]).
+    ///
+    /// ```no_run
+    /// # fn f(gens: codefail::chain::Generations, c: codefail::chain::Classified) -> codefail::Result<()> {
+    /// let cfg = codefail::methods::predict::PredictConfig::default();
+    /// let p = c.predict_failure(&gens.features(None)?, &cfg)?;
+    /// println!("{}", p.summary);
+    /// # Ok(()) }
+    /// ```
+    pub fn predict_failure(&self, features: &DataFrame, cfg: &PredictConfig) -> Result<Prediction> {
+        crate::methods::predict::predict_failure(&self.frame, features, cfg)
+    }
+
+    /// Cross-validated prediction of a category column (`outcome`,
+    /// `category`, ...) from `features`
+    /// ([`crate::methods::predict::predict_category`]).
+    ///
+    /// ```no_run
+    /// # fn f(gens: codefail::chain::Generations, c: codefail::chain::Classified) -> codefail::Result<()> {
+    /// let cfg = codefail::methods::predict::PredictConfig::default();
+    /// let p = c.predict_category(&gens.features(None)?, "outcome", &cfg)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn predict_category(
+        &self,
+        features: &DataFrame,
+        column: &str,
+        cfg: &PredictConfig,
+    ) -> Result<Prediction> {
+        crate::methods::predict::predict_category(&self.frame, features, column, cfg)
+    }
+
     /// Bars of the failures per value of a category column (`category`,
     /// `semantic`, `outcome`, ...), titled with the benchmark's name.
     ///
@@ -668,6 +778,40 @@ impl Classified {
             None,
             &format!("{}: failures by {column}", self.problems.name),
         )
+    }
+}
+
+/// What [`Problems::repair`] gives: the last answer per problem, in the
+/// chain, and the repair loop's own frames.
+pub struct Repair {
+    /// One row per problem: its last answer (on to `run`).
+    pub generations: Generations,
+    /// One row per answer (turn), with its verdicts and feedback.
+    pub turns: DataFrame,
+    /// Time per problem: model, tests, other.
+    pub profile: DataFrame,
+}
+
+/// What [`Problems::egcfg`] gives: EG-CFG's answers (one per task and
+/// guidance strength) and their results, both carrying the problems.
+pub struct Guided {
+    /// One row per task and strength (`sample_idx`: the strength's position).
+    pub generations: Generations,
+    /// Each answer run on all its task's tests.
+    pub results: Results,
+}
+
+impl Guided {
+    /// Accuracy per guidance strength and the best-of-strengths row
+    /// ([`crate::methods::egcfg_table`]).
+    ///
+    /// ```no_run
+    /// # fn f(g: codefail::chain::Guided) -> codefail::Result<()> {
+    /// println!("{}", g.table()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn table(&self) -> Result<DataFrame> {
+        crate::methods::egcfg_table(&self.generations.frame, &self.results.frame)
     }
 }
 

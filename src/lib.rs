@@ -56,7 +56,7 @@ pub use error::{Error, Result};
 
 /// Everything a notebook needs: `use codefail::prelude::*;`.
 pub mod prelude {
-    pub use crate::chain::{Classified, Generations, Problems, Results};
+    pub use crate::chain::{Classified, Generations, Guided, Problems, Repair, Results};
     pub use crate::classify::{ClassifyConfig, classify};
     pub use crate::data::{
         ImportOptions, LoadOptions, PublicSplit, data_file, load, load_generations,

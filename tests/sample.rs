@@ -830,3 +830,67 @@ fn the_chain_samples_then_runs() {
     // Six tokens of a random model solve nothing.
     assert_eq!(res.passed().unwrap(), 0);
 }
+
+/// The research methods hang off the chain: repair and EG-CFG give
+/// generations that carry their problems (on to `run` and `classify`), and
+/// predictions come from the classified stage (tiny random model, one task:
+/// the plumbing, not the accuracy).
+#[test]
+fn repair_and_egcfg_hang_off_the_chain() {
+    use codefail::methods::{EgCfgConfig, RepairConfig};
+    use codefail::prelude::*;
+    if common::shared_data().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("qwen2");
+    tiny_model(&dir, "qwen2", 5);
+    let model = Model::load(dir.to_str().unwrap(), &ModelOptions::default()).unwrap();
+    let opts = LoadOptions {
+        split: Some("test".into()),
+        task_ids: Some(vec!["Mbpp/17".into()]),
+        ..Default::default()
+    };
+    let mbpp = Problems::load_with("mbpp", &opts).unwrap();
+    let short = Sampling {
+        max_new_tokens: 8,
+        ..Default::default()
+    };
+    let fixed = mbpp
+        .repair(
+            &model,
+            &RepairConfig {
+                max_turns: 2,
+                sampling: short.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(fixed.generations.height(), 1);
+    assert_eq!(fixed.turns.height(), 2, "a random model fails both turns");
+    let res = fixed.generations.run(&RunConfig::default()).unwrap();
+    assert_eq!(res.problems().records().len(), 1);
+    let guided = mbpp
+        .egcfg(
+            &model,
+            &EgCfgConfig {
+                candidates: 2,
+                gammas: vec![0.0, 1.0],
+                max_new_tokens: 16,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(guided.generations.height(), 2, "one answer per gamma");
+    assert_eq!(guided.results.height(), 2);
+    let table = guided.table().unwrap();
+    assert!(table.height() >= 2, "{table}");
+    let classified = guided
+        .results
+        .classify(&ClassifyConfig {
+            semantic: false,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(classified.height(), 2);
+}

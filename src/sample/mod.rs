@@ -142,16 +142,10 @@ pub fn sample(problems: &DataFrame, model: &Model, cfg: &SampleConfig) -> Result
     sample_frame(&rows)
 }
 
-/// Like [`sample`], handing each finished batch of rows to `sink` (the CLI
-/// journals them, so an interrupted run resumes where it stopped).
-///
-/// ```no_run
-/// # let (problems, model): (polars::prelude::DataFrame, codefail::sample::Model) = todo!();
-/// let mut n = 0;
-/// codefail::sample::sample_each(&problems, &model, &Default::default(), |rows| { n += rows.len(); Ok(()) })?;
-/// # Ok::<(), codefail::Error>(())
-/// ```
-pub fn sample_each(
+/// [`sample`], handing each finished batch of rows to `sink` ([`sample`]
+/// collects them; [`sample_to_file`] journals them, so an interrupted run
+/// resumes where it stopped).
+fn sample_each(
     problems: &DataFrame,
     model: &Model,
     cfg: &SampleConfig,
