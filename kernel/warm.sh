@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fill the notebooks' shared evcxr build cache (target/notebook-build) ahead of
 # time: starts the codefail kernel in notebooks/ and runs the notebooks' first
-# cell (`:dep codefail = { path = ".." }` and the prelude), which compiles
+# cell (`:dep codefail = { path = "..", default-features = false }` and the prelude), which compiles
 # codefail and its dependencies once. Later notebooks start warm.
 #
 #   kernel/warm.sh
@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 # then the foldhash check: a frame whose schema was hashed in one cell must
 # find its column in the next (it does not when the fixed-seed patch is not
 # in effect, see kernel/patches/README.md).
-cell = ':dep codefail = { path = ".." }\nuse codefail::prelude::*;\nprintln!("codefail kernel warm");'
+cell = ':dep codefail = { path = "..", default-features = false }\nuse codefail::prelude::*;\nprintln!("codefail kernel warm");'
 made = 'let warm_frame = DataFrame::new_infer_height(vec![Column::new("a".into(), [1i64, 2])])?;\nwarm_frame.column("a")?;'
 found = 'println!("foldhash shared across cells: {}", warm_frame.column("a")?.len());'
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (cell, made, found)])

@@ -54,6 +54,11 @@ pub use polars;
 
 pub use error::{Error, Result};
 
+/// The README's Rust block (the chain), run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Everything a notebook needs: `use codefail::prelude::*;`.
 pub mod prelude {
     pub use crate::chain::{Classified, Generations, Guided, Problems, Repair, Results};
