@@ -6,12 +6,14 @@
 #   scripts/gpu-check.sh --dry-run   # here: --prepare, then the same steps
 #                                    # on the CPU with a tiny model, and print
 #                                    # what the GPU run would run
-#   scripts/gpu-check.sh             # there (device tool, carry [".gpu"]):
+#   scripts/gpu-check.sh             # there (device tool, carry
+#                                    # [".gpu/bin", ".gpu/tok"]):
 #                                    # the checks, results under $OUT
 #
-# What travels: the repository (scripts, tests' sources) and .gpu/ (ignored:
-# the two binaries xz-compressed, the Qwen2.5 tokenizer exported from the
-# fetched GGUF). The GPU machine has no Rust toolchain and no network; it has
+# What travels: the repository (scripts, tests' sources) and, carried, the
+# ignored .gpu/bin (the two binaries, stripped and xz-compressed, 16 MB) and
+# .gpu/tok (the Qwen2.5 tokenizer exported from the fetched GGUF and the
+# bench prompt's token ids, 5 MB); .gpu/run and .gpu/tiny stay here. The GPU machine has no Rust toolchain and no network; it has
 # the driver, nvcc, PyTorch and transformers, and PyTorch's CUDA 13 libraries
 # (cuBLAS, cuRAND, NVRTC, cudart), which the binaries load.
 #
@@ -71,6 +73,11 @@ prepare() {
   LD_LIBRARY_PATH=$CODEFAIL_CUDA_STUBS:$CUDA_ROOT/lib CODEFAIL_BENCH_DEVICE=cpu CODEFAIL_BENCH_SIZE=tiny \
     CODEFAIL_BENCH_TOKENIZER_FROM=$gguf CODEFAIL_BENCH_MAKE_MODEL=$G/tiny "$G/run/gpu-decode" || exit 1
   cp "$G/tiny/tokenizer.json" "$G/tiny/tokenizer_config.json" "$G/tok/"
+  # The bench prompt's ids (the same tokenizer), so that transformers' run
+  # has them even if codefail's does not get as far as writing them.
+  LD_LIBRARY_PATH=$CODEFAIL_CUDA_STUBS:$CUDA_ROOT/lib CODEFAIL_BENCH_DEVICE=cpu CODEFAIL_BENCH_MODEL=$G/tiny \
+    CODEFAIL_BENCH_MAX_NEW=1 CODEFAIL_BENCH_BATCHES=1 CODEFAIL_BENCH_OUT=$G/tiny/ids-bench.json \
+    CODEFAIL_BENCH_IDS=$G/tok/prompt-ids.json "$G/run/gpu-decode" >/dev/null || exit 1
   du -sh "$G/bin" "$G/tok"
 }
 
@@ -109,6 +116,7 @@ gpu_run() {
   local out=${OUT:-$G/out}
   mkdir -p "$out"
   exec > >(tee "$out/gpu-check.log") 2>&1
+  local tee_pid=$!
   say "machine"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv
   nvcc --version 2>/dev/null | tail -1
@@ -131,7 +139,7 @@ PY
   ldd "$G/run/gpu-tests" | grep -E 'cuda|cublas|curand|nvrtc|not found'
 
   say "1. GPU tests (tests/gpu.rs)"
-  CODEFAIL_REQUIRE_GPU=1 "$G/run/gpu-tests" --test-threads 1 --nocapture 2>&1 | grep -v '^$'
+  CODEFAIL_REQUIRE_GPU=1 "$G/run/gpu-tests" --test-threads 1 --nocapture 2>&1 | grep --line-buffered -v '^$'
   local tests_rc=${PIPESTATUS[0]}
 
   say "2. decoding speed: random bf16 Qwen2, Qwen2.5-Coder-1.5B's shapes"
@@ -140,8 +148,12 @@ PY
   echo "device-to-device copy: ${bw:-not measured} GB/s"
   local m=/tmp/qwen2-1.5b-random
   if python3 -c 'import torch, transformers' 2>/dev/null; then
-    python3 scripts/hf_decode.py make-model "$m" --size 1.5b --tokenizer-dir "$G/tok" || return 1
     local hf=1
+    python3 scripts/hf_decode.py make-model "$m" --size 1.5b --tokenizer-dir "$G/tok" || {
+      echo "transformers could not make the model: codefail's writer instead (transformers still loads it)"
+      CODEFAIL_BENCH_DEVICE=cuda:0 CODEFAIL_BENCH_SIZE=1.5b CODEFAIL_BENCH_TOKENIZER_DIR=$G/tok \
+        CODEFAIL_BENCH_MAKE_MODEL=$m "$G/run/gpu-decode" || return 1
+    }
   else
     CODEFAIL_BENCH_DEVICE=cuda:0 CODEFAIL_BENCH_SIZE=1.5b CODEFAIL_BENCH_TOKENIZER_DIR=$G/tok \
       CODEFAIL_BENCH_MAKE_MODEL=$m "$G/run/gpu-decode" || return 1
@@ -152,10 +164,14 @@ PY
     CODEFAIL_BENCH_OUT=$out/bench-codefail.json CODEFAIL_BENCH_IDS=$out/prompt-ids.json \
     "$G/run/gpu-decode"
   if [[ $hf == 1 ]]; then
+    [[ -f $out/prompt-ids.json ]] || cp "$G/tok/prompt-ids.json" "$out/"
     python3 scripts/hf_decode.py decode "$m" --ids "$out/prompt-ids.json" --batches "$BATCHES" \
       --max-new "$MAX_NEW" --out "$out/bench-transformers.json"
   fi
   say "done: tests exit $tests_rc"
+  # Let tee write the last lines before the call collects $OUT.
+  exec >&- 2>&-
+  wait "$tee_pid"
   return "$tests_rc"
 }
 

@@ -41,7 +41,7 @@ def make_model(args):
     t0 = time.perf_counter()
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
         model = Qwen2ForCausalLM(cfg).to(torch.bfloat16)
-    model.save_pretrained(args.dir, safe_serialization=True)
+    model.save_pretrained(args.dir)  # safetensors, transformers' default
     if args.tokenizer_dir:
         for f in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copy(Path(args.tokenizer_dir) / f, Path(args.dir) / f)

@@ -18,6 +18,7 @@ use codefail::sample::{
     generate_batch,
 };
 use common::tiny::{random_weights, tiny_model};
+use common::{max_abs, max_abs_diff};
 use std::path::Path;
 
 /// Logits of f32 models on CPU and GPU differ by at most this (absolute;
@@ -44,31 +45,6 @@ fn gpu() -> Option<Device> {
             None
         }
     }
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    let b = b.to_device(a.device()).unwrap();
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
-}
-
-fn max_abs(a: &Tensor) -> f32 {
-    a.abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
 }
 
 fn load(dir: &Path, device: DeviceChoice, dtype: DType) -> Model {
@@ -205,10 +181,19 @@ fn logits_on_gpu_match_cpu_within_tolerance() {
                 d16 <= BF16_REL_TOL * scale,
                 "{model_type} step {step}: bf16 diff {d16} > {BF16_REL_TOL} x {scale}"
             );
-            // bf16 keeps the greedy choice of the prefill.
+            // bf16 keeps the greedy choice of the prefill, up to a near tie:
+            // a different choice must be within twice bf16's error of the
+            // best f32 logit.
             if step == 0 {
-                let am = |t: &Tensor| t.argmax(1).unwrap().to_vec1::<u32>().unwrap();
-                assert_eq!(am(w), am(h), "{model_type}: bf16 changes the first token");
+                let am = |t: &Tensor| t.argmax(1).unwrap().to_vec1::<u32>().unwrap()[0] as usize;
+                let (a, b) = (am(w), am(h));
+                let wl = w.to_vec2::<f32>().unwrap();
+                assert!(
+                    a == b || wl[0][b] >= wl[0][a] - 2.0 * d16,
+                    "{model_type}: bf16 chose token {b} (f32 logit {}), f32 chose {a} ({})",
+                    wl[0][b],
+                    wl[0][a]
+                );
             }
         }
     }

@@ -11,6 +11,7 @@ use codefail::sample::{
     ChatTemplate, Decoder, DecoderConfig, KvCache, Message, Model, ModelOptions, PromptInput,
     SampleConfig, Sampling, prompt_for, sample,
 };
+use common::max_abs_diff;
 use common::tiny::{CHATML, tiny_model, train_tokenizer};
 use polars::prelude::*;
 use std::collections::HashMap;
@@ -54,19 +55,6 @@ fn lists_f32(df: &DataFrame, col: &str) -> Vec<Vec<f32>> {
                 .collect()
         })
         .collect()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
 }
 
 #[test]

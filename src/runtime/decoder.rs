@@ -310,9 +310,20 @@ impl Proj {
             [_, s, _] => *s,
             _ => 1,
         };
-        let y = match (&self.dense, &self.fast) {
-            (Some(d), _) if positions >= DENSE_POSITIONS => d.forward(x)?,
-            (_, Some(f)) => f.forward(x)?,
+        let y = match (&self.dense, &self.fast, &self.w) {
+            (Some(d), _, _) if positions >= DENSE_POSITIONS => d.forward(x)?,
+            (_, Some(f), _) => f.forward(x)?,
+            // A plain weight on a GPU: one (batch x positions, in) matmul.
+            // candle's QMatMul broadcasts the weight over the batch instead,
+            // a batched cuBLAS call of one-row products that reads the
+            // weight once per row (the CPU keeps that path, which its
+            // batching tests pin down).
+            (_, _, QMatMul::Tensor(w)) if !x.device().is_cpu() && x.rank() == 3 => {
+                let (b, s, k) = x.dims3()?;
+                x.reshape((b * s, k))?
+                    .matmul(&w.t()?)?
+                    .reshape((b, s, ()))?
+            }
             _ => self.w.forward(x)?,
         };
         match &self.b {
@@ -1121,7 +1132,14 @@ impl Decoder {
         let kv_heads = c.num_key_value_heads;
         let rep = c.num_attention_heads / kv_heads;
         let kv_len = k.dim(2)?;
-        let (k, v) = (k.contiguous()?, v.contiguous()?);
+        // The cache buffers are narrowed to the filled positions; cuBLAS
+        // takes those strides as they are, the CPU's matmul wants them
+        // contiguous.
+        let (k, v) = if self.device.is_cpu() {
+            (k.contiguous()?, v.contiguous()?)
+        } else {
+            (k, v)
+        };
         let q = q.reshape((b, kv_heads, rep * s, c.head_dim))?;
         let att = (q.matmul(&k.t()?)? / (c.head_dim as f64).sqrt())?;
         let att = match mask {

@@ -216,3 +216,22 @@ pub fn humaneval_check(entry: &str, lines: &[String]) -> String {
         body.join("\n")
     )
 }
+
+/// The largest absolute difference between two tensors of one shape (`b` is
+/// moved to `a`'s device first, so a GPU tensor compares with a CPU one).
+pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    let b = b.to_device(a.device()).unwrap();
+    max_abs(&(a - b).unwrap())
+}
+
+/// The largest absolute value of a tensor.
+pub fn max_abs(a: &candle_core::Tensor) -> f32 {
+    a.abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
