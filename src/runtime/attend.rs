@@ -4,9 +4,8 @@
 //! the whole cache. Written with candle's general operations that is a dozen
 //! operations per layer (two batched matmuls through the GEMM library, a
 //! scale, a softmax, the reshapes around them), each with its own allocation
-//! and dispatch, for very little arithmetic: measured on Qwen2.5-Coder-0.5B
-//! (24 layers, 14 query heads over 2 key/value heads, about 300 cached
-//! positions), 5.0 ms of every 55 ms token. [`DecodeAttention`] does the
+//! and dispatch, for very little arithmetic (about a tenth of a token's time
+//! on Qwen2.5-Coder-0.5B; docs/benchmarks.md). [`DecodeAttention`] does the
 //! same arithmetic in one pass per query head, split over candle's CPU
 //! thread pool: scores `q·kⱼ / √d` for the row's unpadded positions, a
 //! softmax (maximum subtracted, exponentials summed), and the weighted sum

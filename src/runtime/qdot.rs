@@ -4,10 +4,11 @@
 //! llama.cpp's small-model GGUF files store every weight whose rows are not a
 //! multiple of 256 values as Q5_0 (all of Qwen2.5-Coder-0.5B's 896-wide
 //! projections) and the output head as Q8_0. candle 0.11 multiplies Q5_0 with
-//! a scalar dot product, about ten times slower than its AVX2 kernels, so the
-//! decoder used to re-quantize those weights to Q8_0 at load: fast
-//! arithmetic, but 8.5 bits per weight to stream from memory for every
-//! decoded token instead of 5.5. Decoding one token is bound by that stream.
+//! a scalar dot product, about ten times slower than its AVX2 kernels.
+//! Re-quantizing those weights to Q8_0 at load gives fast arithmetic, but
+//! 8.5 bits per weight to stream from memory for every decoded token instead
+//! of 5.5, and decoding one token is bound by that stream (docs/benchmarks.md
+//! compares the two).
 //! This kernel keeps the file's Q5_0 bytes and multiplies them directly: the
 //! activations are rounded to 8 bits per 32-value block (scale `max|x| / 127`,
 //! kept in f32, as ggml's `quantize_row_q8_0`), each weight block unpacks to
