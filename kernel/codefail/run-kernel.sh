@@ -38,7 +38,24 @@ for v in $versions; do
     rm -rf "$dest"
     mkdir -p "$patched"
     cp -r "$src" "$dest"
-    if ! patch --quiet --forward --no-backup-if-mismatch -d "$dest" -p1 < "$project/kernel/patches/foldhash-fixed-seed.diff" >&2; then
+    # Applied with python3 (always here; `patch` may not be): each hunk's
+    # old lines must occur exactly once in the file, else the kernel stops.
+    if ! python3 - "$dest" "$project/kernel/patches/foldhash-fixed-seed.diff" >&2 <<'PY'
+import re, sys
+dest, diff = sys.argv[1], open(sys.argv[2]).read()
+for part in re.split(r"^--- ", diff, flags=re.M)[1:]:
+    path = re.search(r"^\+\+\+ b/(\S+)", part, re.M).group(1)
+    text = open(f"{dest}/{path}").read()
+    for hunk in re.split(r"^@@[^\n]*@@\n", part, flags=re.M)[1:]:
+        lines = hunk.splitlines(keepends=True)
+        old = "".join(l[1:] for l in lines if l[:1] in (" ", "-"))
+        new = "".join(l[1:] for l in lines if l[:1] in (" ", "+"))
+        if text.count(old) != 1:
+            sys.exit(f"{path}: the hunk's old lines occur {text.count(old)} times, not once")
+        text = text.replace(old, new)
+    open(f"{dest}/{path}", "w").write(text)
+PY
+    then
       echo "run-kernel.sh: kernel/patches/foldhash-fixed-seed.diff does not apply to foldhash $v" >&2
       exit 1
     fi
