@@ -1,5 +1,6 @@
-//! Charts and HTML tables: every chart kind renders to a valid PNG and an SVG
-//! that carries its title, axis labels and legend; tables escape and truncate.
+//! Charts and HTML tables: every chart kind renders to a valid PNG that is
+//! not blank and an SVG that carries its title, axis labels and legend;
+//! tables escape and truncate.
 //! Set `CODEFAIL_PLOT_DIR` to keep the rendered files for a look.
 
 use codefail::display::{FrameDisplay, TableOptions};
@@ -17,6 +18,32 @@ fn check(chart: &Chart, must_contain: &[&str]) {
     let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
     assert_eq!((w, h), (chart.dimensions().0 * 2, chart.dimensions().1 * 2));
+    // Not blank: decoded, the picture has ink (pixels away from the white
+    // background) on a visible share of it, in several colours.
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&png[..]))
+        .read_info()
+        .expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("png pixels");
+    let channels = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    let ink = pixels
+        .iter()
+        .filter(|p| p[..3].iter().any(|&c| c < 200))
+        .count();
+    let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
+    assert!(
+        ink * 100 >= pixels.len(),
+        "`{}`: only {ink} of {} pixels are not background",
+        chart.name(),
+        pixels.len()
+    );
+    assert!(
+        colours.len() >= 4,
+        "`{}`: {} colours",
+        chart.name(),
+        colours.len()
+    );
     let dir = match std::env::var_os("CODEFAIL_PLOT_DIR") {
         Some(d) => std::path::PathBuf::from(d),
         None => std::env::temp_dir().join(format!("codefail-plot-{}", std::process::id())),
