@@ -487,3 +487,65 @@ fn rows_without_tampering_keep_their_categories() {
         assert!(strs(c, "tamper_events").iter().all(Option::is_none));
     }
 }
+
+/// `codefail classify` finds the problems a results file records
+/// (`codefail run --dataset` writes them in the parquet footer) and, where a
+/// file records none, refuses with a clear error instead of silently
+/// leaving out the semantic categories (`--no-semantic` opts out).
+#[test]
+fn cli_classify_reads_the_recorded_problems_or_refuses() {
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (gens, _) = load_generations(common::deepseek_generations(&data)).unwrap();
+    let g = tmp.path().join("g.parquet");
+    write_parquet(&mut gens.head(Some(12)), &g).unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+            .args(["--quiet", "--no-track"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let p = |name: &str| tmp.path().join(name).display().to_string();
+    let g = g.display().to_string();
+    for results in ["r.parquet", "r.jsonl"] {
+        let (code, err) = cli(&[
+            "run",
+            "--dataset",
+            "mbpp",
+            "--split",
+            "test",
+            "--generations",
+            &g,
+            "--out",
+            &p(results),
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let (code, err) = cli(&["classify", &p("r.parquet"), "--out", &p("c.parquet")]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("problems: mbpp as"), "{err}");
+    let c = read_results(p("c.parquet")).unwrap();
+    assert_eq!(c.height(), 12);
+    assert!(
+        c.column("semantic").unwrap().null_count() < c.height(),
+        "some failure gets a semantic category"
+    );
+    let (code, err) = cli(&["classify", &p("r.jsonl"), "--out", &p("c2.parquet")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("--no-semantic"), "{err}");
+    let (code, err) = cli(&[
+        "classify",
+        &p("r.jsonl"),
+        "--no-semantic",
+        "--out",
+        &p("c3.parquet"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -41,9 +41,27 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         json!({"results": results.display().to_string(), "no_semantic": no_semantic}),
     ]);
     let df = data::read_results(&results)?;
+    // The problems: --dataset/--problems, else the ones the results file
+    // records (`codefail run --dataset` and `Results::write` record them);
+    // the semantic categories need them, so without them classify refuses
+    // unless --no-semantic.
     let problems = match source.load()? {
         Some(p) => p,
-        None => data::problems_frame(&[])?,
+        None if no_semantic => data::problems_frame(&[])?,
+        None => match codefail::chain::Results::read(&results) {
+            Ok(r) => {
+                eprintln!(
+                    "problems: {} as {} records them",
+                    r.problems().name(),
+                    results.display()
+                );
+                r.problems().clone().into_frame()
+            }
+            Err(e) => anyhow::bail!(
+                "{e}\nthe semantic categories need the problems: give --dataset NAME (with --split) \
+                 or --problems FILE, or --no-semantic for the execution categories only"
+            ),
+        },
     };
     let cfg = codefail::classify::ClassifyConfig {
         semantic: !no_semantic && problems.height() > 0,

@@ -241,6 +241,29 @@ impl ProblemSource {
         })
     }
 
+    /// The loading options --dataset uses.
+    fn options(&self, public: PublicSplit) -> LoadOptions {
+        LoadOptions {
+            config: self.config.clone(),
+            split: self.split.clone(),
+            public,
+            ..Default::default()
+        }
+    }
+
+    /// The parquet footer that records a --dataset source (as
+    /// `Results::write` does), so that `classify` and `Results::read` find
+    /// the problems again; empty for --problems files.
+    fn footer(&self) -> Vec<(String, String)> {
+        match &self.dataset {
+            Some(d) if self.problems.is_none() => vec![(
+                codefail::chain::PROBLEMS_KEY.to_string(),
+                json!({"dataset": d, "options": self.options(PublicSplit::default())}).to_string(),
+            )],
+            _ => Vec::new(),
+        }
+    }
+
     /// The problems frame, or `None` when neither --dataset nor --problems was given.
     fn load(self) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
         self.load_with(PublicSplit::default())
@@ -248,17 +271,9 @@ impl ProblemSource {
 
     /// [`ProblemSource::load`] with a public/private test split (benchmarks only).
     fn load_with(self, public: PublicSplit) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
-        Ok(match (self.problems, self.dataset) {
+        Ok(match (&self.problems, &self.dataset) {
             (Some(p), _) => Some(data::read_problems(p)?),
-            (None, Some(d)) => Some(data::load(
-                &d,
-                &LoadOptions {
-                    config: self.config,
-                    split: self.split,
-                    public,
-                    ..Default::default()
-                },
-            )?),
+            (None, Some(d)) => Some(data::load(&d, &self.options(public))?),
             (None, None) => None,
         })
     }

@@ -83,6 +83,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         ..Default::default()
     };
     cfg.check()?;
+    let footer = source.footer();
     let Some(problems) = source.load()? else {
         anyhow::bail!("give --dataset NAME or --problems FILE");
     };
@@ -116,7 +117,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let t1 = std::time::Instant::now();
     let mut results = exec::run(&problems, &mine, &cfg)?;
     let run_s = secs(t1);
-    data::write_results(&mut results, &part.part)?;
+    data::write_results_with(&mut results, &part.part, &footer)?;
     part.finish(results.height())?;
     std::fs::remove_file(&journal).ok();
     let s = exec::summary(&results)?;
