@@ -273,7 +273,7 @@ impl ProblemSource {
     fn load_with(self, public: PublicSplit) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
         Ok(match (&self.problems, &self.dataset) {
             (Some(p), _) => Some(data::read_problems(p)?),
-            (None, Some(d)) => Some(data::load(&d, &self.options(public))?),
+            (None, Some(d)) => Some(data::load(d, &self.options(public))?),
             (None, None) => None,
         })
     }
