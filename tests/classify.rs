@@ -513,20 +513,16 @@ fn cli_classify_reads_the_recorded_problems_or_refuses() {
         )
     };
     let p = |name: &str| tmp.path().join(name).display().to_string();
-    let g = g.display().to_string();
     for results in ["r.parquet", "r.jsonl"] {
-        let (code, err) = cli(&[
-            "run",
-            "--dataset",
-            "mbpp",
-            "--split",
-            "test",
-            "--generations",
-            &g,
-            "--out",
-            &p(results),
-        ]);
-        assert_eq!(code, Some(0), "{err}");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+            .args(common::run_args(&g, &tmp.path().join(results)))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let (code, err) = cli(&["classify", &p("r.parquet"), "--out", &p("c.parquet")]);
     assert_eq!(code, Some(0), "{err}");
