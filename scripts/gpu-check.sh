@@ -70,12 +70,15 @@ prepare() {
     cargo run --release --quiet -- models fetch qwen2.5-coder-0.5b || exit 1
   fi
   unpack_here
-  LD_LIBRARY_PATH=$CODEFAIL_CUDA_STUBS:$CUDA_ROOT/lib CODEFAIL_BENCH_DEVICE=cpu CODEFAIL_BENCH_SIZE=tiny \
+  # The link-time stubs let the cuda binaries start here (every CUDA call
+  # fails cleanly); --dry-run runs them the same way.
+  export LD_LIBRARY_PATH=$CODEFAIL_CUDA_STUBS:$CUDA_ROOT/lib
+  CODEFAIL_BENCH_DEVICE=cpu CODEFAIL_BENCH_SIZE=tiny \
     CODEFAIL_BENCH_TOKENIZER_FROM=$gguf CODEFAIL_BENCH_MAKE_MODEL=$G/tiny "$G/run/gpu-decode" || exit 1
   cp "$G/tiny/tokenizer.json" "$G/tiny/tokenizer_config.json" "$G/tok/"
   # The bench prompt's ids (the same tokenizer), so that transformers' run
   # has them even if codefail's does not get as far as writing them.
-  LD_LIBRARY_PATH=$CODEFAIL_CUDA_STUBS:$CUDA_ROOT/lib CODEFAIL_BENCH_DEVICE=cpu CODEFAIL_BENCH_MODEL=$G/tiny \
+  CODEFAIL_BENCH_DEVICE=cpu CODEFAIL_BENCH_MODEL=$G/tiny \
     CODEFAIL_BENCH_MAX_NEW=1 CODEFAIL_BENCH_BATCHES=1 CODEFAIL_BENCH_OUT=$G/tiny/ids-bench.json \
     CODEFAIL_BENCH_IDS=$G/tok/prompt-ids.json "$G/run/gpu-decode" >/dev/null || exit 1
   du -sh "$G/bin" "$G/tok"
@@ -95,7 +98,6 @@ unpack_here() {
 
 dry_run() {
   prepare
-  export LD_LIBRARY_PATH=$CODEFAIL_CUDA_STUBS:$CUDA_ROOT/lib
   say "dry run 1: the GPU tests without a GPU (each says SKIP; the device error is checked)"
   "$G/run/gpu-tests" --test-threads 1 2>&1 | tail -15
   say "dry run 2: the bench on the CPU, tiny Qwen2 (bf16), the GPU run's code path"

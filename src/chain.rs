@@ -292,11 +292,7 @@ impl Problems {
     /// ```
     pub fn sample(&self, model: &Model, cfg: &SampleConfig) -> Result<Generations> {
         let frame = crate::sample::sample(&self.frame, model, cfg)?;
-        Ok(Generations {
-            frame,
-            problems: self.clone(),
-            report: None,
-        })
+        Ok(self.carrying(frame))
     }
 
     /// Multi-turn repair with test feedback ([`crate::methods::repair`]): the
@@ -316,11 +312,7 @@ impl Problems {
     pub fn repair(&self, model: &Model, cfg: &RepairConfig) -> Result<Repair> {
         let r = crate::methods::repair(&self.frame, model, cfg)?;
         Ok(Repair {
-            generations: Generations {
-                frame: r.generations,
-                problems: self.clone(),
-                report: None,
-            },
+            generations: self.carrying(r.generations),
             turns: r.turns,
             profile: r.profile,
         })
@@ -343,16 +335,21 @@ impl Problems {
     pub fn egcfg(&self, model: &Model, cfg: &EgCfgConfig) -> Result<Guided> {
         let run = crate::methods::egcfg(&self.frame, model, cfg)?;
         Ok(Guided {
-            generations: Generations {
-                frame: run.generations,
-                problems: self.clone(),
-                report: None,
-            },
+            generations: self.carrying(run.generations),
             results: Results {
                 frame: run.results,
                 problems: self.clone(),
             },
         })
+    }
+
+    /// `frame` as generations that carry these problems (no import report).
+    fn carrying(&self, frame: DataFrame) -> Generations {
+        Generations {
+            frame,
+            problems: self.clone(),
+            report: None,
+        }
     }
 
     /// Generations made elsewhere (`sample`'s frame, a frame read back from
@@ -367,11 +364,7 @@ impl Problems {
     /// ```
     pub fn with_generations(&self, frame: DataFrame) -> Result<Generations> {
         generations_from_frame(&frame)?;
-        Ok(Generations {
-            frame,
-            problems: self.clone(),
-            report: None,
-        })
+        Ok(self.carrying(frame))
     }
 
     /// Results written earlier ([`Results::write`], `codefail run --out`),

@@ -55,10 +55,7 @@ pub(crate) fn flag(df: &DataFrame, name: &str) -> Result<BooleanChunked> {
 
 /// Every value of a boolean column.
 pub(crate) fn bools(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
-    let s = column(df, name)?
-        .cast(&DataType::Boolean)
-        .map_err(|e| Error::column(name, format!("is not boolean: {e}")))?;
-    let ca = s.bool()?;
+    let ca = flag(df, name)?;
     Ok((0..ca.len()).map(|i| ca.get(i)).collect())
 }
 
