@@ -183,6 +183,142 @@ impl Drop for Journal {
     }
 }
 
+/// The one way codefail resumes long work: a journal of finished *units*
+/// (a generation run, a task sampled or repaired, a task classified), one
+/// JSON line per unit, `{"unit": key, "rows": [...]}`, appended in one write.
+/// A kill leaves at most a torn last line, which [`Checkpoint::open`] cuts;
+/// so a unit is in the file whole or not at all. On reopening, finished
+/// units are handed back by [`Checkpoint::take`] instead of being done again;
+/// once the stage's output is written, [`Checkpoint::remove`] deletes the file.
+/// `run`, `sample`, `classify` and `repair` all resume through this type
+/// (EG-CFG's answers are its per-task output files, which it reads back).
+///
+/// ```
+/// use codefail::store::Checkpoint;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("out.checkpoint.jsonl");
+/// let mut c: Checkpoint<i64> = Checkpoint::open(&p)?;
+/// c.record(&[("Mbpp/2".to_string(), vec![1, 2])])?;
+/// drop(c);
+/// let mut again: Checkpoint<i64> = Checkpoint::open(&p)?;
+/// assert_eq!(again.resumed(), 1);
+/// assert_eq!(again.take("Mbpp/2"), Some(vec![1, 2]));
+/// assert_eq!(again.take("Mbpp/3"), None);
+/// again.remove()?;
+/// assert!(!p.exists());
+/// # Ok::<(), codefail::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Checkpoint<R> {
+    done: std::collections::HashMap<String, Vec<R>>,
+    resumed: usize,
+    journal: Journal,
+}
+
+#[derive(serde::Serialize)]
+struct UnitLine<'a, R> {
+    unit: &'a str,
+    rows: &'a [R],
+}
+
+#[derive(serde::Deserialize)]
+struct UnitLineOwned<R> {
+    unit: String,
+    rows: Vec<R>,
+}
+
+impl<R: serde::Serialize + serde::de::DeserializeOwned> Checkpoint<R> {
+    /// Open (create) a checkpoint, reading the units already finished. A
+    /// torn last line is cut; any other line that is not a unit is an error
+    /// naming the file and line (a checkpoint of an older codefail, or of
+    /// another stage: delete it to start over).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("c.jsonl");
+    /// std::fs::write(&p, "{\"task_id\": 1}\n").unwrap();
+    /// let err = codefail::store::Checkpoint::<i64>::open(&p).unwrap_err();
+    /// assert!(err.to_string().contains("c.jsonl:1"), "{err}");
+    /// ```
+    pub fn open(path: &Path) -> Result<Checkpoint<R>> {
+        create_parent(path)?;
+        cut_torn_tail(path)?;
+        let mut done = std::collections::HashMap::new();
+        if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let u: UnitLineOwned<R> = serde_json::from_str(line).map_err(|e| {
+                    Error::parse(
+                        path,
+                        i + 1,
+                        None,
+                        format!(
+                            "not a checkpoint unit ({e}); it was written by another stage or an \
+                             older codefail: delete the file to start over"
+                        ),
+                    )
+                })?;
+                // A unit recorded twice (a rerun after a kill that came
+                // between two writes): the later record wins.
+                done.insert(u.unit, u.rows);
+            }
+        }
+        let journal = Journal::open(path)?;
+        Ok(Checkpoint {
+            resumed: done.len(),
+            done,
+            journal,
+        })
+    }
+
+    /// How many finished units the file held when opened.
+    pub fn resumed(&self) -> usize {
+        self.resumed
+    }
+
+    /// Whether `unit` was finished before (and not yet taken).
+    pub fn contains(&self, unit: &str) -> bool {
+        self.done.contains_key(unit)
+    }
+
+    /// The rows of a unit finished before, handed over once.
+    pub fn take(&mut self, unit: &str) -> Option<Vec<R>> {
+        self.done.remove(unit)
+    }
+
+    /// Record finished units, all in one write (fsync'd at most once a
+    /// second; [`Checkpoint::sync`] forces it).
+    pub fn record(&mut self, units: &[(String, Vec<R>)]) -> Result<()> {
+        let mut lines = Vec::with_capacity(units.len());
+        for (unit, rows) in units {
+            lines.push(
+                serde_json::to_string(&UnitLine { unit, rows })
+                    .map_err(|e| Error::Invalid(format!("checkpoint unit {unit}: {e}")))?,
+            );
+        }
+        self.journal.append(&lines)
+    }
+
+    /// fsync now.
+    pub fn sync(&mut self) -> Result<()> {
+        self.journal.sync()
+    }
+
+    /// The stage's output is written: delete the checkpoint.
+    pub fn remove(self) -> Result<()> {
+        let path = self.journal.path.clone();
+        drop(self.journal);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
 /// Cut bytes after the last newline of a journal (a line torn by a kill).
 /// Returns how many bytes were cut.
 ///

@@ -100,7 +100,7 @@ fn run_killed_at_random_points_resumes_to_the_same_rows() {
     assert_eq!(want.len(), 500);
 
     let out = tmp.path().join("killed.parquet");
-    let journal = codefail::scale::journal_path(&out);
+    let journal = codefail::scale::checkpoint_path(&out);
     let points = kill_points(4, 490);
     let mut seen = Vec::new();
     let mut before = 0;
@@ -116,7 +116,9 @@ fn run_killed_at_random_points_resumes_to_the_same_rows() {
     assert!(!manifest.finished);
     assert_eq!(manifest.attempts, points.len() as u32);
     run_to_end(&args(&out));
-    eprintln!("run: killed at journal lines {points:?} (journal then held {seen:?}), then resumed");
+    eprintln!(
+        "run: killed at checkpoint lines {points:?} (checkpoint then held {seen:?}), then resumed"
+    );
     let got = common::comparable_rows(&out);
     common::assert_same_rows(&got, &want, "killed and resumed run vs one run");
     assert!(
@@ -166,12 +168,13 @@ fn sample_killed_at_random_points_resumes_to_the_same_rows() {
     assert_eq!(want.len(), 80);
 
     let out = tmp.path().join("killed.parquet");
-    let journal = codefail::scale::journal_path(&out);
-    let points = kill_points(3, 76);
+    let journal = codefail::scale::checkpoint_path(&out);
+    // One checkpoint line per task (both its answers).
+    let points = kill_points(3, 38);
     let seen = kill_at_each(&args(&out), &journal, &points);
     run_to_end(&args(&out));
     eprintln!(
-        "sample: killed at journal lines {points:?} (journal then held {seen:?}), then resumed"
+        "sample: killed at checkpoint lines {points:?} (checkpoint then held {seen:?}), then resumed"
     );
     let got = common::comparable_rows(&out);
     common::assert_same_rows(&got, &want, "killed and resumed sample vs one run");
@@ -217,22 +220,6 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-/// Finished chunks of an interrupted `classify` (`<out>.chunks/chunk-*.parquet`;
-/// a chunk being written is a temporary file until it is renamed).
-fn finished_chunks(out: &Path) -> usize {
-    let dir = format!("{}.chunks", out.display());
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .filter(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.starts_with("chunk-") && name.ends_with(".parquet")
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 fn classify_killed_at_random_points_resumes_to_the_same_rows() {
     let _g = heavy();
@@ -240,8 +227,8 @@ fn classify_killed_at_random_points_resumes_to_the_same_rows() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    // Results of the first 48 DeepSeek-Coder-1.3B generations (6 chunks of
-    // 8 tasks; semantic classification on).
+    // Results of the first 48 DeepSeek-Coder-1.3B generations (recorded 8
+    // tasks at a time; semantic classification on).
     let (gens, _) = codefail::data::load_generations(common::deepseek_generations(&data)).unwrap();
     let gens_path = tmp.path().join("gens.parquet");
     codefail::data::write_parquet(&mut gens.head(Some(48)), &gens_path).unwrap();
@@ -274,26 +261,23 @@ fn classify_killed_at_random_points_resumes_to_the_same_rows() {
     );
 
     let out = tmp.path().join("killed.parquet");
-    let points = kill_points(3, 6);
+    let checkpoint = codefail::scale::checkpoint_path(&out);
+    let points: Vec<usize> = kill_points(3, 6).iter().map(|p| p * 8).collect();
     let mut seen = Vec::new();
     let mut before = 0;
     for &p in &points {
-        let after = kill_when(&args(&out), p, || finished_chunks(&out))
+        let after = kill_when(&args(&out), p, || common::count_lines(&checkpoint))
             .expect("classify finished before its kill point");
-        assert!(after >= before, "chunks were lost: {before} -> {after}");
+        assert!(after >= before, "tasks were lost: {before} -> {after}");
         assert!(!out.exists(), "no output before classify finishes");
         seen.push(after);
         before = after;
     }
     run_to_end(&args(&out));
-    eprintln!("classify: killed at chunks {points:?} (then {seen:?} finished), then resumed");
+    eprintln!("classify: killed at tasks {points:?} (then {seen:?} recorded), then resumed");
     let got = common::comparable_rows(&out);
     common::assert_same_rows(&got, &want, "killed and resumed classify vs one run");
-    assert_eq!(
-        finished_chunks(&out),
-        0,
-        "the chunks are removed at the end"
-    );
+    assert!(!checkpoint.exists(), "the checkpoint is removed at the end");
 }
 
 /// A `GenerationResult` JSON Lines file's records sorted by problem, without
@@ -364,12 +348,12 @@ fn repair_killed_at_random_points_resumes_to_the_same_records() {
     assert_eq!(want.len(), 12);
 
     let out = tmp.path().join("killed.jsonl");
-    let journal = codefail::scale::journal_path(&out);
+    let journal = codefail::scale::checkpoint_path(&out);
     let points = kill_points(3, 11);
     let seen = kill_at_each(&args(&out), &journal, &points);
     run_to_end(&args(&out));
     eprintln!(
-        "repair: killed at journal lines {points:?} (journal then held {seen:?}), then resumed"
+        "repair: killed at checkpoint lines {points:?} (checkpoint then held {seen:?}), then resumed"
     );
     let got = repair_records(&out);
     assert_eq!(

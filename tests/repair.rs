@@ -253,7 +253,7 @@ fn writes_generation_results_jsonl_and_profiles_time() {
 fn resumes_from_its_journal_without_asking_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("repair.jsonl");
-    let journal = codefail::scale::journal_path(&path);
+    let journal = codefail::scale::checkpoint_path(&path);
     let mk = |id: &str| {
         let mut p = problem();
         p.task_id = id.into();
@@ -276,7 +276,7 @@ fn resumes_from_its_journal_without_asking_again() {
     let first_line = text.lines().next().unwrap();
     std::fs::write(&path, format!("{first_line}\n{{\"problem\": {{\"probl")).unwrap();
     let mut j = std::fs::read_to_string(&journal).unwrap();
-    j.push_str("{\"generation\": {\"task_");
+    j.push_str("{\"unit\": \"t/2\", \"rows\": [{\"generation\": {\"task_");
     std::fs::write(&journal, j).unwrap();
 
     let all = problems_frame(&[mk("t/1"), mk("t/2"), mk("t/3")]).unwrap();

@@ -279,9 +279,9 @@ fn an_interrupted_run_resumes_without_losing_or_duplicating_rows() {
         .take(40)
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("r.journal.jsonl");
+    let journal = dir.path().join("r.checkpoint.jsonl");
     let with_journal = RunConfig {
-        journal: Some(journal.clone()),
+        checkpoint: Some(journal.clone()),
         ..cfg()
     };
     let full = run_records(&mut problems, &gens, &with_journal).unwrap();
@@ -312,7 +312,12 @@ fn an_interrupted_run_resumes_without_losing_or_duplicating_rows() {
     let text = std::fs::read_to_string(&journal).unwrap();
     let ids: Vec<String> = text
         .lines()
-        .map(|l| serde_json::from_str::<RunResult>(l).unwrap().task_id)
+        .map(|l| {
+            let unit: serde_json::Value = serde_json::from_str(l).unwrap();
+            let rows: Vec<RunResult> = serde_json::from_value(unit["rows"].clone()).unwrap();
+            assert_eq!(rows.len(), 1, "one row per generation");
+            rows[0].task_id.clone()
+        })
         .collect();
     let distinct: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(
@@ -726,25 +731,29 @@ fn results_written_before_the_tamper_column_read_as_untampered() {
 }
 
 #[test]
-fn a_journal_from_before_the_tamper_column_resumes() {
+fn a_checkpoint_row_from_before_the_tamper_column_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("r.journal.jsonl");
+    let journal = dir.path().join("r.checkpoint.jsonl");
     let mut old = serde_json::to_value(tamper_row("t", true, &[])).unwrap();
     old.as_object_mut().unwrap().remove("tamper");
-    std::fs::write(&journal, format!("{old}\n")).unwrap();
-    // The only generation is in the journal: nothing runs.
+    let g = generation("print(0)");
+    // A generation's unit: model, task and sample, NUL-separated.
+    let unit = format!("{}\u{0}{}\u{0}{}", g.model, g.task_id, g.sample_idx);
+    let line = serde_json::json!({"unit": unit, "rows": [old]});
+    std::fs::write(&journal, format!("{line}\n")).unwrap();
+    // The only generation is in the checkpoint: nothing runs.
     let rows = run_records(
         &mut [stdin_problem()],
-        &[generation("print(0)")],
+        &[g],
         &RunConfig {
-            journal: Some(journal.clone()),
+            checkpoint: Some(journal.clone()),
             ..cfg()
         },
     )
     .unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].passed && rows[0].tamper.is_empty());
-    assert_eq!(rows[0].wall_ms, 3.5, "the journal's row, not a new run");
+    assert_eq!(rows[0].wall_ms, 3.5, "the checkpoint's row, not a new run");
 }
 
 #[test]

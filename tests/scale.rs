@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use codefail::scale::{Manifest, PartSpec, Shard, ShardRun, list_runs, manifest_path, merge};
+use codefail::scale::{Manifest, Shard, Stage, StageSpec, list_runs, manifest_path, merge};
 use polars::prelude::*;
 
 fn input(n: usize) -> DataFrame {
@@ -23,14 +23,14 @@ fn input(n: usize) -> DataFrame {
 fn write_parts(dir: &Path, input: &DataFrame, count: usize, config: serde_json::Value) {
     for i in 0..count {
         let shard = Shard::new(i, count).unwrap();
-        let spec = PartSpec {
+        let spec = StageSpec {
             command: "test",
             config: config.clone(),
             input,
             rows_per_task: None,
             keeps_output: false,
         };
-        let mut part = ShardRun::begin(&dir.join("x.parquet"), shard, &spec).unwrap();
+        let mut part = Stage::begin(&dir.join("x.parquet"), shard, &spec).unwrap();
         let mut mine = shard.filter(input).unwrap();
         codefail::data::write_parquet(&mut mine, &part.part).unwrap();
         part.finish(mine.height()).unwrap();
@@ -90,14 +90,14 @@ fn merge_sorts_checks_completeness_and_refuses_duplicates() {
     );
 
     // Resuming that part with other settings is refused.
-    let spec = PartSpec {
+    let spec = StageSpec {
         command: "test",
         config: serde_json::json!({"k": 2}),
         input: &df,
         rows_per_task: None,
         keeps_output: false,
     };
-    let e = ShardRun::begin(&dir.join("x.parquet"), Shard::new(2, 3).unwrap(), &spec).unwrap_err();
+    let e = Stage::begin(&dir.join("x.parquet"), Shard::new(2, 3).unwrap(), &spec).unwrap_err();
     assert!(e.to_string().contains("resuming would mix"), "{e}");
 
     // A duplicated row is refused, naming it.
@@ -287,7 +287,7 @@ fn cli_runs_are_tracked_listed_and_merged() {
 }
 
 #[test]
-fn classify_resumes_from_saved_chunks_and_keeps_row_order() {
+fn classify_resumes_from_its_checkpoint_and_keeps_row_order() {
     let Some(data) = common::shared_data() else {
         return;
     };
@@ -303,63 +303,62 @@ fn classify_resumes_from_saved_chunks_and_keeps_row_order() {
     )
     .unwrap();
     let results = codefail::exec::run(&problems, &gens, &Default::default()).unwrap();
+    let whole = codefail::classify::classify(&results, &problems, &Default::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("c.parquet.checkpoint.jsonl");
     let cfg = codefail::classify::ClassifyConfig {
-        semantic: false,
+        checkpoint: Some(path.clone()),
+        chunk_tasks: 4,
         ..Default::default()
     };
-    let whole = codefail::classify::classify(&results, &problems, &cfg).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("c.parquet");
-    let once =
-        codefail::classify::classify_to_file(&results, &problems, &cfg, &out, 4, false).unwrap();
+    let once = codefail::classify::classify(&results, &problems, &cfg).unwrap();
     assert!(
         once.equals_missing(&whole),
-        "chunked = in one go, same order"
+        "checkpointed in chunks = in one go, same order"
     );
-    assert!(!tmp.path().join("c.parquet.chunks").exists());
-
-    // An interrupted run left chunk 0 behind: it is read, not redone.
-    let chunks = tmp.path().join("c.parquet.chunks");
-    std::fs::create_dir(&chunks).unwrap();
-    let mut tasks: Vec<String> = codefail::data::results_from_frame(&results)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.task_id)
+    // One unit per task, each with its rows' verdicts.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut units: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    tasks.sort_by_key(|t| codefail::scale::natural_key(t));
-    tasks.dedup();
-    let first: std::collections::HashSet<&String> = tasks.iter().take(4).collect();
-    let rows: Vec<usize> = codefail::data::results_from_frame(&results)
-        .unwrap()
+    assert_eq!(units.len(), 12, "{text}");
+    let template = units
         .iter()
-        .enumerate()
-        .filter(|(_, r)| first.contains(&r.task_id))
-        .map(|(i, _)| i)
-        .collect();
-    // What classify_to_file saves: the rows with their position, classified.
-    let mut with_row = results.clone();
-    with_row
-        .with_column(Column::new(
-            "__row".into(),
-            (0..results.height() as u64).collect::<Vec<_>>(),
-        ))
-        .unwrap();
-    let idx = IdxCa::from_vec("i".into(), rows.iter().map(|&i| i as IdxSize).collect());
-    let mut saved =
-        codefail::classify::classify(&with_row.take(&idx).unwrap(), &problems, &cfg).unwrap();
-    saved
-        .with_column(Column::new(
-            "category".into(),
-            vec!["SAVED"; saved.height()],
-        ))
-        .unwrap();
-    codefail::data::write_parquet(&mut saved, chunks.join("chunk-000000.parquet")).unwrap();
-    let resumed =
-        codefail::classify::classify_to_file(&results, &problems, &cfg, &out, 4, false).unwrap();
-    let cats = resumed.column("category").unwrap().str().unwrap().clone();
-    for i in 0..resumed.height() {
-        assert_eq!(cats.get(i) == Some("SAVED"), rows.contains(&i), "row {i}");
+        .flat_map(|u| u["rows"].as_array().unwrap().clone())
+        .find(|v| !v.is_null())
+        .expect("some failure has a semantic verdict");
+
+    // An interrupted run had finished 4 tasks (their verdicts altered here,
+    // to see that they are read, not redone) and torn the 5th line.
+    let mut saved = std::collections::HashSet::new();
+    let mut lines = Vec::new();
+    for u in units.iter_mut().take(4) {
+        let mut v = template.clone();
+        v["category"] = serde_json::json!("SAVED");
+        u["rows"] = serde_json::json!([v]);
+        saved.insert(u["unit"].as_str().unwrap().to_string());
+        lines.push(u.to_string());
     }
+    let fifth = units[4].to_string();
+    let torn = format!("{}\n{}", lines.join("\n"), &fifth[..fifth.len() / 2]);
+    std::fs::write(&path, torn).unwrap();
+    let resumed = codefail::classify::classify(&results, &problems, &cfg).unwrap();
+    let sem = resumed.column("semantic").unwrap().str().unwrap().clone();
+    let ids = resumed.column("task_id").unwrap().str().unwrap().clone();
+    let want = whole.column("semantic").unwrap().str().unwrap().clone();
+    for i in 0..resumed.height() {
+        if saved.contains(ids.get(i).unwrap()) {
+            assert_eq!(sem.get(i), Some("SAVED"), "row {i}");
+        } else {
+            assert_eq!(sem.get(i), want.get(i), "row {i}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap().lines().count(),
+        12,
+        "the torn line was cut and the 8 other tasks recorded"
+    );
 }
 
 #[test]
@@ -369,14 +368,14 @@ fn json_lines_parts_merge_by_problem_id() {
     let df = input(9);
     for i in 0..2 {
         let shard = Shard::new(i, 2).unwrap();
-        let spec = PartSpec {
+        let spec = StageSpec {
             command: "repair",
             config: serde_json::json!({}),
             input: &df,
             rows_per_task: Some(1),
             keeps_output: true,
         };
-        let mut part = ShardRun::begin(&tmp.path().join("r.jsonl"), shard, &spec).unwrap();
+        let mut part = Stage::begin(&tmp.path().join("r.jsonl"), shard, &spec).unwrap();
         let mut text = String::new();
         for t in &part.manifest.tasks {
             text.push_str(
@@ -406,14 +405,14 @@ fn a_finished_shard_is_not_run_again() {
     let tmp = tempfile::tempdir().unwrap();
     let df = input(10);
     write_parts(tmp.path(), &df, 2, serde_json::json!({}));
-    let spec = PartSpec {
+    let spec = StageSpec {
         command: "test",
         config: serde_json::json!({}),
         input: &df,
         rows_per_task: None,
         keeps_output: false,
     };
-    let again = ShardRun::begin(
+    let again = Stage::begin(
         &tmp.path().join("x.parquet"),
         Shard::new(1, 2).unwrap(),
         &spec,
@@ -422,11 +421,11 @@ fn a_finished_shard_is_not_run_again() {
     assert!(again.already_finished);
     assert_eq!(again.manifest.attempts, 1);
     // Adding commands resume instead (and find nothing left).
-    let adding = PartSpec {
+    let adding = StageSpec {
         keeps_output: true,
         ..spec.clone()
     };
-    let again = ShardRun::begin(
+    let again = Stage::begin(
         &tmp.path().join("x.parquet"),
         Shard::new(1, 2).unwrap(),
         &adding,
@@ -489,7 +488,7 @@ fn a_run_that_failed_before_its_first_row_does_not_block_other_settings() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("s.parquet");
     let df = input(4);
-    let spec = |k: i64| PartSpec {
+    let spec = |k: i64| StageSpec {
         command: "sample",
         config: serde_json::json!({ "model": k }),
         input: &df,
@@ -497,25 +496,20 @@ fn a_run_that_failed_before_its_first_row_does_not_block_other_settings() {
         keeps_output: true,
     };
     // Begun, then failed (say, the model path was wrong): only a manifest.
-    let first = ShardRun::begin(&out, Shard::WHOLE, &spec(1)).unwrap();
+    let first = Stage::begin(&out, Shard::WHOLE, &spec(1)).unwrap();
     assert!(first.manifest_path.exists() && !first.part.exists());
     drop(first);
     // Other settings start over instead of being refused.
-    let second = ShardRun::begin(&out, Shard::WHOLE, &spec(2)).unwrap();
+    let second = Stage::begin(&out, Shard::WHOLE, &spec(2)).unwrap();
     assert_eq!(second.manifest.config, serde_json::json!({ "model": 2 }));
     assert!(!second.resumed);
 
-    // Once a row is journaled, other settings are refused again.
-    let journal = codefail::scale::journal_path(&second.part);
-    std::fs::write(&journal, "{}\n").unwrap();
-    let e = ShardRun::begin(&out, Shard::WHOLE, &spec(3)).unwrap_err();
-    assert!(e.to_string().contains("resuming would mix"), "{e}");
-    // So are saved chunks (`classify`).
-    std::fs::remove_file(&journal).unwrap();
-    let chunks = codefail::scale::chunks_path(&second.part);
-    std::fs::create_dir(&chunks).unwrap();
-    ShardRun::begin(&out, Shard::WHOLE, &spec(4)).unwrap();
-    std::fs::write(chunks.join("chunk-000000.parquet"), "x").unwrap();
-    let e = ShardRun::begin(&out, Shard::WHOLE, &spec(5)).unwrap_err();
+    // Once a unit is checkpointed, other settings are refused again.
+    let checkpoint = second.checkpoint();
+    assert_eq!(checkpoint, codefail::scale::checkpoint_path(&second.part));
+    std::fs::write(&checkpoint, "").unwrap();
+    Stage::begin(&out, Shard::WHOLE, &spec(4)).unwrap();
+    std::fs::write(&checkpoint, "{\"unit\": \"t/1\", \"rows\": []}\n").unwrap();
+    let e = Stage::begin(&out, Shard::WHOLE, &spec(5)).unwrap_err();
     assert!(e.to_string().contains("resuming would mix"), "{e}");
 }

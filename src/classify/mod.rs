@@ -39,7 +39,9 @@ use polars::prelude::*;
 
 pub use semantic::{Counts, SemanticVerdict, decide_semantic};
 
-use crate::data::{RunResult, problems_from_frame, results_from_frame};
+use std::collections::HashMap;
+
+use crate::data::{Problem, RunResult, problems_from_frame, results_from_frame};
 use crate::error::Result;
 use crate::exec::RunConfig;
 
@@ -149,6 +151,15 @@ pub struct ClassifyConfig {
     pub max_inputs: usize,
     /// Sandbox settings for the differential tests.
     pub run: RunConfig,
+    /// Record each finished task's semantic verdicts in this
+    /// [`Checkpoint`](crate::store::Checkpoint), `chunk_tasks` tasks at a
+    /// time (in natural task order), and take the tasks already in it from
+    /// there (resume after an interruption).
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Tasks classified together between two checkpoint records.
+    pub chunk_tasks: usize,
+    /// Show a progress bar (with a checkpoint).
+    pub progress: bool,
 }
 
 impl Default for ClassifyConfig {
@@ -157,6 +168,9 @@ impl Default for ClassifyConfig {
             semantic: true,
             max_inputs: 60,
             run: RunConfig::default(),
+            checkpoint: None,
+            chunk_tasks: 16,
+            progress: false,
         }
     }
 }
@@ -224,7 +238,10 @@ pub fn classify(
     }
     if cfg.semantic {
         let problems = problems_from_frame(problems)?;
-        let verdicts = semantic::semantic_verdicts(&problems, &rows, &cfg.run, cfg.max_inputs)?;
+        let verdicts = match &cfg.checkpoint {
+            None => semantic::semantic_verdicts(&problems, &rows, &cfg.run, cfg.max_inputs)?,
+            Some(path) => semantic_resumably(&problems, &rows, cfg, path)?,
+        };
         for c in semantic::semantic_columns(&verdicts) {
             out.with_column(c)?;
         }
@@ -232,91 +249,63 @@ pub fn classify(
     Ok(out)
 }
 
-/// [`classify`] into a file, resumably: the results are classified in
-/// chunks of `chunk_tasks` tasks (tasks in natural order), each chunk saved
-/// as a parquet file in `<out>.chunks/` as soon as it is done; a rerun after
-/// an interruption reads the chunks already there instead of classifying
-/// them again. The output keeps the input's row order; the chunk folder is
-/// removed once `out` is written. Returns the classified frame.
-///
-/// ```no_run
-/// # let (results, problems) = (codefail::data::results_frame(&[]).unwrap(), codefail::data::problems_frame(&[]).unwrap());
-/// let df = codefail::classify::classify_to_file(&results, &problems, &Default::default(),
-///     "c.parquet".as_ref(), 16, true)?;
-/// # Ok::<(), codefail::Error>(())
-/// ```
-pub fn classify_to_file(
-    results: &DataFrame,
-    problems: &DataFrame,
+/// The semantic verdicts of [`classify`], `cfg.chunk_tasks` tasks at a
+/// time, each task's verdicts (its rows in input order) one unit of the
+/// checkpoint at `path`.
+fn semantic_resumably(
+    problems: &[Problem],
+    rows: &[RunResult],
     cfg: &ClassifyConfig,
-    out: &std::path::Path,
-    chunk_tasks: usize,
-    progress: bool,
-) -> Result<DataFrame> {
-    use crate::error::Error;
-    let dir = crate::scale::chunks_path(out);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let ids = crate::data::read::texts(results, "task_id")?;
-    let mut tasks: Vec<String> = ids.iter().flatten().cloned().collect();
-    tasks.sort_by_key(|t| crate::scale::natural_key(t));
-    tasks.dedup();
-    let chunks: Vec<&[String]> = tasks.chunks(chunk_tasks.max(1)).collect();
-    let mut with_row = results.clone();
-    with_row.with_column(Column::new(
-        "__row".into(),
-        (0..results.height() as u64).collect::<Vec<_>>(),
-    ))?;
-    let bar = crate::scale::Progress::new("classify", "rows", results.height() as u64, progress);
-    let mut parts = Vec::with_capacity(chunks.len());
-    for (k, chunk) in chunks.iter().enumerate() {
-        let path = dir.join(format!("chunk-{k:06}.parquet"));
-        let set: std::collections::HashSet<&str> = chunk.iter().map(String::as_str).collect();
-        let mask: BooleanChunked = ids
-            .iter()
-            .map(|t| Some(t.as_deref().is_some_and(|t| set.contains(t))))
-            .collect();
-        let part = if path.exists() {
-            crate::data::read_parquet(&path)?
-        } else {
-            let rows = with_row.filter(&mask)?;
-            let pmask: BooleanChunked = crate::data::read::texts(problems, "task_id")?
-                .iter()
-                .map(|t| Some(t.as_deref().is_some_and(|t| set.contains(t))))
-                .collect();
-            let probs = problems.filter(&pmask)?;
-            let mut part = classify(&rows, &probs, cfg)?;
-            crate::data::write_parquet(&mut part, &path)?;
-            part
-        };
-        bar.inc(part.height() as u64);
-        parts.push(part);
-    }
-    bar.finish();
-    let mut all = match parts.first() {
-        Some(p) => p.clone(),
-        None => classify(&with_row, problems, cfg)?,
-    };
-    for (k, p) in parts.iter().enumerate().skip(1) {
-        all.vstack_mut(p).map_err(|e| {
-            Error::Invalid(format!(
-                "{}: chunk {k} does not fit the others ({e}); delete the folder to classify again",
-                dir.display()
-            ))
-        })?;
-    }
-    // Back to the input's order (null task ids, if any, were in no chunk).
-    let rows: Vec<Option<f64>> = crate::data::read::numbers(&all, "__row")?;
-    let mut pos = vec![None; results.height()];
+    path: &std::path::Path,
+) -> Result<Vec<Option<semantic::SemanticVerdict>>> {
+    let mut checkpoint = crate::store::Checkpoint::<Option<semantic::SemanticVerdict>>::open(path)?;
+    let mut by_task: std::collections::BTreeMap<crate::scale::NaturalKey, Vec<usize>> =
+        Default::default();
     for (i, r) in rows.iter().enumerate() {
-        if let Some(r) = r {
-            pos[*r as usize] = Some(i as IdxSize);
+        by_task
+            .entry(crate::scale::natural_key(&r.task_id))
+            .or_default()
+            .push(i);
+    }
+    let mut verdicts: Vec<Option<semantic::SemanticVerdict>> = vec![None; rows.len()];
+    let mut todo: Vec<(String, &[usize])> = Vec::new();
+    for idx in by_task.values() {
+        let task = rows[idx[0]].task_id.clone();
+        match checkpoint.take(&task) {
+            Some(v) if v.len() == idx.len() => {
+                for (&i, v) in idx.iter().zip(v) {
+                    verdicts[i] = v;
+                }
+            }
+            _ => todo.push((task, idx.as_slice())),
         }
     }
-    let idx = IdxCa::from_vec("idx".into(), pos.into_iter().flatten().collect());
-    let mut all = all.take(&idx)?.drop("__row")?;
-    crate::data::write_parquet_or_jsonl(&mut all, out)?;
-    std::fs::remove_dir_all(&dir).ok();
-    Ok(all)
+    let bar = crate::scale::Progress::new("classify", "tasks", todo.len() as u64, cfg.progress);
+    let by_id: HashMap<&str, &Problem> = problems.iter().map(|p| (p.task_id.as_str(), p)).collect();
+    for chunk in todo.chunks(cfg.chunk_tasks.max(1)) {
+        let idx: Vec<usize> = chunk.iter().flat_map(|(_, i)| i.iter().copied()).collect();
+        let sub_rows: Vec<RunResult> = idx.iter().map(|&i| rows[i].clone()).collect();
+        let sub_problems: Vec<Problem> = chunk
+            .iter()
+            .filter_map(|(t, _)| by_id.get(t.as_str()).map(|p| (*p).clone()))
+            .collect();
+        let got = semantic::semantic_verdicts(&sub_problems, &sub_rows, &cfg.run, cfg.max_inputs)?;
+        let mut units = Vec::with_capacity(chunk.len());
+        let mut k = 0;
+        for (task, task_idx) in chunk {
+            let v: Vec<Option<semantic::SemanticVerdict>> = got[k..k + task_idx.len()].to_vec();
+            for (&i, v) in task_idx.iter().zip(&v) {
+                verdicts[i] = v.clone();
+            }
+            k += task_idx.len();
+            units.push((task.clone(), v));
+        }
+        checkpoint.record(&units)?;
+        checkpoint.sync()?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish();
+    Ok(verdicts)
 }
 
 /// The category without the tampering rule.

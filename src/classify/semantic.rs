@@ -47,7 +47,7 @@ struct Input {
 }
 
 /// The verdict for one failed generation.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SemanticVerdict {
     /// `edge_case`, `generalization`, `math` or `unknown`.
     pub category: String,
@@ -66,7 +66,7 @@ pub struct SemanticVerdict {
 }
 
 /// Inputs run and disagreements, per kind of input: `(ran, disagreed)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// The task's own inputs.
     pub seeds: (usize, usize),

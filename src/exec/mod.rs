@@ -147,8 +147,7 @@ mod pool;
 mod trace;
 
 use std::collections::{HashMap, HashSet};
-use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::DataFrame;
 use serde_json::{Value, json};
@@ -161,7 +160,7 @@ pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_pr
 
 use crate::data::{
     Generation, Problem, RunResult, TamperEvent, TestCase, TestKind, TestResult, TestType,
-    cache_dir, generations_from_frame, jsonl_lines, problems_from_frame, results_frame,
+    cache_dir, generations_from_frame, problems_from_frame, results_frame,
 };
 use crate::error::{Error, Result};
 
@@ -198,9 +197,10 @@ pub struct RunConfig {
     pub fail_fast: bool,
     /// Show a progress bar.
     pub progress: bool,
-    /// Append each result to this JSON Lines journal as it completes, and skip
-    /// generations already in it (resume after an interruption).
-    pub journal: Option<PathBuf>,
+    /// Record each result in this [`Checkpoint`](crate::store::Checkpoint)
+    /// as it completes, and skip generations already in it (resume after an
+    /// interruption).
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl Default for RunConfig {
@@ -221,7 +221,7 @@ impl Default for RunConfig {
             evalplus_time_factor: 4.0,
             fail_fast: false,
             progress: false,
-            journal: None,
+            checkpoint: None,
         }
     }
 }
@@ -330,14 +330,12 @@ pub fn run_records(
     let ref_times = fill_expected(&mut subset, cfg)?;
     let by_id: HashMap<&str, &Problem> = subset.iter().map(|p| (p.task_id.as_str(), p)).collect();
 
-    let mut done: HashMap<(String, String, i64), RunResult> = HashMap::new();
-    let mut journal = None;
-    if let Some(path) = &cfg.journal {
-        for r in read_journal(path)? {
-            done.insert((r.model.clone(), r.task_id.clone(), r.sample_idx), r);
-        }
-        journal = Some(crate::store::Journal::open(path)?);
-    }
+    // Resume: a generation's row, once finished, is one unit of the checkpoint.
+    let unit = |g: &Generation| format!("{}\u{0}{}\u{0}{}", g.model, g.task_id, g.sample_idx);
+    let mut checkpoint = match &cfg.checkpoint {
+        Some(path) => Some(crate::store::Checkpoint::<RunResult>::open(path)?),
+        None => None,
+    };
 
     let meta = |hello: &Value| {
         json!({"sandbox": hello.get("sandbox"), "python": hello.get("python"),
@@ -351,7 +349,11 @@ pub fn run_records(
     let mut job_rows = Vec::new();
     let mut costs: Vec<Option<f64>> = Vec::new();
     for (i, g) in gens.iter().enumerate() {
-        if let Some(r) = done.remove(&(g.model.clone(), g.task_id.clone(), g.sample_idx)) {
+        if let Some(r) = checkpoint
+            .as_mut()
+            .and_then(|c| c.take(&unit(g)))
+            .and_then(|rows| rows.into_iter().next())
+        {
             out[i] = Some(r);
             resumed[i] = true;
             continue;
@@ -404,13 +406,19 @@ pub fn run_records(
         costs.push(cost);
         job_rows.push((i, tests));
     }
-    // Rows decided without running go to the journal too (not the resumed ones).
-    if let Some(j) = journal.as_mut() {
-        for (r, _) in out.iter().zip(&resumed).filter(|(_, was)| !**was) {
-            if let Some(r) = r {
-                write_row(j, r)?;
-            }
-        }
+    // Rows decided without running go to the checkpoint too (not the resumed ones).
+    if let Some(c) = checkpoint.as_mut() {
+        let decided: Vec<(String, Vec<RunResult>)> = out
+            .iter()
+            .zip(gens)
+            .zip(&resumed)
+            .filter_map(|((r, g), was)| {
+                r.as_ref()
+                    .filter(|_| !*was)
+                    .map(|r| (unit(g), vec![r.clone()]))
+            })
+            .collect();
+        c.record(&decided)?;
     }
     let bar = crate::scale::Progress::new("run", "programs", jobs.len() as u64, cfg.progress);
     // Expected seconds (MBPP+: the reference's own time on the inputs):
@@ -427,56 +435,20 @@ pub fn run_records(
         let m = metas.get_or_insert_with(|| meta(hello)).clone();
         let program = jobs_program[j].as_str();
         let row = to_result(g, program, tests, &answer, m)?;
-        if let Some(j) = journal.as_mut() {
-            write_row(j, &row)?;
+        if let Some(c) = checkpoint.as_mut() {
+            c.record(&[(unit(g), vec![row.clone()])])?;
         }
         out[*i] = Some(row);
         bar.inc(1);
         Ok(())
     })?;
     bar.finish();
-    if let Some(j) = journal.as_mut() {
-        j.sync()?;
+    if let Some(c) = checkpoint.as_mut() {
+        c.sync()?;
     }
     out.into_iter()
         .map(|r| r.ok_or_else(|| Error::Invalid("a generation was left without a result".into())))
         .collect()
-}
-
-/// Append one row to the journal (one write; fsync'd in batches).
-fn write_row(j: &mut crate::store::Journal, r: &RunResult) -> Result<()> {
-    let line = serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?;
-    j.append(&[line])
-}
-
-/// Rows already in a journal; a torn last line (an interrupted write) is cut off.
-fn read_journal(path: &Path) -> Result<Vec<RunResult>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    crate::store::cut_torn_tail(path)?;
-    let lines = jsonl_lines(path)?;
-    let mut rows = Vec::with_capacity(lines.len());
-    let mut good_bytes = 0u64;
-    let n = lines.len();
-    for (k, (line, text)) in lines.into_iter().enumerate() {
-        match serde_json::from_str::<RunResult>(&text) {
-            Ok(r) => {
-                rows.push(r);
-                good_bytes += text.len() as u64 + 1;
-            }
-            Err(e) if k + 1 == n => {
-                tracing::warn!("{}:{line}: dropping a torn last line ({e})", path.display());
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(|e| Error::io(path, e))?;
-                f.set_len(good_bytes).map_err(|e| Error::io(path, e))?;
-            }
-            Err(e) => return Err(Error::parse(path, line, None, e.to_string())),
-        }
-    }
-    Ok(rows)
 }
 
 fn selected_tests(p: &Problem, cfg: &RunConfig) -> Vec<(usize, TestCase)> {

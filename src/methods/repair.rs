@@ -67,8 +67,9 @@ pub struct RepairConfig {
     /// How the tests run.
     pub run: RunConfig,
     /// Append each finished problem to this `GenerationResult` JSON Lines
-    /// file. A journal beside it (`<out>.journal.jsonl`: each finished
-    /// problem's answer, turns and times, fsync'd) makes a rerun resume:
+    /// file. A checkpoint beside it (`<out>.checkpoint.jsonl`: each finished
+    /// problem's answer, turns and times, fsync'd; kept with the output)
+    /// makes a rerun resume:
     /// problems already finished are not asked again, and their rows come
     /// back in the frames.
     pub out: Option<std::path::PathBuf>,
@@ -306,7 +307,7 @@ struct Conversation {
     resumed: Option<Generation>,
 }
 
-/// A finished problem in the repair journal.
+/// A finished problem in the repair checkpoint.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Finished {
     generation: Generation,
@@ -509,18 +510,18 @@ pub fn repair_with(
     frames(&problems, &convs, model_name, cfg)
 }
 
-/// The output file and its journal, opened for appending after restoring
+/// The output file and its checkpoint, opened for appending after restoring
 /// the problems an earlier run finished (marked done, with their turns and
-/// times). A problem in the journal but not in the output (a kill between
+/// times). A problem in the checkpoint but not in the output (a kill between
 /// the two writes) gets its output line now.
 fn resume(
     path: &std::path::Path,
     problems: &[Problem],
     convs: &mut [Conversation],
 ) -> Result<OutFiles> {
-    let journal_path = crate::scale::journal_path(path);
+    let checkpoint_path = crate::scale::checkpoint_path(path);
     crate::store::cut_torn_tail(path)?;
-    crate::store::cut_torn_tail(&journal_path)?;
+    let mut checkpoint = crate::store::Checkpoint::<Finished>::open(&checkpoint_path)?;
     let mut in_out = std::collections::HashSet::new();
     if path.exists() {
         for (line, v) in crate::data::read_jsonl_values(path)? {
@@ -542,21 +543,13 @@ fn resume(
             in_out.insert(id);
         }
     }
-    let finished: Vec<Finished> = if journal_path.exists() {
-        crate::data::read_jsonl_records(&journal_path)?
-    } else {
-        Vec::new()
-    };
-    let index: std::collections::HashMap<&str, usize> = problems
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.task_id.as_str(), i))
-        .collect();
     let mut out = crate::store::Journal::open(path)?;
-    let journal = crate::store::Journal::open(&journal_path)?;
     let mut restored = std::collections::HashSet::new();
-    for f in finished {
-        let Some(&i) = index.get(f.generation.task_id.as_str()) else {
+    for (i, p) in problems.iter().enumerate() {
+        let Some(f) = checkpoint
+            .take(&p.task_id)
+            .and_then(|rows| rows.into_iter().next())
+        else {
             continue;
         };
         if !in_out.contains(&f.generation.task_id) {
@@ -578,10 +571,10 @@ fn resume(
     if !unknown.is_empty() {
         unknown.sort();
         return Err(Error::Invalid(format!(
-            "{} holds problems that its journal {} does not ({}): it was written by an older \
+            "{} holds problems that its checkpoint {} does not ({}): it was written by an older \
              codefail or another run; move it away or use another output file",
             path.display(),
-            journal_path.display(),
+            checkpoint_path.display(),
             unknown
                 .iter()
                 .take(5)
@@ -590,13 +583,14 @@ fn resume(
                 .join(", ")
         )));
     }
-    Ok(OutFiles { out, journal })
+    Ok(OutFiles { out, checkpoint })
 }
 
-/// The repair output (`GenerationResult` lines) and its journal.
+/// The repair output (`GenerationResult` lines) and its checkpoint (one
+/// unit per finished problem).
 struct OutFiles {
     out: crate::store::Journal,
-    journal: crate::store::Journal,
+    checkpoint: crate::store::Checkpoint<Finished>,
 }
 
 /// Append the problems of `chunk` that are done to the output file (fsync'd),
@@ -632,11 +626,11 @@ fn flush_finished(
             exec_s: c.exec_s,
             io_s: c.io_s,
         };
-        entries.push(serde_json::to_string(&f).map_err(|e| Error::Invalid(e.to_string()))?);
+        entries.push((problems[i].task_id.clone(), vec![f]));
     }
-    // The journal first: a kill between the two writes is repaired on resume.
-    files.journal.append(&entries)?;
-    files.journal.sync()?;
+    // The checkpoint first: a kill between the two writes is repaired on resume.
+    files.checkpoint.record(&entries)?;
+    files.checkpoint.sync()?;
     files.out.append(&records)?;
     files.out.sync()?;
     let io = t0.elapsed().as_secs_f64();

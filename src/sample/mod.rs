@@ -143,7 +143,7 @@ pub fn sample(problems: &DataFrame, model: &Model, cfg: &SampleConfig) -> Result
 }
 
 /// [`sample`], handing each finished batch of rows to `sink` ([`sample`]
-/// collects them; [`sample_to_file`] journals them, so an interrupted run
+/// collects them; [`sample_to_file`] checkpoints them, so an interrupted run
 /// resumes where it stopped).
 fn sample_each(
     problems: &DataFrame,
@@ -262,7 +262,7 @@ fn list_f32(rows: &[SampleRow], name: &str, f: impl Fn(&SampleRow) -> &Vec<f32>)
 pub struct SampleStats {
     /// Answers generated in this call.
     pub new_rows: usize,
-    /// Tasks skipped because an earlier run (output or journal) has them.
+    /// Tasks skipped because an earlier run (output or checkpoint) has them.
     pub resumed_tasks: usize,
     /// Wall time of this call.
     pub seconds: f64,
@@ -271,7 +271,8 @@ pub struct SampleStats {
 }
 
 /// Sample into a file, resumably: tasks already in `out` (parquet) or in its
-/// journal `<out>.journal.jsonl` (written batch by batch) are skipped, and
+/// checkpoint `<out>.checkpoint.jsonl` (a task is recorded once all its `n`
+/// answers are in) are skipped, and
 /// the final file holds old and new rows. A progress bar shows tokens/s.
 ///
 /// ```no_run
@@ -288,7 +289,7 @@ pub fn sample_to_file(
 ) -> Result<SampleStats> {
     use std::collections::HashSet;
     let t0 = std::time::Instant::now();
-    let journal = crate::scale::journal_path(out);
+    let journal = crate::scale::checkpoint_path(out);
     let is_parquet = crate::data::is_parquet(out);
     let previous = if out.exists() {
         if !is_parquet {
@@ -301,32 +302,9 @@ pub fn sample_to_file(
     } else {
         None
     };
-    // The journal: whole batches appended in one write each and fsync'd; a
-    // torn last line is cut, and a task with fewer than `n` answers (a batch
-    // cut short) is dropped and sampled again.
-    crate::store::cut_torn_tail(&journal)?;
-    let mut rows: Vec<SampleRow> = if journal.exists() {
-        crate::data::read_jsonl_records(&journal)?
-    } else {
-        Vec::new()
-    };
-    let mut per_task: std::collections::HashMap<String, HashSet<i64>> = Default::default();
-    for r in &rows {
-        per_task
-            .entry(r.generation.task_id.clone())
-            .or_default()
-            .insert(r.generation.sample_idx);
-    }
-    let complete = |t: &str| per_task.get(t).is_some_and(|s| s.len() >= cfg.n);
-    if rows.iter().any(|r| !complete(&r.generation.task_id)) {
-        rows.retain(|r| complete(&r.generation.task_id));
-        let mut text = String::new();
-        for r in &rows {
-            text.push_str(&serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?);
-            text.push('\n');
-        }
-        crate::store::write_atomic(&journal, text.as_bytes())?;
-    }
+    // Resume: a task is one unit of the checkpoint, recorded once all its
+    // `n` answers are in (a task cut short by a kill is sampled again).
+    let mut checkpoint = crate::store::Checkpoint::<SampleRow>::open(&journal)?;
     let mut in_previous: HashSet<String> = HashSet::new();
     if let Some(prev) = &previous {
         for t in crate::data::read::texts(prev, crate::data::schema::generations::TASK_ID)?
@@ -336,33 +314,44 @@ pub fn sample_to_file(
             in_previous.insert(t);
         }
     }
-    // A kill between writing `out` and removing the journal leaves rows in
-    // both: `out` has them already.
-    rows.retain(|r| !in_previous.contains(&r.generation.task_id));
-    let mut done: HashSet<String> = rows.iter().map(|r| r.generation.task_id.clone()).collect();
-    done.extend(in_previous);
     let all = problems_from_frame(problems)?;
-    let todo: Vec<Problem> = all
-        .iter()
-        .filter(|p| !done.contains(&p.task_id))
-        .cloned()
-        .collect();
+    let mut rows: Vec<SampleRow> = Vec::new();
+    let mut todo: Vec<Problem> = Vec::new();
+    for p in &all {
+        // A kill between writing `out` and removing the checkpoint leaves a
+        // task in both: `out` has it already.
+        let recorded = checkpoint.take(&p.task_id);
+        if in_previous.contains(&p.task_id) {
+            continue;
+        }
+        match recorded {
+            Some(r) if r.len() >= cfg.n => rows.extend(r),
+            _ => todo.push(p.clone()),
+        }
+    }
     let resumed = all.len() - todo.len();
     let bar =
         crate::scale::Progress::new("sample", "answers", (todo.len() * cfg.n) as u64, progress);
-    let mut file = crate::store::Journal::open(&journal)?;
     let (mut tokens, mut model_s, mut new_rows) = (0usize, 0.0f64, 0usize);
+    let mut pending: std::collections::BTreeMap<String, Vec<SampleRow>> = Default::default();
     sample_each(&crate::data::problems_frame(&todo)?, model, cfg, |batch| {
-        let mut lines = Vec::with_capacity(batch.len());
+        let mut finished = Vec::new();
         for r in batch {
-            lines.push(serde_json::to_string(r).map_err(|e| Error::Invalid(e.to_string()))?);
             tokens += r.token_ids.len();
             model_s += r.generation.metadata_json()["gen_s"]
                 .as_f64()
                 .unwrap_or(0.0);
+            let task = r.generation.task_id.clone();
+            let rows = pending.entry(task.clone()).or_default();
+            rows.push(r.clone());
+            if rows.len() >= cfg.n
+                && let Some(rows) = pending.remove(&task)
+            {
+                finished.push((task, rows));
+            }
         }
-        file.append(&lines)?;
-        file.sync()?;
+        checkpoint.record(&finished)?;
+        checkpoint.sync()?;
         new_rows += batch.len();
         rows.extend_from_slice(batch);
         bar.set_message(format!("{:.1} tok/s", tokens as f64 / model_s.max(1e-9)));
@@ -370,13 +359,24 @@ pub fn sample_to_file(
         Ok(())
     })?;
     bar.finish();
-    drop(file);
+    // Rows in the problems' order, as they would be without a resume.
+    let order: std::collections::HashMap<&str, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.task_id.as_str(), i))
+        .collect();
+    rows.sort_by_key(|r| {
+        (
+            order.get(r.generation.task_id.as_str()).copied(),
+            r.generation.sample_idx,
+        )
+    });
     let mut df = sample_frame(&rows)?;
     if let Some(prev) = previous {
         df = prev.vstack(&df)?;
     }
     crate::data::write_parquet_or_jsonl(&mut df, out)?;
-    std::fs::remove_file(&journal).ok();
+    checkpoint.remove()?;
     Ok(SampleStats {
         new_rows,
         resumed_tasks: resumed,

@@ -4,11 +4,12 @@
 //! - [`Shard`] (`--shard I/N`, 0-based) and [`shard_of`]: a task's shard
 //!   depends only on its id and `N` (a stable hash), so every stage sees the
 //!   same tasks in shard `I`; [`Shard::filter`] keeps a frame's rows of one shard.
-//! - [`ShardRun`]: a command's part file `<out stem>.shard-I-of-N.<ext>`, its
-//!   journal and its [`Manifest`] (`<part stem>.manifest.json`: command,
-//!   settings, shard, the tasks it owns, rows, finished flag, timings,
-//!   versions). Journals are appended in whole lines and fsync'd in batches;
-//!   a torn last line from a kill is cut off on resume ([`Journal`]).
+//! - [`Stage`], the one stage runner: a command's part file (`<out
+//!   stem>.shard-I-of-N.<ext>` for a shard), its checkpoint and its
+//!   [`Manifest`] (`<part stem>.manifest.json`: command, settings, shard,
+//!   the tasks it owns, rows, finished flag, timings, versions). Work is
+//!   resumed through the checkpoint ([`Checkpoint`]: one JSON line per
+//!   finished unit, a torn last line cut off on resume).
 //! - [`merge`]: concatenates parts, sorts them, refuses duplicated rows and
 //!   reports missing tasks by id (`codefail merge`).
 //! - [`Tracker`] and [`list_runs`]: every CLI run writes
@@ -19,13 +20,13 @@
 //!
 //! ```no_run
 //! use codefail::prelude::*;
-//! use codefail::scale::{PartSpec, Shard, ShardRun};
+//! use codefail::scale::{StageSpec, Shard, Stage};
 //! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
 //! let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
 //! let shard: Shard = "1/4".parse()?;
-//! let spec = PartSpec { command: "run", config: serde_json::json!({}), input: &gens, rows_per_task: None, keeps_output: false };
-//! let mut part = ShardRun::begin("outputs/r.parquet".as_ref(), shard, &spec)?;
-//! let cfg = RunConfig { journal: Some(part.journal()), ..Default::default() };
+//! let spec = StageSpec { command: "run", config: serde_json::json!({}), input: &gens, rows_per_task: None, keeps_output: false };
+//! let mut part = Stage::begin("outputs/r.parquet".as_ref(), shard, &spec)?;
+//! let cfg = RunConfig { checkpoint: Some(part.checkpoint()), ..Default::default() };
 //! let mut results = run(&problems, &shard.filter(&gens)?, &cfg)?;
 //! write_results(&mut results, &part.part)?;
 //! part.finish(results.height())?;
@@ -39,11 +40,11 @@ mod track;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The store's journal and atomic writes, under their earlier paths.
-pub use crate::store::{Journal, cut_torn_tail, write_atomic};
+/// The store's checkpoint, journal and atomic writes.
+pub use crate::store::{Checkpoint, Journal, cut_torn_tail, write_atomic};
 pub use parts::{
-    MANIFEST_FORMAT, Manifest, MergeReport, Merged, PartSpec, ShardRun, chunks_path, frame_digest,
-    journal_path, manifest_path, merge, rows_without_timing, sort_rows,
+    MANIFEST_FORMAT, Manifest, MergeReport, Merged, Stage, StageSpec, checkpoint_path,
+    frame_digest, manifest_path, merge, rows_without_timing, sort_rows,
 };
 pub use progress::Progress;
 pub use shard::{NaturalKey, Shard, natural_key, shard_of, task_counts};

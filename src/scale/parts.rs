@@ -77,34 +77,22 @@ pub fn manifest_path(part: &Path) -> PathBuf {
     part.with_file_name(format!("{stem}.manifest.json"))
 }
 
-/// The journal beside a part (`<part>.journal.jsonl`), where `run` and
-/// `sample` append finished rows.
+/// The checkpoint beside a part (`<part>.checkpoint.jsonl`, a
+/// [`Checkpoint`](crate::store::Checkpoint)), where `run`, `sample`,
+/// `classify` and `repair` record finished units.
 ///
 /// ```
-/// let j = codefail::scale::journal_path("r.parquet".as_ref());
-/// assert_eq!(j, std::path::PathBuf::from("r.parquet.journal.jsonl"));
+/// let j = codefail::scale::checkpoint_path("r.parquet".as_ref());
+/// assert_eq!(j, std::path::PathBuf::from("r.parquet.checkpoint.jsonl"));
 /// ```
-pub fn journal_path(part: &Path) -> PathBuf {
-    PathBuf::from(format!("{}.journal.jsonl", part.display()))
+pub fn checkpoint_path(part: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.checkpoint.jsonl", part.display()))
 }
 
-/// The folder beside a part (`<part>.chunks`) where `classify` saves each
-/// finished chunk.
-///
-/// ```
-/// let c = codefail::scale::chunks_path("c.parquet".as_ref());
-/// assert_eq!(c, std::path::PathBuf::from("c.parquet.chunks"));
-/// ```
-pub fn chunks_path(part: &Path) -> PathBuf {
-    PathBuf::from(format!("{}.chunks", part.display()))
-}
-
-/// Whether rows computed for `part` are saved anywhere but in the part
-/// itself: a journal with lines, or a chunk folder with files.
+/// Whether units computed for `part` are saved anywhere but in the part
+/// itself: a checkpoint with lines.
 fn saved_rows(part: &Path) -> bool {
-    let journal = std::fs::metadata(journal_path(part)).is_ok_and(|m| m.len() > 0);
-    let chunks = std::fs::read_dir(chunks_path(part)).is_ok_and(|mut d| d.next().is_some());
-    journal || chunks
+    std::fs::metadata(checkpoint_path(part)).is_ok_and(|m| m.len() > 0)
 }
 
 impl Manifest {
@@ -167,11 +155,18 @@ pub fn frame_digest(df: &DataFrame) -> Result<String> {
     Ok(h.hex())
 }
 
-/// A sharded command's output in progress: the part file, its journal and
-/// its manifest. [`ShardRun::begin`] before the work, [`ShardRun::finish`]
-/// after the part file is written.
+/// The one stage runner: a stage's output in progress, resumable and
+/// shardable. It owns the part file (`out` itself, or
+/// `<out stem>.shard-I-of-N.<ext>` for one shard), its
+/// [`Checkpoint`](crate::store::Checkpoint) ([`Stage::checkpoint`]) and
+/// its [`Manifest`]. [`Stage::begin`] before the work (it refuses to mix
+/// settings, and says when a shard is already finished), give the stage's
+/// function [`Stage::checkpoint`] as its checkpoint, then
+/// [`Stage::finish`] once the part file is written (it removes the
+/// checkpoint). The CLI's `run`, `sample`, `classify` and `repair` all go
+/// through it.
 #[derive(Debug)]
-pub struct ShardRun {
+pub struct Stage {
     /// The shard.
     pub shard: Shard,
     /// The part file the command writes (`out` itself for the whole set).
@@ -188,12 +183,13 @@ pub struct ShardRun {
     /// Commands that add to their output (`keeps_output`) never see this:
     /// they resume, finding nothing left.
     pub already_finished: bool,
+    keeps_output: bool,
     t0: Instant,
 }
 
-/// What a sharded command is, for [`ShardRun::begin`].
+/// What a sharded command is, for [`Stage::begin`].
 #[derive(Clone, Debug)]
-pub struct PartSpec<'a> {
+pub struct StageSpec<'a> {
     /// Command name (`run`, `sample`, `egcfg`, ...).
     pub command: &'a str,
     /// The settings that decide the output (not the shard, progress or
@@ -211,26 +207,26 @@ pub struct PartSpec<'a> {
     pub keeps_output: bool,
 }
 
-impl ShardRun {
+impl Stage {
     /// Start (or resume) shard `shard` of a command whose user-given output
     /// is `out`: works out the part path, checks an existing manifest was
     /// made with the same command, settings and input (else a clear error:
     /// resuming would mix outputs), and writes the manifest (not finished).
-    /// Then run the command on `shard.filter(input)` into [`ShardRun::part`]
-    /// with journal [`ShardRun::journal`], and call [`ShardRun::finish`].
+    /// Then run the command on `shard.filter(input)` into [`Stage::part`]
+    /// with checkpoint [`Stage::checkpoint`], and call [`Stage::finish`].
     ///
     /// ```no_run
-    /// use codefail::scale::{PartSpec, Shard, ShardRun};
+    /// use codefail::scale::{StageSpec, Shard, Stage};
     /// # let gens = codefail::data::generations_frame(&[])?;
-    /// let spec = PartSpec { command: "egcfg", config: serde_json::json!({"gamma": 0.5}),
+    /// let spec = StageSpec { command: "egcfg", config: serde_json::json!({"gamma": 0.5}),
     ///     input: &gens, rows_per_task: Some(1), keeps_output: false };
-    /// let mut part = ShardRun::begin("out/e.parquet".as_ref(), "1/4".parse()?, &spec)?;
+    /// let mut part = Stage::begin("out/e.parquet".as_ref(), "1/4".parse()?, &spec)?;
     /// let mine = part.shard.filter(&gens)?;
-    /// // ... compute, journal to part.journal(), write part.part ...
+    /// // ... compute with checkpoint part.checkpoint(), write part.part ...
     /// part.finish(mine.height())?;
     /// # Ok::<(), codefail::Error>(())
     /// ```
-    pub fn begin(out: &Path, shard: Shard, spec: &PartSpec) -> Result<ShardRun> {
+    pub fn begin(out: &Path, shard: Shard, spec: &StageSpec) -> Result<Stage> {
         let part = shard.part_path(out);
         let manifest_path = manifest_path(&part);
         let input_tasks = task_counts(spec.input, spec.rows_per_task)?;
@@ -250,8 +246,8 @@ impl ShardRun {
         let mut resumed = false;
         let manifest = if manifest_path.exists() {
             let mut old = Manifest::read(&manifest_path)?;
-            // Rows computed under the old settings: a journal with lines,
-            // saved chunks, or a part that is unfinished or kept (`sample`,
+            // Rows computed under the old settings: a checkpoint with
+            // units, or a part that is unfinished or kept (`sample`,
             // `repair`). A run that failed before its first row (a wrong
             // model path) left only its manifest, and that is replaced.
             let has_state =
@@ -260,7 +256,7 @@ impl ShardRun {
                 if has_state {
                     return Err(Error::Invalid(format!(
                         "{} was made by another command, settings or input ({} {}, config {}); \
-                         resuming would mix two runs: delete {} (and its part and journal) or use another --out",
+                         resuming would mix two runs: delete {} (and its part and checkpoint) or use another --out",
                         manifest_path.display(),
                         old.command,
                         old.shard,
@@ -270,13 +266,14 @@ impl ShardRun {
                 }
                 None
             } else if old.finished && part.exists() && !shard.is_whole() && !spec.keeps_output {
-                return Ok(ShardRun {
+                return Ok(Stage {
                     shard,
                     part,
                     manifest_path,
                     manifest: old,
                     resumed: false,
                     already_finished: true,
+                    keeps_output: spec.keeps_output,
                     t0: Instant::now(),
                 });
             } else {
@@ -316,36 +313,48 @@ impl ShardRun {
             merged_from: Vec::new(),
         });
         manifest.write(&manifest_path)?;
-        Ok(ShardRun {
+        Ok(Stage {
             shard,
             part,
             manifest_path,
             manifest,
             resumed,
             already_finished: false,
+            keeps_output: spec.keeps_output,
             t0: Instant::now(),
         })
     }
 
-    /// The part's journal path (see [`journal_path`]).
+    /// The part's checkpoint path (see [`checkpoint_path`]).
     ///
     /// ```no_run
-    /// # let part: codefail::scale::ShardRun = todo!();
-    /// let journal = part.journal();
+    /// # let part: codefail::scale::Stage = todo!();
+    /// let checkpoint = part.checkpoint();
     /// ```
-    pub fn journal(&self) -> PathBuf {
-        journal_path(&self.part)
+    pub fn checkpoint(&self) -> PathBuf {
+        checkpoint_path(&self.part)
     }
 
-    /// Mark the part finished with `rows` rows written; returns the manifest.
+    /// Mark the part finished with `rows` rows written and remove its
+    /// checkpoint (kept by commands that add to their output: `repair`
+    /// restores finished problems' turns from it); returns the manifest.
     ///
     /// ```no_run
-    /// # let mut part: codefail::scale::ShardRun = todo!();
+    /// # let mut part: codefail::scale::Stage = todo!();
     /// let m = part.finish(125)?;
     /// assert!(m.finished);
     /// # Ok::<(), codefail::Error>(())
     /// ```
     pub fn finish(&mut self, rows: usize) -> Result<Manifest> {
+        let checkpoint = self.checkpoint();
+        if !self.keeps_output {
+            match std::fs::remove_file(&checkpoint) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&checkpoint, e));
+                }
+                _ => {}
+            }
+        }
         self.manifest.finished = true;
         self.manifest.rows = Some(rows);
         self.manifest.finished_at = Some(now_utc());

@@ -17,8 +17,9 @@ pub(crate) struct Cmd {
     /// Execution categories only (no differential testing).
     #[arg(long)]
     pub(crate) no_semantic: bool,
-    /// Tasks per saved chunk: an interrupted run resumes after the last
-    /// finished chunk.
+    /// Tasks classified between two checkpoint records
+    /// (`<out>.checkpoint.jsonl`): an interrupted run resumes after the last
+    /// recorded task.
     #[arg(long, default_value_t = 16)]
     pub(crate) chunk_tasks: usize,
     #[command(flatten)]
@@ -63,50 +64,41 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
             ),
         },
     };
-    let cfg = codefail::classify::ClassifyConfig {
-        semantic: !no_semantic && problems.height() > 0,
-        ..Default::default()
-    };
-    let spec = PartSpec {
+    let spec = StageSpec {
         command: "classify",
         config: config.clone(),
         input: &df,
         rows_per_task: None,
         keeps_output: false,
     };
-    let mut part = ShardRun::begin(&out, shard, &spec)?;
-    if part.already_finished {
-        eprintln!(
-            "shard {shard} is already finished ({}); nothing to do (delete it to classify it again)",
-            part.part.display()
-        );
+    let Some(stage) = g.begin(&spec, &out, shard)? else {
         return Ok(());
-    }
-    let mine = shard.filter(&df)?;
-    let tracker = g.track("classify", &config, shard)?;
+    };
+    let mine = stage.mine(&df)?;
+    let cfg = codefail::classify::ClassifyConfig {
+        semantic: !no_semantic && problems.height() > 0,
+        checkpoint: Some(stage.part.checkpoint()),
+        chunk_tasks,
+        progress: !g.quiet,
+        ..Default::default()
+    };
     let load_s = secs(t0);
     let t1 = std::time::Instant::now();
-    let mut classified = codefail::classify::classify_to_file(
-        &mine,
-        &problems,
-        &cfg,
-        &part.part,
-        chunk_tasks,
-        !g.quiet,
-    )?;
+    let mut classified = codefail::classify::classify(&mine, &problems, &cfg)?;
+    let part = stage.part.part.clone();
+    data::write_parquet_or_jsonl(&mut classified, &part)?;
     let classify_s = secs(t1);
-    part.finish(classified.height())?;
     let counts = codefail::classify::category_counts(&mine)?;
     eprintln!(
         "wrote {} classified rows to {}: {}",
         classified.height(),
-        part.part.display(),
+        part.display(),
         serde_json::to_string(&counts)?
     );
-    finish_tracking(
-        tracker,
+    stage.finish(
+        classified.height(),
         vec![("classified", &mut classified)],
-        json!({"classified": part.part.display().to_string()}),
+        json!({"classified": part.display().to_string()}),
         json!({"load_s": load_s, "classify_s": classify_s, "total_s": secs(t0)}),
         json!({"rows": mine.height(), "by_category": counts}),
     )?;

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use codefail::data::{self, ImportOptions, LoadOptions, PublicSplit};
 use codefail::exec::{self, RunConfig};
-use codefail::scale::{PartSpec, Shard, ShardRun, Tracker};
+use codefail::scale::{Shard, Stage, StageSpec, Tracker};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -318,6 +318,57 @@ impl Globals {
             t.set("shard", json!(shard.to_string()));
         }
         Ok(Some(t))
+    }
+}
+
+impl Globals {
+    /// Begin a stage through the library's one stage runner
+    /// ([`Stage`]: part file, manifest, checkpoint) and start its run
+    /// record; `None` (said on stderr) when this shard is already finished.
+    fn begin(
+        &self,
+        spec: &StageSpec,
+        out: &std::path::Path,
+        shard: Shard,
+    ) -> anyhow::Result<Option<StageRun>> {
+        let part = Stage::begin(out, shard, spec)?;
+        if part.already_finished {
+            eprintln!(
+                "shard {shard} is already finished ({}); nothing to do (delete it to {} it again)",
+                part.part.display(),
+                spec.command
+            );
+            return Ok(None);
+        }
+        let tracker = self.track(spec.command, &spec.config, shard)?;
+        Ok(Some(StageRun { part, tracker }))
+    }
+}
+
+/// A CLI stage in progress: its part and its run record.
+struct StageRun {
+    part: Stage,
+    tracker: Option<Tracker>,
+}
+
+impl StageRun {
+    /// The rows this shard owns.
+    fn mine(&self, df: &polars::prelude::DataFrame) -> anyhow::Result<polars::prelude::DataFrame> {
+        Ok(self.part.shard.filter(df)?)
+    }
+
+    /// Mark the part finished (`rows` written; its checkpoint removed) and
+    /// close the run record with the output frames, timings and metrics.
+    fn finish(
+        mut self,
+        rows: usize,
+        frames: Vec<(&str, &mut polars::prelude::DataFrame)>,
+        outputs: serde_json::Value,
+        timings: serde_json::Value,
+        metrics: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        self.part.finish(rows)?;
+        finish_tracking(self.tracker, frames, outputs, timings, metrics)
     }
 }
 

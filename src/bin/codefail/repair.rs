@@ -68,23 +68,25 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         anyhow::bail!("give --dataset NAME or --problems FILE");
     };
     let problems = tasks.select(&problems)?;
-    let spec = PartSpec {
+    let spec = StageSpec {
         command: "repair",
         config: config.clone(),
         input: &problems,
         rows_per_task: Some(1),
         keeps_output: true,
     };
-    let mut part = ShardRun::begin(&out, shard, &spec)?;
-    let mine = shard.filter(&problems)?;
-    let mut tracker = g.track("repair", &config, shard)?;
-    if let Some(t) = tracker.as_mut() {
+    let Some(mut stage) = g.begin(&spec, &out, shard)? else {
+        return Ok(());
+    };
+    let mine = stage.mine(&problems)?;
+    let part = stage.part.part.clone();
+    if let Some(t) = stage.tracker.as_mut() {
         t.record_python("python3");
     }
     let t1 = std::time::Instant::now();
     let model = decoding.load_model()?;
     let model_load_s = secs(t1);
-    if let Some(t) = tracker.as_mut() {
+    if let Some(t) = stage.tracker.as_mut() {
         t.record_model(model.path())?;
     }
     let cfg = codefail::methods::RepairConfig {
@@ -98,7 +100,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
             timeout,
             ..Default::default()
         },
-        out: Some(part.part.clone()),
+        out: Some(part.clone()),
         progress: !g.quiet,
         ..Default::default()
     };
@@ -110,7 +112,6 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         let mut t = done.turns.clone();
         data::write_parquet_or_jsonl(&mut t, path)?;
     }
-    part.finish(done.profile.height())?;
     let success = done.profile.column("success")?.bool()?.sum().unwrap_or(0);
     eprintln!(
         "repaired {} problems: {} succeeded within {} turns, {:.1}s; wrote {}",
@@ -118,17 +119,17 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         success,
         max_turns,
         secs(t0),
-        part.part.display()
+        part.display()
     );
     let n = done.profile.height();
-    finish_tracking(
-        tracker,
+    stage.finish(
+        n,
         vec![
             ("generations", &mut done.generations),
             ("turns", &mut done.turns),
             ("profile", &mut done.profile),
         ],
-        json!({"generation_results": part.part.display().to_string(),
+        json!({"generation_results": part.display().to_string(),
                "turns": turns_path.map(|p| p.display().to_string())}),
         json!({"model_load_s": model_load_s, "repair_s": repair_s, "total_s": secs(t0)}),
         json!({"rows": n, "n_tasks": n, "n_passed": success,

@@ -10,7 +10,7 @@ pub(crate) struct Cmd {
     /// Generations in any importer format (or an EG-CFG results folder).
     #[arg(long)]
     pub(crate) generations: PathBuf,
-    /// Results file (.parquet, else JSON Lines). A `<out>.journal.jsonl`
+    /// Results file (.parquet, else JSON Lines). A `<out>.checkpoint.jsonl`
     /// beside it makes an interrupted run resume where it stopped.
     #[arg(long)]
     pub(crate) out: PathBuf,
@@ -91,35 +91,27 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     for w in report.warnings() {
         eprintln!("warning: {w}");
     }
-    let spec = PartSpec {
+    let spec = StageSpec {
         command: "run",
         config: config.clone(),
         input: &gens,
         rows_per_task: None,
         keeps_output: false,
     };
-    let mut part = ShardRun::begin(&out, shard, &spec)?;
-    if part.already_finished {
-        eprintln!(
-            "shard {shard} is already finished ({}); nothing to do (delete it to run it again)",
-            part.part.display()
-        );
+    let Some(mut stage) = g.begin(&spec, &out, shard)? else {
         return Ok(());
-    }
-    let mine = shard.filter(&gens)?;
-    let mut tracker = g.track("run", &config, shard)?;
-    if let Some(t) = tracker.as_mut() {
+    };
+    let mine = stage.mine(&gens)?;
+    if let Some(t) = stage.tracker.as_mut() {
         t.record_python(&cfg.python);
     }
     let load_s = secs(t0);
-    let journal = part.journal();
-    cfg.journal = Some(journal.clone());
+    cfg.checkpoint = Some(stage.part.checkpoint());
     let t1 = std::time::Instant::now();
     let mut results = exec::run(&problems, &mine, &cfg)?;
     let run_s = secs(t1);
-    data::write_results_with(&mut results, &part.part, &footer)?;
-    part.finish(results.height())?;
-    std::fs::remove_file(&journal).ok();
+    let part = stage.part.part.clone();
+    data::write_results_with(&mut results, &part, &footer)?;
     let s = exec::summary(&results)?;
     eprintln!(
         "ran {} programs{} in {:.1}s: pass@1 {:.4} ({} of {} tasks passed); wrote {}",
@@ -133,13 +125,13 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         s["pass_at_1"].as_f64().unwrap_or(0.0),
         s["n_passed"],
         s["n_tasks"],
-        part.part.display()
+        part.display()
     );
     let metrics = merged(&[json!({"rows": results.height()}), s]);
-    finish_tracking(
-        tracker,
+    stage.finish(
+        results.height(),
         vec![("results", &mut results)],
-        json!({"results": part.part.display().to_string()}),
+        json!({"results": part.display().to_string()}),
         json!({"load_s": load_s, "run_s": run_s, "total_s": secs(t0)}),
         metrics,
     )?;

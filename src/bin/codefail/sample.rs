@@ -17,7 +17,7 @@ pub(crate) struct Cmd {
     /// Prompts decoded together (Llama/Qwen2 family).
     #[arg(long, default_value_t = codefail::sample::SampleConfig::default().batch_size)]
     pub(crate) batch_size: usize,
-    /// Output (.parquet to resume into; a `<out>.journal.jsonl` beside it
+    /// Output (.parquet to resume into; a `<out>.checkpoint.jsonl` beside it
     /// keeps finished tasks if the run is interrupted).
     #[arg(long)]
     pub(crate) out: PathBuf,
@@ -53,48 +53,49 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         batch_size,
         sampling: decoding.sampling(),
     };
-    let spec = PartSpec {
+    let spec = StageSpec {
         command: "sample",
         config: config.clone(),
         input: &problems,
         rows_per_task: Some(n),
         keeps_output: true,
     };
-    let mut part = ShardRun::begin(&out, shard, &spec)?;
-    let mine = shard.filter(&problems)?;
-    let mut tracker = g.track("sample", &config, shard)?;
+    let Some(mut stage) = g.begin(&spec, &out, shard)? else {
+        return Ok(());
+    };
+    let mine = stage.mine(&problems)?;
+    let part = stage.part.part.clone();
     let t1 = std::time::Instant::now();
     let model = decoding.load_model()?;
     let model_load_s = secs(t1);
-    if let Some(t) = tracker.as_mut() {
+    if let Some(t) = stage.tracker.as_mut() {
         t.record_model(model.path())?;
     }
-    let stats = codefail::sample::sample_to_file(&mine, &model, &cfg, &part.part, !g.quiet)?;
-    let mut frame = if data::is_parquet(&part.part) {
-        Some(data::read_parquet(&part.part)?)
+    let stats = codefail::sample::sample_to_file(&mine, &model, &cfg, &part, !g.quiet)?;
+    let mut frame = if data::is_parquet(&part) {
+        Some(data::read_parquet(&part)?)
     } else {
         None
     };
     let rows = frame
         .as_ref()
         .map_or(stats.new_rows, polars::prelude::DataFrame::height);
-    part.finish(rows)?;
     eprintln!(
         "sampled {} answers ({} tasks resumed from earlier runs) in {:.1}s, {:.1} tokens/s; wrote {}",
         stats.new_rows,
         stats.resumed_tasks,
         stats.seconds,
         stats.tokens_per_s,
-        part.part.display()
+        part.display()
     );
-    finish_tracking(
-        tracker,
+    stage.finish(
+        rows,
         frame
             .as_mut()
             .map(|f| ("generations", f))
             .into_iter()
             .collect(),
-        json!({"generations": part.part.display().to_string()}),
+        json!({"generations": part.display().to_string()}),
         json!({"model_load_s": model_load_s, "sample_s": stats.seconds, "total_s": secs(t0)}),
         json!({"rows": rows, "new_rows": stats.new_rows, "resumed_tasks": stats.resumed_tasks,
                "tokens_per_s": stats.tokens_per_s, "n_tasks": mine.height()}),
