@@ -53,9 +53,10 @@ use polars::prelude::*;
 
 use crate::classify::{ClassifyConfig, classify};
 use crate::data::{
-    ImportReport, LoadOptions, Problem, generations_from_frame, is_parquet, load_generations,
-    load_problems, parquet_metadata, problems_frame, read_results, reference_generation_records,
-    results_frame, write_parquet_or_jsonl, write_parquet_with, write_results_with,
+    ImportOptions, ImportReport, LoadOptions, Problem, generations_from_frame, is_parquet,
+    load_generations_with, load_problems, parquet_metadata, problems_frame, read_results,
+    reference_generation_records, results_frame, write_parquet_or_jsonl, write_parquet_with,
+    write_results_with,
 };
 use crate::display::FrameDisplay;
 use crate::error::{Error, Result};
@@ -268,12 +269,42 @@ impl Problems {
     /// # Ok::<(), codefail::Error>(())
     /// ```
     pub fn generations(&self, path: impl AsRef<Path>) -> Result<Generations> {
-        let (frame, report) = load_generations(path)?;
+        self.generations_with(path, &ImportOptions::default())
+    }
+
+    /// [`Problems::generations`] with import options (the model's name for
+    /// files that do not record it, the format, a prompt id).
+    ///
+    /// ```no_run
+    /// use codefail::prelude::*;
+    /// let opts = ImportOptions { model: Some("qwen2.5-coder-0.5b-instruct".into()), ..Default::default() };
+    /// let gens = Problems::load("mbpp")?.split("test")?
+    ///     .generations_with("data/fixtures/egcfg/qwen2.5-coder-0.5b.mbpp-test/ns3t0.7d2", &opts)?;
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn generations_with(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &ImportOptions,
+    ) -> Result<Generations> {
+        let (frame, report) = load_generations_with(path, opts)?;
         Ok(Generations {
             frame,
             problems: self.clone(),
             report: Some(report),
         })
+    }
+
+    /// The task ids, in order.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let ids = codefail::chain::Problems::load("mbpp")?.split("test")?.task_ids();
+    /// assert_eq!((ids.len(), ids[0].as_str()), (500, "Mbpp/11"));
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn task_ids(&self) -> Vec<String> {
+        self.records.iter().map(|p| p.task_id.clone()).collect()
     }
 
     /// Answers of a local model to these problems: the `sample` stage
@@ -335,11 +366,12 @@ impl Problems {
     pub fn egcfg(&self, model: &Model, cfg: &EgCfgConfig) -> Result<Guided> {
         let run = crate::methods::egcfg(&self.frame, model, cfg)?;
         Ok(Guided {
-            generations: self.carrying(run.generations),
             results: Results {
                 frame: run.results,
                 problems: self.clone(),
+                generations: Some(Arc::new(run.generations.clone())),
             },
+            generations: self.carrying(run.generations),
         })
     }
 
@@ -400,6 +432,7 @@ impl Problems {
         Ok(Results {
             frame,
             problems: self.clone(),
+            generations: None,
         })
     }
 
@@ -444,6 +477,24 @@ impl Generations {
         }
     }
 
+    /// The generations of these tasks only (say, the tasks MBPP+ also has:
+    /// `gens.tasks(&plus.task_ids())`).
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// let refs = codefail::chain::Problems::load("mbpp")?.split("test")?.references()?;
+    /// assert_eq!(refs.tasks(&["Mbpp/11", "Mbpp/12", "Mbpp/9999"])?.height(), 2);
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn tasks<S: AsRef<str>>(&self, ids: &[S]) -> Result<Generations> {
+        let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+        let other = df!("task_id" => ids)?;
+        Ok(Generations {
+            frame: crate::metrics::semi_join(&self.frame, &other, "task_id")?,
+            ..self.clone()
+        })
+    }
+
     /// The problems these generations answer.
     ///
     /// ```
@@ -469,6 +520,24 @@ impl Generations {
     /// ```
     pub fn report(&self) -> Option<&ImportReport> {
         self.report.as_ref()
+    }
+
+    /// The import report's warnings (duplicated or missing tasks, skipped
+    /// files), one line each; none for generations not read from a file.
+    ///
+    /// ```
+    /// # if codefail::data::data_file("mbpp/mbpp.jsonl").is_err() { return Ok(()); }
+    /// use codefail::prelude::*;
+    /// let gens = Problems::load("mbpp")?.split("test")?
+    ///     .generations(data_file("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?)?;
+    /// assert!(gens.warnings().iter().any(|w| w.contains("Mbpp/99")));
+    /// # Ok::<(), codefail::Error>(())
+    /// ```
+    pub fn warnings(&self) -> Vec<String> {
+        self.report
+            .as_ref()
+            .map(ImportReport::warnings)
+            .unwrap_or_default()
     }
 
     /// Per-answer features of the model's internals for failure prediction
@@ -503,6 +572,7 @@ impl Generations {
         Ok(Results {
             frame: results_frame(&rows)?,
             problems,
+            generations: Some(Arc::new(self.frame.clone())),
         })
     }
 }
@@ -530,9 +600,97 @@ macro_rules! result_rows {
             /// # Ok(()) }
             /// ```
             pub fn failed(&self) -> Result<$name> {
+                self.keeping(self.frame.filter(&!&passed_mask(&self.frame)?)?)
+            }
+
+            /// The rows whose `column`, read as text, equals `value` (same
+            /// stage; [`crate::metrics::filter_eq`]), e.g. `where_eq("gamma", "0.0")`.
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let errors = stage.where_eq("status", "error")?;
+            /// # Ok(()) }
+            /// ```
+            pub fn where_eq(&self, column: &str, value: &str) -> Result<$name> {
+                self.keeping(crate::metrics::filter_eq(&self.frame, column, value)?)
+            }
+
+            /// The rows of these tasks (same stage), e.g. the ones a study
+            /// discusses, or the tasks another benchmark also has
+            /// (`stage.tasks(&plus.task_ids()?)`).
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let five = stage.tasks(&["Mbpp/72", "Mbpp/233"])?;
+            /// # Ok(()) }
+            /// ```
+            pub fn tasks<S: AsRef<str>>(&self, ids: &[S]) -> Result<$name> {
+                let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+                let other = df!("task_id" => ids)?;
+                self.keeping(crate::metrics::semi_join(&self.frame, &other, "task_id")?)
+            }
+
+            /// The share of rows that passed, per value combination of `by`
+            /// (`n`, `passed`, `rate`, Wilson `ci_low`/`ci_high`;
+            /// [`crate::metrics::rate_by`]). This is a share of *rows*; the
+            /// headline pass@1 over tasks is in `summary` /
+            /// [`crate::metrics::pass_at_k_frame`].
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let by_model = stage.rates(&["model"])?;
+            /// # Ok(()) }
+            /// ```
+            pub fn rates(&self, by: &[&str]) -> Result<DataFrame> {
+                crate::metrics::rate_by(&self.frame, by, "passed")
+            }
+
+            /// Fields of the generations' `gen_metadata` as columns (a
+            /// recorded verdict, γ, a checkpoint's step; see
+            /// [`crate::data::with_metadata`]); needs the generations this
+            /// stage was run from in the chain.
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let with_gamma = stage.with_metadata(&["gamma", "recorded_passed"])?;
+            /// # Ok(()) }
+            /// ```
+            pub fn with_metadata(&self, fields: &[&str]) -> Result<$name> {
+                let gens = self.run_from()?;
+                self.keeping(crate::data::with_metadata(&self.frame, gens, fields)?)
+            }
+
+            /// `variant`, `checkpoint_step` and `checkpoint_label` from the
+            /// generations' metadata (LiveCodeBench checkpoint files;
+            /// [`crate::metrics::with_checkpoints`]).
+            ///
+            /// ```no_run
+            #[doc = concat!("# fn f(stage: codefail::chain::", stringify!($name), ") -> codefail::Result<()> {")]
+            /// let per_step = stage.with_checkpoints()?;
+            /// # Ok(()) }
+            /// ```
+            pub fn with_checkpoints(&self) -> Result<$name> {
+                let gens = self.run_from()?;
+                self.keeping(crate::metrics::with_checkpoints(&self.frame, gens)?)
+            }
+
+            /// The generations frame this stage was run from.
+            fn run_from(&self) -> Result<&DataFrame> {
+                self.generations.as_deref().ok_or_else(|| {
+                    Error::Invalid(
+                        "these results were not run from generations in the chain (read from a file, \
+                         or given as a frame): join the metadata with codefail::data::with_metadata"
+                            .into(),
+                    )
+                })
+            }
+
+            /// A frame made from this stage's rows, as the same stage.
+            fn keeping(&self, frame: DataFrame) -> Result<$name> {
                 Ok($name {
-                    frame: self.frame.filter(&!&passed_mask(&self.frame)?)?,
+                    frame,
                     problems: self.problems.clone(),
+                    generations: self.generations.clone(),
                 })
             }
 
@@ -552,11 +710,13 @@ macro_rules! result_rows {
     };
 }
 
-/// The results of a run (see [`crate::data::schema`]), with their problems.
+/// The results of a run (see [`crate::data::schema`]), with their problems
+/// (and, when run in the chain, the generations they ran).
 #[derive(Clone)]
 pub struct Results {
     frame: DataFrame,
     problems: Problems,
+    generations: Option<Arc<DataFrame>>,
 }
 
 stage_frame!(Results);
@@ -577,6 +737,7 @@ impl Results {
         Ok(Classified {
             frame: classify(&self.frame, &self.problems.frame, cfg)?,
             problems: self.problems.clone(),
+            generations: self.generations.clone(),
         })
     }
 
@@ -667,6 +828,7 @@ impl Results {
 pub struct Classified {
     frame: DataFrame,
     problems: Problems,
+    generations: Option<Arc<DataFrame>>,
 }
 
 stage_frame!(Classified);
@@ -720,6 +882,7 @@ impl Classified {
         Ok(Classified {
             frame: res.frame,
             problems: res.problems,
+            generations: None,
         })
     }
 

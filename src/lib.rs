@@ -20,9 +20,11 @@
 //! # Ok::<(), codefail::Error>(())
 //! ```
 //!
-//! The free functions under the stages (`load`, [`exec::run`],
-//! [`classify::classify`], [`plot`]) take and give plain frames, for frames
-//! that come from elsewhere.
+//! The prelude holds the stages, their configs, the frame tables of
+//! [`metrics`], [`plot`] and polars' own prelude. The functions under the
+//! stages ([`data::load`], [`exec::run`], [`classify::classify`]) take and
+//! give plain frames, for frames that come from elsewhere; they are not in
+//! the prelude, so a notebook has one way to do each thing.
 //!
 //! Modules, bottom to top (each imports only those below it):
 //! [`store`] (atomic files, journals, digests); [`data`] (loaders, schemas);
@@ -62,14 +64,10 @@ pub struct ReadmeDoctests;
 /// Everything a notebook needs: `use codefail::prelude::*;`.
 pub mod prelude {
     pub use crate::chain::{Classified, Generations, Guided, Problems, Repair, Results};
-    pub use crate::classify::{ClassifyConfig, classify};
-    pub use crate::data::{
-        ImportOptions, LoadOptions, PublicSplit, data_file, load, load_generations,
-        load_generations_with, read_generations, read_problems, read_results,
-        reference_generations, write_generations, write_problems, write_results,
-    };
+    pub use crate::classify::ClassifyConfig;
+    pub use crate::data::{ImportOptions, LoadOptions, PublicSplit, data_file};
     pub use crate::display::FrameDisplay;
-    pub use crate::exec::{RunConfig, run, summary};
+    pub use crate::exec::RunConfig;
     pub use crate::metrics::{
         best_checkpoints, checkpoint_flips, checkpoint_pass_at_1, checkpoint_trajectories,
         filter_eq, filter_true, first_per_group, pass_at_k, pass_at_k_frame, rate_by,

@@ -74,9 +74,9 @@ pub fn reference_generation_records(problems: &[Problem]) -> Vec<Generation> {
 /// [`reference_generation_records`] as a generations frame.
 ///
 /// ```no_run
-/// use codefail::prelude::*;
+/// use codefail::data::{LoadOptions, load, reference_generations};
 /// let problems = load("mbpp", &LoadOptions::default())?;
-/// let refs = codefail::data::reference_generations(&problems)?;
+/// let refs = reference_generations(&problems)?;
 /// assert_eq!(refs.height(), 974);
 /// # Ok::<(), codefail::Error>(())
 /// ```

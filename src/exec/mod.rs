@@ -297,6 +297,7 @@ impl RunConfig {
 ///
 /// ```no_run
 /// use codefail::prelude::*;
+/// use codefail::data::{load, load_generations};
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
 /// let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
 /// let results = codefail::exec::run(&problems, &gens, &RunConfig::default())?;

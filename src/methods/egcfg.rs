@@ -715,6 +715,7 @@ fn egcfg_record(problem: &Problem, g: &Generation, r: &RunResult) -> Value {
 ///
 /// ```no_run
 /// use codefail::prelude::*;
+/// use codefail::data::load;
 /// use codefail::methods::{EgCfgConfig, egcfg, egcfg_table};
 /// use codefail::sample::Model;
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), limit: Some(3), ..Default::default() })?;
@@ -749,6 +750,7 @@ pub fn egcfg(problems: &DataFrame, model: &Model, cfg: &EgCfgConfig) -> Result<E
 ///
 /// ```no_run
 /// use codefail::prelude::*;
+/// use codefail::data::load;
 /// use codefail::methods::{EgCfgConfig, egcfg_collect};
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
 /// let cfg = EgCfgConfig { gammas: vec![0.0, 1.0], out_dir: Some("runs/egcfg".into()), ..Default::default() };

@@ -743,6 +743,7 @@ fn frames(
 ///
 /// ```no_run
 /// use codefail::prelude::*;
+/// use codefail::data::load;
 /// use codefail::methods::{RepairConfig, repair};
 /// use codefail::sample::Model;
 /// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), limit: Some(3), ..Default::default() })?;

@@ -17,6 +17,7 @@
 //!
 //! ```no_run
 //! use codefail::prelude::*;
+//! use codefail::data::load;
 //! use codefail::sample::{Model, ModelOptions, SampleConfig, sample};
 //! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), limit: Some(2), ..Default::default() })?;
 //! let model = Model::load("~/.cache/codefail/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", &ModelOptions::default())?;

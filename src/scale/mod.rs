@@ -20,6 +20,8 @@
 //!
 //! ```no_run
 //! use codefail::prelude::*;
+//! use codefail::exec::run;
+//! use codefail::data::{load, load_generations, write_results};
 //! use codefail::scale::{StageSpec, Shard, Stage};
 //! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
 //! let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
