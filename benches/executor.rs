@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use codefail::data::*;
-use codefail::exec::{RunConfig, fill_expected, run_records};
+use codefail::exec::{RunConfig, fill_expected, run};
 use serde_json::json;
 
 fn shared() -> PathBuf {
@@ -212,7 +212,7 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) -> (DeepSeekSet, Fre
     let set = deepseek_set();
     let (mut problems, gens, programs) = (set.problems.clone(), &set.gens, &set.programs);
     let t0 = Instant::now();
-    let rows = run_records(&mut problems, gens, cfg).expect("run");
+    let rows = run(&mut problems, gens, cfg).expect("run");
     let t_codefail = t0.elapsed().as_secs_f64();
     // The fresh harness stops a program at its first failing assert (one
     // script, asserts in order); codefail's default runs every assert (MBPP's
@@ -222,7 +222,7 @@ fn part1(cfg: &RunConfig, jobs: usize, report: &mut Report) -> (DeepSeekSet, Fre
         ..cfg.clone()
     };
     let t0 = Instant::now();
-    let fast_rows = run_records(&mut problems, gens, &fast_cfg).expect("run fail_fast");
+    let fast_rows = run(&mut problems, gens, &fast_cfg).expect("run fail_fast");
     let t_fast = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let fresh = fresh_python(programs, jobs, Duration::from_secs(10));
@@ -337,10 +337,10 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     all.extend(bugged.iter().cloned());
     // Two runs, one per sample set, as EvalPlus is run.
     let t0 = Instant::now();
-    let mut rows = run_records(&mut plus, &canonical, cfg).expect("run mbpp+ canonical");
+    let mut rows = run(&mut plus, &canonical, cfg).expect("run mbpp+ canonical");
     let t_canonical = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    rows.extend(run_records(&mut plus, &bugged, cfg).expect("run mbpp+ bugged"));
+    rows.extend(run(&mut plus, &bugged, cfg).expect("run mbpp+ bugged"));
     let t_bugged = t1.elapsed().as_secs_f64();
     let t_codefail = t0.elapsed().as_secs_f64();
     let mut slow: Vec<&RunResult> = rows.iter().collect();
@@ -471,8 +471,8 @@ fn part2(cfg: &RunConfig, jobs: usize, report: &mut Report) {
     let (canonical_fast, bugged_fast) = (in_fast(&canonical), in_fast(&bugged));
     let n_fast = canonical_fast.len() + bugged_fast.len();
     let t0 = Instant::now();
-    run_records(&mut plus_fast, &canonical_fast, cfg).expect("run mbpp+ canonical, fast tasks");
-    run_records(&mut plus_fast, &bugged_fast, cfg).expect("run mbpp+ bugged, fast tasks");
+    run(&mut plus_fast, &canonical_fast, cfg).expect("run mbpp+ canonical, fast tasks");
+    run(&mut plus_fast, &bugged_fast, cfg).expect("run mbpp+ bugged, fast tasks");
     let t_fast = t0.elapsed().as_secs_f64();
     println!(
         "   own compute under 100 ms (the reference's time on the task's inputs): {} of {} tasks ({unknown} without a reference time left out), {n_fast} programs",
@@ -647,7 +647,7 @@ fn compare_with_fresh(
     jobs: usize,
 ) -> serde_json::Value {
     let t0 = Instant::now();
-    let rows = run_records(problems, gens, cfg).expect("run");
+    let rows = run(problems, gens, cfg).expect("run");
     let t_codefail = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let fresh = fresh_python(programs, jobs, Duration::from_secs(10));
@@ -743,7 +743,7 @@ fn part1b(
     // where the fresh harness stops at the first failing one) are left out
     // too: a set where no program reaches its limit in either harness.
     let mut problems = set.problems.clone();
-    let limited = run_records(&mut problems, &set.gens, cfg).expect("run");
+    let limited = run(&mut problems, &set.gens, cfg).expect("run");
     let hits_limit = |i: usize| {
         fresh[i].2
             || limited[i].status == "timeout"

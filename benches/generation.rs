@@ -23,7 +23,7 @@ use std::time::Instant;
 
 mod common;
 
-use codefail::data::{Generation, extract_code, generations_frame, problems_from_frame};
+use codefail::data::{Generation, extract_code, problems_from_frame};
 use codefail::exec::{RunConfig, run};
 use codefail::sample::{Model, ModelOptions, SampleConfig, Sampling, render_prompt, sample};
 use common::{decoded, env_usize, gen_metadata, mbpp_test, model_path};
@@ -184,12 +184,13 @@ fn identical_answers(a: &[Generation], b: &[&str]) -> usize {
 
 /// llama.cpp's answers run against the MBPP tests: the results frame.
 fn judge(problems: &DataFrame, answers: &[Generation]) -> DataFrame {
-    run(
-        problems,
-        &generations_frame(answers).expect("frame"),
+    let rows = run(
+        &mut problems_from_frame(problems).expect("problems"),
+        answers,
         &RunConfig::default(),
     )
-    .expect("run")
+    .expect("run");
+    codefail::data::results_frame(&rows).expect("results")
 }
 
 /// llama.cpp's answers as generations (code extracted as for codefail's).
@@ -274,7 +275,13 @@ fn main() {
     // (the prefill's logits choose the first token, on both sides).
     let (decoded_tokens, decode_s) = decoded(&meta);
     let ours_decode = decoded_tokens / decode_s;
-    let ours_res = run(&problems, &gens, &RunConfig::default()).expect("run");
+    let ours_rows = run(
+        &mut codefail::data::problems_from_frame(&problems).expect("problems"),
+        &codefail::data::generations_from_frame(&gens).expect("generations"),
+        &RunConfig::default(),
+    )
+    .expect("run");
+    let ours_res = codefail::data::results_frame(&ours_rows).expect("results");
     let (ours_pass, n) = pass_rate(&ours_res);
     println!(
         "  codefail : {ours_tokens} tokens in {ours_s:.1} s model time ({wall:.1} s wall) = {:.2} tokens/s end to end, {ours_decode:.2} tokens/s decoding (prefill {ours_prefill:.1} s); pass@1 {ours_pass}/{n} = {:.3}",

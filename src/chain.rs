@@ -36,9 +36,11 @@
 //!
 //! Design and trade-offs: the problems are decoded once, when loaded, and
 //! travel by reference count, so `run` and `classify` cannot be handed the
-//! wrong problem set or the arguments in the wrong order; the free
-//! functions ([`crate::exec::run`], [`crate::classify::classify`]) stay for
-//! frames that come from elsewhere (a parquet file, a frame built by hand).
+//! wrong problem set or the arguments in the wrong order; the engines under
+//! the stages ([`crate::exec::run`] on records, [`crate::classify::classify`]
+//! on frames) stay for data that comes from elsewhere; a frame from a file
+//! re-enters the chain with [`Problems::with_generations`] or
+//! [`Problems::with_results`].
 //! A stage is immutable: filtering gives a new stage of the same type with
 //! the same problems. Problems loaded by name remember how ([`Problems::source`]):
 //! a results parquet file written by [`Results::write`] records the data
@@ -60,7 +62,7 @@ use crate::data::{
 };
 use crate::display::FrameDisplay;
 use crate::error::{Error, Result};
-use crate::exec::{RunConfig, run_records, summary};
+use crate::exec::{RunConfig, run, summary};
 use crate::methods::predict::{PredictConfig, Prediction};
 use crate::methods::{EgCfgConfig, RepairConfig};
 use crate::metrics::value_counts;
@@ -566,7 +568,7 @@ impl Generations {
     pub fn run(&self, cfg: &RunConfig) -> Result<Results> {
         let mut records = self.problems.records.to_vec();
         let gens = generations_from_frame(&self.frame)?;
-        let rows = run_records(&mut records, &gens, cfg)?;
+        let rows = run(&mut records, &gens, cfg)?;
         let mut problems = Problems::from_records(&self.problems.name, records)?;
         problems.source = self.problems.source.clone();
         Ok(Results {

@@ -22,9 +22,9 @@
 //!
 //! The prelude holds the stages, their configs, the frame tables of
 //! [`metrics`], [`plot`] and polars' own prelude. The functions under the
-//! stages ([`data::load`], [`exec::run`], [`classify::classify`]) take and
-//! give plain frames, for frames that come from elsewhere; they are not in
-//! the prelude, so a notebook has one way to do each thing.
+//! stages ([`data::load`] and [`classify::classify`] on frames,
+//! [`exec::run`] on records) serve frames that come from elsewhere; they are
+//! not in the prelude, so a notebook has one way to do each thing.
 //!
 //! Modules, bottom to top (each imports only those below it):
 //! [`store`] (atomic files, journals, digests); [`data`] (loaders, schemas);

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use codefail::classify::{ClassifyConfig, classify};
 use codefail::data::*;
-use codefail::exec::{RunConfig, run_records};
+use codefail::exec::{RunConfig, run};
 use polars::prelude::*;
 
 static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -38,7 +38,7 @@ fn every_deepseek_failure_gets_a_category() {
         load_generations(data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"))
             .unwrap();
     let gens = generations_from_frame(&gens).unwrap();
-    let rows = run_records(
+    let rows = run(
         &mut problems,
         &gens,
         &RunConfig {
@@ -156,7 +156,7 @@ fn semantic_classifier_on_the_labelled_set() {
                 gen_metadata: "{}".into(),
             })
             .collect();
-        let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
+        let rows = run(&mut problems, &gens, &RunConfig::default()).unwrap();
         for r in &rows {
             assert!(
                 !r.passed,

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use codefail::data::*;
-use codefail::exec::{RunConfig, run_records};
+use codefail::exec::{RunConfig, run};
 
 struct Program {
     name: String,
@@ -138,7 +138,7 @@ fn unusual_but_correct_programs_pass_in_every_mode_and_are_not_flagged() {
         program_timeout: 30.0,
         ..RunConfig::default()
     };
-    let rows = run_records(&mut problems, &gens, &cfg).unwrap();
+    let rows = run(&mut problems, &gens, &cfg).unwrap();
     let wrong: Vec<String> = rows
         .iter()
         .filter(|r| !r.passed || !r.tamper.is_empty())
@@ -175,7 +175,7 @@ fn main_guarded_input_runs_only_as_a_script() {
         .iter()
         .map(|pr| common::generation_of(&pr.task_id, "correct", &p.code))
         .collect();
-    let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
+    let rows = run(&mut problems, &gens, &RunConfig::default()).unwrap();
     assert!(
         !rows[0].passed,
         "as a script, input() hits EOF: {:?}",

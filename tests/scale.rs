@@ -302,7 +302,13 @@ fn classify_resumes_from_its_checkpoint_and_keeps_row_order() {
         },
     )
     .unwrap();
-    let results = codefail::exec::run(&problems, &gens, &Default::default()).unwrap();
+    let rows = codefail::exec::run(
+        &mut codefail::data::problems_from_frame(&problems).unwrap(),
+        &codefail::data::generations_from_frame(&gens).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
+    let results = codefail::data::results_frame(&rows).unwrap();
     let whole = codefail::classify::classify(&results, &problems, &Default::default()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("c.parquet.checkpoint.jsonl");

@@ -160,7 +160,7 @@ pub use trace::{Trace, TraceConfig, TraceJob, TraceStep, TracedProgram, trace_pr
 
 use crate::data::{
     Generation, Problem, RunResult, TamperEvent, TestCase, TestKind, TestResult, TestType,
-    cache_dir, generations_from_frame, problems_from_frame, results_frame,
+    cache_dir,
 };
 use crate::error::{Error, Result};
 
@@ -237,7 +237,7 @@ impl RunConfig {
     /// Refuse settings that cannot give meaningful verdicts: a time limit
     /// that is not a positive number of seconds (`program_timeout` may be 0,
     /// no limit), an address-space limit under [`MIN_MEMORY_MB`].
-    /// [`run`] and [`run_records`] call it first.
+    /// [`run`] and [`run`] call it first.
     ///
     /// ```
     /// let cfg = codefail::exec::RunConfig { memory_mb: 1, ..Default::default() };
@@ -292,31 +292,22 @@ impl RunConfig {
     }
 }
 
-/// Execute generations against their problems; one results row per generation,
-/// in the generations' order.
+/// Execute generations against their problems in the sandbox; one result
+/// per generation, in the generations' order. Fills missing expected values
+/// of `problems` first (MBPP+: the canonical solution's outputs, cached).
+/// This is the engine under the chain's [`Generations::run`](crate::chain::Generations::run),
+/// which takes and gives frames; results become a frame with
+/// [`crate::data::results_frame`].
 ///
 /// ```no_run
-/// use codefail::prelude::*;
-/// use codefail::data::{load, load_generations};
-/// let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
+/// use codefail::data::{LoadOptions, generations_from_frame, load, load_generations, problems_from_frame, results_frame};
+/// let mut problems = problems_from_frame(&load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?)?;
 /// let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
-/// let results = codefail::exec::run(&problems, &gens, &RunConfig::default())?;
+/// let rows = codefail::exec::run(&mut problems, &generations_from_frame(&gens)?, &Default::default())?;
+/// let frame = results_frame(&rows)?;
 /// # Ok::<(), codefail::Error>(())
 /// ```
-pub fn run(problems: &DataFrame, generations: &DataFrame, cfg: &RunConfig) -> Result<DataFrame> {
-    let mut problems = problems_from_frame(problems)?;
-    let gens = generations_from_frame(generations)?;
-    let rows = run_records(&mut problems, &gens, cfg)?;
-    results_frame(&rows)
-}
-
-/// [`run`] on records. Fills missing expected values of `problems` first.
-///
-/// ```no_run
-/// # let (mut problems, gens) = (vec![], vec![]);
-/// let rows = codefail::exec::run_records(&mut problems, &gens, &Default::default()).unwrap();
-/// ```
-pub fn run_records(
+pub fn run(
     problems: &mut [Problem],
     gens: &[Generation],
     cfg: &RunConfig,

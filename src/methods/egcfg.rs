@@ -53,7 +53,7 @@ use crate::data::{
     Generation, Problem, RunResult, TestKind, extract_code, generations_frame, problems_from_frame,
     results_frame,
 };
-use crate::exec::{RunConfig, TraceConfig, TraceJob, TracedProgram, run_records, trace_programs};
+use crate::exec::{RunConfig, TraceConfig, TraceJob, TracedProgram, run, trace_programs};
 use crate::runtime::decoder::KvCache;
 use crate::runtime::model::{Backend, Model, model_err};
 use crate::sample::{
@@ -857,7 +857,7 @@ fn answers(
                 raw_output: raw,
                 gen_metadata: meta.to_string(),
             };
-            let r = run_records(&mut probs, std::slice::from_ref(&g), &cfg.run)?
+            let r = run(&mut probs, std::slice::from_ref(&g), &cfg.run)?
                 .into_iter()
                 .next()
                 .ok_or_else(|| Error::Invalid("the run gave no result".into()))?;

@@ -35,7 +35,7 @@ use serde_json::json;
 use crate::data::{
     Generation, Problem, RunResult, extract_code, generations_frame, problems_from_frame,
 };
-use crate::exec::{RunConfig, run_records};
+use crate::exec::{RunConfig, run};
 use crate::sample::{
     Message, Model, PromptInput, PromptJob, Sampling, generate_batch, prompt_for, system_prompt,
 };
@@ -444,7 +444,7 @@ pub fn repair_with(
                 .collect();
             let t1 = Instant::now();
             // A test run is local and deterministic: it is not retried.
-            let results = run_records(&mut problems, &gens, &cfg.run);
+            let results = run(&mut problems, &gens, &cfg.run);
             let exec_share = t1.elapsed().as_secs_f64() / chunk.len() as f64;
             let results = match results {
                 Ok(r) => r,

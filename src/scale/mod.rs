@@ -21,7 +21,7 @@
 //! ```no_run
 //! use codefail::prelude::*;
 //! use codefail::exec::run;
-//! use codefail::data::{load, load_generations, write_results};
+//! use codefail::data::{generations_from_frame, load, load_generations, problems_from_frame, results_frame, write_results};
 //! use codefail::scale::{StageSpec, Shard, Stage};
 //! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
 //! let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
@@ -29,7 +29,8 @@
 //! let spec = StageSpec { command: "run", config: serde_json::json!({}), input: &gens, rows_per_task: None, keeps_output: false };
 //! let mut part = Stage::begin("outputs/r.parquet".as_ref(), shard, &spec)?;
 //! let cfg = RunConfig { checkpoint: Some(part.checkpoint()), ..Default::default() };
-//! let mut results = run(&problems, &shard.filter(&gens)?, &cfg)?;
+//! let rows = run(&mut problems_from_frame(&problems)?, &generations_from_frame(&shard.filter(&gens)?)?, &cfg)?;
+//! let mut results = results_frame(&rows)?;
 //! write_results(&mut results, &part.part)?;
 //! part.finish(results.height())?;
 //! # Ok::<(), codefail::Error>(())

@@ -108,7 +108,12 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let load_s = secs(t0);
     cfg.checkpoint = Some(stage.part.checkpoint());
     let t1 = std::time::Instant::now();
-    let mut results = exec::run(&problems, &mine, &cfg)?;
+    let rows = exec::run(
+        &mut data::problems_from_frame(&problems)?,
+        &data::generations_from_frame(&mine)?,
+        &cfg,
+    )?;
+    let mut results = data::results_frame(&rows)?;
     let run_s = secs(t1);
     let part = stage.part.part.clone();
     data::write_results_with(&mut results, &part, &footer)?;
