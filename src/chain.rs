@@ -763,7 +763,7 @@ impl Results {
     /// # Ok(()) }
     /// ```
     pub fn summary(&self) -> Result<serde_json::Value> {
-        summary(&self.frame)
+        summary(&self.frame, Some(&self.problems.task_ids()))
     }
 
     /// Write the results (parquet, JSON Lines or CSV by extension; see

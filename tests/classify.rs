@@ -57,10 +57,13 @@ fn every_deepseek_failure_gets_a_category() {
     let cats = strs(&classified, "category");
     let exec_cats = strs(&classified, "execution_category");
     let sem = strs(&classified, "semantic");
+    let skip = strs(&classified, "semantic_skip");
+    let msgs = strs(&classified, "first_error_message");
     let outcome = strs(&classified, "outcome");
     let tampered = classified.column("tampered").unwrap().bool().unwrap();
     let mut breakdown: BTreeMap<String, usize> = BTreeMap::new();
     let mut semantic: BTreeMap<String, usize> = BTreeMap::new();
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..classified.height() {
         let tampered = tampered.get(i).unwrap();
         if tampered {
@@ -81,23 +84,42 @@ fn every_deepseek_failure_gets_a_category() {
             .clone()
             .unwrap_or_else(|| panic!("row {i} failed without an execution category"));
         *breakdown.entry(c.clone()).or_default() += 1;
+        // Failures unrelated to the task's logic never get a semantic
+        // category (issue: a NameError labelled edge case, an arity
+        // TypeError labelled math); every other failure gets one or a reason.
+        let unrelated = matches!(
+            exec.as_str(),
+            "syntax" | "name" | "import" | "timeout" | "memory" | "no_code" | "truncated"
+        ) || (exec == "type"
+            && msgs[i]
+                .as_deref()
+                .is_some_and(|m| m.contains("positional argument")));
         if let Some(s) = &sem[i] {
+            assert!(
+                !unrelated,
+                "row {i} ({c}, {exec}, {:?}) got the semantic category {s}",
+                msgs[i]
+            );
+            assert!(
+                skip[i].is_none(),
+                "row {i}: a category and a reason to skip"
+            );
             *semantic.entry(s.clone()).or_default() += 1;
         } else {
-            assert!(
-                matches!(exec.as_str(), "syntax" | "timeout" | "memory" | "no_code"),
-                "row {i} ({c}, {exec}) has no semantic verdict"
-            );
+            let why = skip[i].clone().unwrap_or_else(|| {
+                panic!("row {i} ({c}, {exec}) has neither a semantic verdict nor a reason")
+            });
+            *skipped.entry(why).or_default() += 1;
         }
     }
     eprintln!(
         "execution categories of the {} failures: {breakdown:?}",
         passed.iter().filter(|p| !**p).count()
     );
-    eprintln!("semantic categories: {semantic:?}");
+    eprintln!("semantic categories: {semantic:?}; no semantic category, because: {skipped:?}");
     assert_eq!(breakdown.values().sum::<usize>(), 500 - 258);
     assert!(breakdown.get("wrong_answer").copied().unwrap_or(0) > 100);
-    // Evidence is kept for every semantic verdict other than `unknown` with no disagreement.
+    // Evidence is kept for every semantic verdict that found a disagreement.
     let ev = strs(&classified, "evidence_input");
     for i in 0..classified.height() {
         if matches!(
@@ -220,7 +242,7 @@ fn semantic_classifier_on_the_labelled_set() {
         .sum();
     let total: usize = confusion.values().sum();
     assert_eq!(total, labelled.len());
-    // Every labelled example is analysed (a verdict, possibly `unknown`).
+    // Every labelled example is analysed (a verdict, possibly `no_evidence` or `inconclusive`).
     assert!(!confusion.keys().any(|(_, g)| g == "none"), "{confusion:?}");
     // Measured on this set (see the closing note): edge case 6 of 7 found,
     // math 4 of 5 (the fifth, Mbpp/72, returns booleans, which rule 3 leaves

@@ -181,7 +181,7 @@ fn frame_helpers_group_nulls_ties_and_dtypes() {
     assert_eq!(k.column("count").unwrap().u32().unwrap().get(0), Some(3));
     // Rates: null flags count as false.
     let r = rate_by(&df, &["model"], "passed").unwrap();
-    let rate = r.column("rate").unwrap().f64().unwrap();
+    let rate = r.column("rows_passed_share").unwrap().f64().unwrap();
     assert_eq!(
         (rate.get(0), rate.get(1), rate.get(2)),
         (Some(0.5), Some(0.5), Some(0.5))

@@ -195,7 +195,7 @@ fn deepseek_1_3b_generations_match_deepseeks_own_harness() {
         258,
         "257 tasks, task 99 counted twice"
     );
-    let s = summary(&results_frame(&rows).unwrap()).unwrap();
+    let s = summary(&results_frame(&rows).unwrap(), None).unwrap();
     assert_eq!(s["n_tasks"], 499);
     assert_eq!(s["n_passed"], 257);
 
@@ -758,7 +758,7 @@ fn a_checkpoint_row_from_before_the_tamper_column_resumes() {
 
 #[test]
 fn summary_counts_tampered_samples_and_event_kinds() {
-    let s = summary(&results_frame(&tamper_rows()).unwrap()).unwrap();
+    let s = summary(&results_frame(&tamper_rows()).unwrap(), None).unwrap();
     assert_eq!(s["n_samples"], 4);
     assert_eq!(s["n_samples_passed"], 2);
     assert_eq!(s["n_samples_tampered"], 3);
@@ -768,7 +768,7 @@ fn summary_counts_tampered_samples_and_event_kinds() {
         s["by_tamper_event"],
         serde_json::json!({"frame": 1, "gc": 2, "kind_added_later": 1, "proc": 1})
     );
-    let none = summary(&results_frame(&[tamper_row("a", true, &[])]).unwrap()).unwrap();
+    let none = summary(&results_frame(&[tamper_row("a", true, &[])]).unwrap(), None).unwrap();
     assert_eq!(none["n_samples_tampered"], 0);
     assert_eq!(none["by_tamper_event"], serde_json::json!({}));
 }
@@ -967,4 +967,67 @@ print(json.dumps(out))
         rows.len()
     );
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// pass@1 has one definition (`exec::summary`'s: the mean over the
+/// benchmark's tasks, a task without a sample failed, a repeated task two
+/// samples), and the chain, the CLI's `run` and `summary` and the notebooks
+/// (which call `Results::summary`) give the same number to the last digit
+/// on the same file: 257 of MBPP's 500 test tasks for the DeepSeek file
+/// (task 99 twice, both passing; task 100 missing), where the share of
+/// passing rows is 258 / 500.
+#[test]
+fn pass_at_1_is_one_number_everywhere() {
+    let _guard = heavy();
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    use codefail::prelude::{Problems, RunConfig as Cfg};
+    let res = Problems::load("mbpp")
+        .unwrap()
+        .split("test")
+        .unwrap()
+        .generations(common::deepseek_generations(&data))
+        .unwrap()
+        .run(&Cfg::default())
+        .unwrap();
+    let s = res.summary().unwrap();
+    assert_eq!(s["pass_at_1"].as_f64(), Some(257.0 / 500.0));
+    assert_eq!(
+        (s["n_tasks"].as_u64(), s["n_tasks_missing"].as_u64()),
+        (Some(500), Some(1))
+    );
+    assert_eq!(s["rows_passed_share"].as_f64(), Some(258.0 / 500.0));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.parquet");
+    let run_out = common::codefail()
+        .args(common::run_args(&common::deepseek_generations(&data), &out))
+        .output()
+        .unwrap();
+    assert!(
+        run_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run_out.stderr)
+    );
+    let said = String::from_utf8_lossy(&run_out.stderr);
+    assert!(
+        said.contains("pass@1 0.5140 (257 of 500 tasks passed)"),
+        "{said}"
+    );
+    let sum_out = common::codefail()
+        .args(["summary", "--json", &out.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        sum_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sum_out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&sum_out.stdout).unwrap();
+    assert_eq!(
+        cli["pass_at_1"], s["pass_at_1"],
+        "codefail summary vs the chain"
+    );
+    assert_eq!(cli["n_tasks"], s["n_tasks"]);
 }

@@ -16,6 +16,7 @@
 //! | `memory` | `MemoryError` (the address-space limit) |
 //! | `wrong_answer` | it ran, and an assertion failed or the output differed |
 //! | `other_runtime` | any other exception, a crash (signal), an early exit, too much output |
+//! | `truncated` | the answer was cut off by its token limit (`finish_reason` `length` in the generation's metadata; `run` records it as `truncated` in `run_metadata`), whatever it then raised |
 //! | `tampering` | the sandbox recorded a tampering attempt (`tamper` not empty): frame walking, `gc` scans, `ctypes`, reads under `/proc` or outside the sandbox, trace hooks, signals to other processes, exiting before the tests, forged reports, values built to attack the judge. It takes precedence over the rules above, and is given to passing rows too: a pass that tampered is not a clean pass |
 //!
 //! Besides `category`: `tampered` (bool: the row has tampering events, so a
@@ -26,18 +27,18 @@
 //! (passed some but not all tests), `coarse` (the deep-vs-diverse study's
 //! classes: `syntax` = syntax/no code; `algorithm` = timeout, memory, recursion
 //! (the approach is too slow or too deep for the input); `logic` = everything
-//! else: wrong answers and runtime exceptions; `tampering` = rows with
-//! tampering events, a class of its own), and `outcome` (the
+//! else: wrong answers and runtime exceptions; `truncated` and `tampering`
+//! are classes of their own), and `outcome` (the
 //! execution-aware study's split: `crash` = it did not compile or raised,
 //! `wrong` = it ran to the end with a wrong result, `timeout` = time or memory
-//! ran out, `passed`, and `tampering` for rows with tampering events, passed
-//! or not).
+//! ran out, `truncated` for answers cut off by the token limit, `passed`,
+//! and `tampering` for rows with tampering events, passed or not).
 
 mod semantic;
 
 use polars::prelude::*;
 
-pub use semantic::{Counts, SemanticVerdict, decide_semantic};
+pub use semantic::{Counts, SemanticVerdict, decide_semantic, semantic_scope};
 
 use std::collections::HashMap;
 
@@ -117,6 +118,7 @@ pub fn tamper_category(r: &RunResult) -> Option<&'static str> {
 pub fn coarse_category(category: &str) -> &'static str {
     match category {
         "tampering" => "tampering",
+        "truncated" => "truncated",
         "syntax" | "no_code" => "syntax",
         "timeout" | "memory" | "recursion" => "algorithm",
         _ => "logic",
@@ -135,6 +137,7 @@ pub fn outcome(category: Option<&str>) -> &'static str {
     match category {
         None => "passed",
         Some("tampering") => "tampering",
+        Some("truncated") => "truncated",
         Some("wrong_answer") => "wrong",
         Some("timeout") | Some("memory") => "timeout",
         Some(_) => "crash",
@@ -308,10 +311,28 @@ fn semantic_resumably(
     Ok(verdicts)
 }
 
+/// Whether `run` recorded that the row's answer was cut off by the token
+/// limit (`"truncated": true` in `run_metadata`).
+///
+/// ```
+/// let mut r: codefail::data::RunResult = Default::default();
+/// assert!(!codefail::classify::is_truncated(&r));
+/// r.run_metadata = r#"{"truncated": true}"#.into();
+/// assert!(codefail::classify::is_truncated(&r));
+/// ```
+pub fn is_truncated(r: &RunResult) -> bool {
+    serde_json::from_str::<serde_json::Value>(&r.run_metadata)
+        .ok()
+        .and_then(|m| m.get("truncated").and_then(serde_json::Value::as_bool))
+        == Some(true)
+}
+
 /// The category without the tampering rule.
 fn execution_only(r: &RunResult) -> Option<&'static str> {
     if r.passed {
         None
+    } else if is_truncated(r) {
+        Some("truncated")
     } else {
         execution_category(&r.status, r.first_error_type.as_deref())
     }
@@ -415,12 +436,12 @@ mod tests {
         // Rule 1: no disagreement.
         assert_eq!(
             decide_semantic(&c((3, 0), (5, 0), (5, 0), (5, 0)), true),
-            "unknown"
+            "no_evidence"
         );
         // Rule 2 needs at least two ordinary mutants of inputs it gets right.
         assert_eq!(
             decide_semantic(&c((3, 1), (5, 1), (5, 0), (1, 0)), false),
-            "unknown"
+            "inconclusive"
         );
         assert_eq!(
             decide_semantic(&c((3, 1), (5, 1), (5, 2), (2, 0)), false),
@@ -429,7 +450,7 @@ mod tests {
         // Rule 3 only with numeric outputs, from 80% of inputs.
         assert_eq!(
             decide_semantic(&c((3, 3), (5, 4), (6, 6), (0, 0)), false),
-            "unknown"
+            "inconclusive"
         );
         assert_eq!(
             decide_semantic(&c((3, 3), (5, 4), (6, 6), (0, 0)), true),
@@ -451,7 +472,7 @@ mod tests {
         // Rule 4 needs some agreement on task or ordinary inputs.
         assert_eq!(
             decide_semantic(&c((3, 3), (5, 1), (6, 6), (0, 0)), false),
-            "unknown"
+            "inconclusive"
         );
     }
 }

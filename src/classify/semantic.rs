@@ -14,15 +14,35 @@
 //! programs of the same tasks runs only the candidates; delete the folder to
 //! recompute them.
 //!
-//! Rules, in order (S = the task's own inputs, B = boundary, O = ordinary):
-//! 1. no disagreement anywhere: `unknown`;
+//! **Which failures get a semantic category** ([`semantic_scope`], the rules
+//! in one place). A semantic category says how the program's *behaviour on
+//! the task* differs from the reference's: wrong values, or exceptions on
+//! some inputs only. Failures unrelated to the task's logic keep only their
+//! execution category, and `semantic_skip` says why:
+//! `syntax` (it does not parse), `no_code`, `truncated` (cut off by the
+//! token limit), `undefined_name` (`NameError`, `UnboundLocalError`),
+//! `import` (a missing module), `signature` (a `TypeError` about the entry
+//! point's own arguments: the program's signature does not match the
+//! tests), `timeout` / `memory` (a limit ran out on the task's tests),
+//! `tampering`, `protocol`; and after the differential run
+//! `timeout_everywhere` (it timed out on every input) and
+//! `same_failure_everywhere` (it failed every input the same way: one
+//! exception type, or one and the same wrong output). Rows that cannot be
+//! compared at all: `no_reference` (no reference solution or entry point),
+//! `stdin` (stdin/stdout tasks), `unknown_task`.
+//!
+//! Rules, in order, for the rest (S = the task's own inputs, B = boundary,
+//! O = ordinary):
+//! 1. no disagreement anywhere (or no input both ran): `no_evidence`: the
+//!    inputs did not reproduce the failure;
 //! 2. `edge_case`: the candidate agrees on every ordinary input (at least two
 //!    ran) and disagrees only on boundary inputs or on its own tests;
 //! 3. `math`: it disagrees on at least 80% of all inputs and the reference's
 //!    outputs are numbers (a wrong formula is wrong almost everywhere);
 //! 4. `generalization`: it agrees on some of the task's own inputs but
 //!    disagrees on ordinary inputs (it fits the examples, not the task);
-//! 5. otherwise `unknown`.
+//! 5. otherwise `inconclusive`: it disagrees, but not in a way these rules
+//!    decide.
 //!
 //! The evidence kept is the smallest disagreeing input, the mutation that made
 //! it, the reference's output and the candidate's.
@@ -49,8 +69,13 @@ struct Input {
 /// The verdict for one failed generation.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SemanticVerdict {
-    /// `edge_case`, `generalization`, `math` or `unknown`.
+    /// `edge_case`, `generalization`, `math`, `no_evidence` or
+    /// `inconclusive`; empty when the row is out of scope (`skip`).
     pub category: String,
+    /// Why the failure gets no semantic category (see the module docs), or
+    /// `None` when it was analysed.
+    #[serde(default)]
+    pub skip: Option<String>,
     /// Inputs both ran on.
     pub n_inputs: usize,
     /// Inputs and disagreements by kind.
@@ -92,13 +117,13 @@ pub struct Counts {
 /// // Right on some inputs, wrong on ordinary ones: generalization.
 /// let c = Counts { seeds: (3, 1), boundary: (8, 1), ordinary: (10, 4), ordinary_of_right: (6, 2) };
 /// assert_eq!(decide_semantic(&c, false), "generalization");
-/// assert_eq!(decide_semantic(&Counts { seeds: (3, 0), ..Default::default() }, false), "unknown");
+/// assert_eq!(decide_semantic(&Counts { seeds: (3, 0), ..Default::default() }, false), "no_evidence");
 /// ```
 pub fn decide_semantic(c: &Counts, numeric: bool) -> &'static str {
     let d_all = c.seeds.1 + c.boundary.1 + c.ordinary.1;
     let t_all = c.seeds.0 + c.boundary.0 + c.ordinary.0;
     if d_all == 0 || t_all == 0 {
-        return "unknown";
+        return "no_evidence";
     }
     if c.ordinary_of_right.1 == 0 && c.ordinary_of_right.0 >= 2 {
         return "edge_case";
@@ -110,7 +135,106 @@ pub fn decide_semantic(c: &Counts, numeric: bool) -> &'static str {
     if agree >= 1 && c.ordinary.1 >= 1 {
         return "generalization";
     }
-    "unknown"
+    "inconclusive"
+}
+
+/// Whether a results row is in the semantic analysis's scope (`Ok`), or
+/// why not (the `semantic_skip` reasons of the module docs that can be told
+/// before running anything). Passing rows are `Err("passed")`.
+///
+/// ```
+/// use codefail::classify::semantic_scope;
+/// use codefail::data::RunResult;
+/// let r = |t: &str, m: &str| RunResult { status: "error".into(), first_error_type: Some(t.into()),
+///     first_error_message: Some(m.into()), ..Default::default() };
+/// assert_eq!(semantic_scope(&r("NameError", "name 'math' is not defined"), Some("f")), Err("undefined_name"));
+/// assert_eq!(semantic_scope(&r("TypeError", "f() takes 2 positional arguments but 3 were given"), Some("f")), Err("signature"));
+/// // A TypeError inside the program's own logic is in scope.
+/// assert_eq!(semantic_scope(&r("TypeError", "unsupported operand type(s) for +: 'int' and 'str'"), Some("f")), Ok(()));
+/// assert_eq!(semantic_scope(&r("IndexError", "list index out of range"), Some("f")), Ok(()));
+/// ```
+pub fn semantic_scope(
+    r: &RunResult,
+    entry_point: Option<&str>,
+) -> std::result::Result<(), &'static str> {
+    if r.passed {
+        return Err("passed");
+    }
+    if !r.tamper.is_empty() {
+        return Err("tampering");
+    }
+    if super::is_truncated(r) {
+        return Err("truncated");
+    }
+    match r.status.as_str() {
+        "failed" | "error" => {}
+        "no_code" => return Err("no_code"),
+        "timeout" => return Err("timeout"),
+        "memory" => return Err("memory"),
+        _ => return Err("not_run"),
+    }
+    match r.first_error_type.as_deref() {
+        Some("SyntaxError" | "IndentationError" | "TabError") => Err("syntax"),
+        Some("ProtocolViolation") => Err("protocol"),
+        Some("NameError" | "UnboundLocalError") => Err("undefined_name"),
+        Some("ImportError" | "ModuleNotFoundError") => Err("import"),
+        Some("Timeout") => Err("timeout"),
+        Some("MemoryError") => Err("memory"),
+        Some("TypeError")
+            if is_signature_error(r.first_error_message.as_deref().unwrap_or(""), entry_point) =>
+        {
+            Err("signature")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A `TypeError` about how the entry point itself is called: too many or
+/// too few arguments, an unexpected keyword (Python names the function:
+/// `f() takes 2 positional arguments but 3 were given`).
+fn is_signature_error(message: &str, entry_point: Option<&str>) -> bool {
+    const ARITY: [&str; 6] = [
+        "positional argument",
+        "required positional",
+        "required keyword-only",
+        "unexpected keyword argument",
+        "takes no arguments",
+        "multiple values for argument",
+    ];
+    let Some(name) = entry_point else {
+        return false;
+    };
+    let head = format!("{name}()");
+    let tail = message.rsplit('.').next().unwrap_or(message);
+    (message.starts_with(&head) || tail.starts_with(&head))
+        && ARITY.iter().any(|a| message.contains(a))
+}
+
+/// A verdict that gives no semantic category, for `why`.
+fn skipped(why: &str) -> SemanticVerdict {
+    SemanticVerdict {
+        skip: Some(why.to_string()),
+        ..Default::default()
+    }
+}
+
+/// `timeout_everywhere` or `same_failure_everywhere` when the candidate
+/// failed every input the same way (every input timed out; or raised one
+/// exception type; or gave one and the same wrong output), else `None`.
+fn same_everywhere(tests: &[Value]) -> Option<&'static str> {
+    if tests.is_empty() || tests.iter().any(|t| t["passed"] == true) {
+        return None;
+    }
+    let status = |t: &Value| t["status"].as_str().unwrap_or("").to_string();
+    if tests.iter().all(|t| status(t) == "timeout") {
+        return Some("timeout_everywhere");
+    }
+    let how = |t: &Value| match status(t).as_str() {
+        "failed" => format!("output {}", t["output"].as_str().unwrap_or("")),
+        s => format!("{s} {}", t["error_type"].as_str().unwrap_or("")),
+    };
+    let first = how(&tests[0]);
+    (tests.len() >= 2 && tests.iter().all(|t| how(t) == first)).then_some("same_failure_everywhere")
 }
 
 fn is_number(v: &Value) -> bool {
@@ -150,31 +274,26 @@ pub(crate) fn semantic_verdicts(
     let by_id: HashMap<&str, &Problem> = problems.iter().map(|p| (p.task_id.as_str(), p)).collect();
     // Which rows to analyse.
     let mut todo: Vec<(usize, &Problem, &str)> = Vec::new();
+    let mut out: Vec<Option<SemanticVerdict>> = vec![None; results.len()];
     for (i, r) in results.iter().enumerate() {
-        if r.passed || !matches!(r.status.as_str(), "failed" | "error") {
+        if r.passed {
             continue;
         }
-        if matches!(
-            r.first_error_type.as_deref(),
-            Some("SyntaxError" | "IndentationError" | "TabError" | "ProtocolViolation")
-        ) {
-            continue;
-        }
-        let Some(p) = by_id.get(r.task_id.as_str()) else {
-            continue;
+        let p = by_id.get(r.task_id.as_str());
+        let reason = match (p, r.code.as_deref()) {
+            (None, _) => Err("unknown_task"),
+            (Some(p), _) if p.tests.iter().any(|t| t.kind == TestKind::Stdin) => Err("stdin"),
+            (Some(p), _) if p.reference.is_none() || p.entry_point.is_none() => Err("no_reference"),
+            (Some(p), code) => {
+                semantic_scope(r, p.entry_point.as_deref()).and_then(|()| code.ok_or("no_code"))
+            }
         };
-        let Some(code) = r.code.as_deref() else {
-            continue;
-        };
-        if p.reference.is_none() || p.entry_point.is_none() {
-            continue;
+        match (p, reason) {
+            (Some(p), Ok(code)) => todo.push((i, p, code)),
+            (_, Err(why)) => out[i] = Some(skipped(why)),
+            (None, Ok(_)) => out[i] = Some(skipped("unknown_task")),
         }
-        if p.tests.iter().any(|t| t.kind == TestKind::Stdin) {
-            continue;
-        }
-        todo.push((i, p, code));
     }
-    let mut out = vec![None; results.len()];
     if todo.is_empty() {
         return Ok(out);
     }
@@ -351,6 +470,11 @@ pub(crate) fn semantic_verdicts(
                 seed_right.insert(inputs[j][i].seed, t["passed"] == true);
             }
         }
+        // Out of scope after all: the same failure on every input.
+        if let Some(why) = same_everywhere(tests) {
+            out[*row] = Some(skipped(why));
+            continue;
+        }
         let mut c = Counts::default();
         let mut best: Option<(usize, &Input, &Value)> = None;
         let mut numeric = 0usize;
@@ -423,7 +547,11 @@ pub(crate) fn semantic_columns(verdicts: &[Option<SemanticVerdict>]) -> Vec<Colu
             .collect()
     };
     vec![
-        Column::new("semantic".into(), s(&|v| Some(v.category.clone()))),
+        Column::new(
+            "semantic".into(),
+            s(&|v| v.skip.is_none().then(|| v.category.clone())),
+        ),
+        Column::new("semantic_skip".into(), s(&|v| v.skip.clone())),
         Column::new("semantic_inputs".into(), i(&|v| v.n_inputs)),
         Column::new(
             "semantic_disagree".into(),

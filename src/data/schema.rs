@@ -324,7 +324,7 @@ impl Problem {
 }
 
 /// One generated program (a row of the generations frame).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Generation {
     /// The problem it answers.
     pub task_id: String,
@@ -824,7 +824,7 @@ pub struct TestResult {
 }
 
 /// The outcome of running one generation (a row of the results frame).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     /// Task id.
     pub task_id: String,

@@ -398,6 +398,11 @@ pub fn run(
         costs.push(cost);
         job_rows.push((i, tests));
     }
+    for ((r, g), was) in out.iter_mut().zip(gens).zip(&resumed) {
+        if let Some(r) = r.as_mut().filter(|_| !*was) {
+            mark_truncated(g, r);
+        }
+    }
     // Rows decided without running go to the checkpoint too (not the resumed ones).
     if let Some(c) = checkpoint.as_mut() {
         let decided: Vec<(String, Vec<RunResult>)> = out
@@ -426,7 +431,8 @@ pub fn run(
         let g = &gens[*i];
         let m = metas.get_or_insert_with(|| meta(hello)).clone();
         let program = jobs_program[j].as_str();
-        let row = to_result(g, program, tests, &answer, m)?;
+        let mut row = to_result(g, program, tests, &answer, m)?;
+        mark_truncated(g, &mut row);
         if let Some(c) = checkpoint.as_mut() {
             c.record(&[(unit(g), vec![row.clone()])])?;
         }
@@ -441,6 +447,38 @@ pub fn run(
     out.into_iter()
         .map(|r| r.ok_or_else(|| Error::Invalid("a generation was left without a result".into())))
         .collect()
+}
+
+/// Whether the answer was cut off by its token limit: `finish_reason`
+/// `length` in the generation's metadata (`sample`'s, or EG-CFG's
+/// `stats.finish_reason`), or `truncated: true`.
+///
+/// ```
+/// let mut g: codefail::data::Generation = Default::default();
+/// assert!(!codefail::exec::is_truncated(&g));
+/// g.gen_metadata = r#"{"finish_reason": "length"}"#.into();
+/// assert!(codefail::exec::is_truncated(&g));
+/// g.gen_metadata = r#"{"stats": {"finish_reason": "length"}}"#.into();
+/// assert!(codefail::exec::is_truncated(&g));
+/// ```
+pub fn is_truncated(g: &Generation) -> bool {
+    let m = g.metadata_json();
+    m.get("truncated").and_then(Value::as_bool) == Some(true)
+        || m.get("finish_reason").and_then(Value::as_str) == Some("length")
+        || m.pointer("/stats/finish_reason").and_then(Value::as_str) == Some("length")
+}
+
+/// Record in the row's `run_metadata` that its answer was cut off by the
+/// token limit (`"truncated": true`), for `classify`.
+fn mark_truncated(g: &Generation, r: &mut RunResult) {
+    if !is_truncated(g) {
+        return;
+    }
+    let mut m: Value = serde_json::from_str(&r.run_metadata).unwrap_or_else(|_| json!({}));
+    if let Some(o) = m.as_object_mut() {
+        o.insert("truncated".into(), Value::Bool(true));
+        r.run_metadata = m.to_string();
+    }
 }
 
 fn selected_tests(p: &Problem, cfg: &RunConfig) -> Vec<(usize, TestCase)> {
@@ -899,9 +937,16 @@ fn ref_secs(cached: &Value) -> Vec<Option<f64>> {
         .unwrap_or_default()
 }
 
-/// Headline numbers of a results frame: `n_samples`, `n_tasks`, `n_passed`
-/// (tasks with at least one passing sample), `pass_at_1` (mean over tasks of
-/// the fraction of passing samples), counts by `status` and by
+/// Headline numbers of a results frame. The headline is `pass_at_1`, the one
+/// definition codefail uses everywhere: the mean over the benchmark's tasks
+/// of the share of a task's samples that pass. With `tasks` (the benchmark's
+/// task ids: the chain and `codefail run --dataset` give them) a task with no
+/// sample counts as failed, as the reference harnesses score MBPP over all
+/// 500 test tasks; without it the tasks are those in the frame. A task that
+/// appears twice has two samples. Beside it: `n_samples`, `n_tasks`,
+/// `n_tasks_missing` (tasks without a sample), `n_passed` (tasks with at
+/// least one passing sample), `rows_passed_share` (passing rows over rows:
+/// not pass@1 when tasks repeat or are missing), counts by `status` and by
 /// `first_error_type`, and tampering: `n_samples_tampered` (samples with at
 /// least one recorded attempt), `n_samples_passed_tampered` (passes among
 /// them) and `by_tamper_event` (event kind -> samples in which it occurs; a
@@ -923,13 +968,17 @@ fn ref_secs(cached: &Value) -> Vec<Option<f64>> {
 ///     r
 /// };
 /// let rows = [row(true, &[]), row(true, &["gc", "gc"]), row(false, &["gc", "proc"])];
-/// let s = codefail::exec::summary(&results_frame(&rows).unwrap()).unwrap();
+/// let s = codefail::exec::summary(&results_frame(&rows).unwrap(), None).unwrap();
 /// assert_eq!(s["pass_at_1"], 2.0 / 3.0);
+/// // Over a benchmark of two tasks, one without a sample:
+/// let tasks = ["Mbpp/2".to_string(), "Mbpp/3".to_string()];
+/// let s = codefail::exec::summary(&results_frame(&rows).unwrap(), Some(&tasks)).unwrap();
+/// assert_eq!((s["pass_at_1"].as_f64(), s["n_tasks_missing"].as_u64()), (Some(1.0 / 3.0), Some(1)));
 /// assert_eq!(s["n_samples_tampered"], 2);
 /// assert_eq!(s["n_samples_passed_tampered"], 1);
 /// assert_eq!(s["by_tamper_event"], serde_json::json!({"gc": 2, "proc": 1}));
 /// ```
-pub fn summary(results: &DataFrame) -> Result<Value> {
+pub fn summary(results: &DataFrame, tasks: Option<&[String]>) -> Result<Value> {
     let rows = crate::data::results_from_frame(results)?;
     let mut per_task: HashMap<(&str, &str), (u64, u64)> = HashMap::new();
     let mut by_status: std::collections::BTreeMap<String, u64> = Default::default();
@@ -951,22 +1000,49 @@ pub fn summary(results: &DataFrame) -> Result<Value> {
             *by_error.entry(t.clone()).or_default() += 1;
         }
     }
-    let n_tasks = per_task.len();
-    let pass_at_1 = if n_tasks == 0 {
+    // Per model: the benchmark's tasks (or the frame's), a missing one 0.
+    let mut models: Vec<&str> = per_task.keys().map(|(m, _)| *m).collect();
+    models.sort_unstable();
+    models.dedup();
+    let (mut sum, mut n_cells, mut missing, mut n_passed) = (0.0, 0usize, 0usize, 0usize);
+    for m in &models {
+        let ids: Vec<&str> = match tasks {
+            Some(t) => t.iter().map(String::as_str).collect(),
+            None => per_task
+                .keys()
+                .filter(|(mm, _)| mm == m)
+                .map(|(_, t)| *t)
+                .collect(),
+        };
+        for t in ids {
+            n_cells += 1;
+            match per_task.get(&(*m, t)) {
+                Some(&(n, c)) => {
+                    sum += c as f64 / n as f64;
+                    n_passed += usize::from(c > 0);
+                }
+                None => missing += 1,
+            }
+        }
+    }
+    let n_tasks = match tasks {
+        Some(t) => t.len(),
+        None => per_task.len(),
+    };
+    let pass_at_1 = if n_cells == 0 {
         0.0
     } else {
-        per_task
-            .values()
-            .map(|&(n, c)| c as f64 / n as f64)
-            .sum::<f64>()
-            / n_tasks as f64
+        sum / n_cells as f64
     };
+    let n_samples_passed = rows.iter().filter(|r| r.passed).count();
     Ok(json!({
         "n_samples": rows.len(),
-        "n_samples_passed": rows.iter().filter(|r| r.passed).count(),
+        "n_samples_passed": n_samples_passed,
         "n_tasks": n_tasks,
-        "n_passed": per_task.values().filter(|&&(_, c)| c > 0).count(),
+        "n_tasks_missing": missing,
+        "n_passed": n_passed,
         "pass_at_1": pass_at_1,
+        "rows_passed_share": if rows.is_empty() { 0.0 } else { n_samples_passed as f64 / rows.len() as f64 },
         "by_status": by_status,
         "by_first_error_type": by_error,
         "n_samples_tampered": rows.iter().filter(|r| !r.tamper.is_empty()).count(),

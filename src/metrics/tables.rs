@@ -49,14 +49,17 @@ pub fn value_counts(df: &DataFrame, by: &[&str]) -> Result<DataFrame> {
     )?)
 }
 
-/// The rate of a boolean column per group: `by...`, `n`, `n_true`, `rate`
-/// and a 95% Wilson interval (`ci_low`, `ci_high`). Null flags count as false.
+/// The share of rows whose boolean column `flag` is true, per group:
+/// `by...`, `n`, `n_true`, `rows_<flag>_share` (e.g. `rows_passed_share`:
+/// a share of *rows*, not pass@1 over tasks, which is
+/// [`crate::exec::summary`]'s `pass_at_1`) and a 95% Wilson interval
+/// (`ci_low`, `ci_high`). Null flags count as false.
 ///
 /// ```
 /// use polars::prelude::*;
 /// let df = df!("model" => ["a", "a", "b"], "passed" => [true, false, true]).unwrap();
 /// let t = codefail::metrics::rate_by(&df, &["model"], "passed").unwrap();
-/// assert_eq!(t.column("rate").unwrap().f64().unwrap().get(0), Some(0.5));
+/// assert_eq!(t.column("rows_passed_share").unwrap().f64().unwrap().get(0), Some(0.5));
 /// ```
 pub fn rate_by(df: &DataFrame, by: &[&str], flag: &str) -> Result<DataFrame> {
     let f = read::flag(df, flag)?;
@@ -74,7 +77,7 @@ pub fn rate_by(df: &DataFrame, by: &[&str], flag: &str) -> Result<DataFrame> {
     }
     out.with_column(Column::new("n".into(), n))?;
     out.with_column(Column::new("n_true".into(), t))?;
-    out.with_column(Column::new("rate".into(), rate))?;
+    out.with_column(Column::new(format!("rows_{flag}_share").into(), rate))?;
     out.with_column(Column::new("ci_low".into(), lo))?;
     out.with_column(Column::new("ci_high".into(), hi))?;
     Ok(out)

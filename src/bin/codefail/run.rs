@@ -117,7 +117,11 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let run_s = secs(t1);
     let part = stage.part.part.clone();
     data::write_results_with(&mut results, &part, &footer)?;
-    let s = exec::summary(&results)?;
+    let tasks: Vec<String> = data::problems_from_frame(&problems)?
+        .into_iter()
+        .map(|p| p.task_id)
+        .collect();
+    let s = exec::summary(&results, Some(&tasks))?;
     eprintln!(
         "ran {} programs{} in {:.1}s: pass@1 {:.4} ({} of {} tasks passed); wrote {}",
         results.height(),

@@ -15,7 +15,17 @@ pub(crate) struct Cmd {
 pub(crate) fn run(cmd: Cmd, _g: &Globals) -> anyhow::Result<()> {
     let Cmd { results, json } = cmd;
     let df = data::read_results(&results)?;
-    let mut s = exec::summary(&df)?;
+    // pass@1 over the benchmark's tasks when the file records them
+    // (`codefail run --dataset`, `Results::write`), else over its own.
+    let tasks = codefail::chain::Results::read(&results)
+        .ok()
+        .map(|r| r.problems().task_ids());
+    let mut s = exec::summary(&df, tasks.as_deref())?;
+    s["pass_at_1_over"] = serde_json::json!(if tasks.is_some() {
+        "the benchmark's tasks (a task without a sample counts as failed)"
+    } else {
+        "the tasks in the file"
+    });
     s["by_category"] = serde_json::to_value(codefail::classify::category_counts(&df)?)?;
     let pk = codefail::metrics::pass_at_k_frame(&df, &[1, 5, 10, 100])?;
     let c = pk.column("k")?.i64()?.clone();
