@@ -2,6 +2,10 @@
 error text on stderr (evcxr prints `?` errors and compile errors there), and
 at least as many tables (text/html) and figures (image/png, image/svg+xml) as
 the notebook's metadata `codefail.min_tables` / `codefail.min_figures` promise.
+A notebook that reproduces a study (metadata `codefail.reproduces`) must show
+its published-vs-reproduced table (a table with `published`, `ours` and
+`verdict` columns, `codefail::metrics::Comparison`) with no `unexplained`
+verdict.
 
     python kernel/check_notebook.py outputs/notebooks/00_tour.ipynb
 """
@@ -15,7 +19,7 @@ ERROR_TEXT = re.compile(r"(^|\b)(error(\[E\d+\])?:|Error:|panicked at|thread '.*
 def check(path):
     nb = json.load(open(path))
     want = nb.get("metadata", {}).get("codefail", {})
-    problems, tables, figures = [], 0, 0
+    problems, tables, figures, comparisons = [], 0, 0, []
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
@@ -33,7 +37,16 @@ def check(path):
             elif kind in ("display_data", "execute_result"):
                 data = out.get("data", {})
                 tables += "text/html" in data
+                html = "".join(data.get("text/html", ""))
+                if all(f"<th>{c}</th>" in html for c in ("published", "ours", "verdict")):
+                    comparisons.append((i, html))
                 figures += "image/png" in data or "image/svg+xml" in data
+    if want.get("reproduces"):
+        if not comparisons:
+            problems.append("no published-vs-reproduced table (columns published, ours, verdict)")
+        for i, html in comparisons:
+            if re.search(r"<td>\s*unexplained\s*</td>", html):
+                problems.append(f"cell {i}: the published-vs-reproduced table has an unexplained difference")
     if tables < want.get("min_tables", 0):
         problems.append(f"{tables} tables, expected at least {want['min_tables']}")
     if figures < want.get("min_figures", 0):

@@ -766,6 +766,37 @@ impl Results {
         summary(&self.frame, Some(&self.problems.task_ids()))
     }
 
+    /// The programs whose verdict changes between these results and
+    /// `other`'s (the same generations run on another benchmark with the
+    /// same tasks: MBPP and MBPP+), each with its cause
+    /// ([`crate::classify::benchmark_shift`]).
+    ///
+    /// ```no_run
+    /// # fn f(mbpp: codefail::chain::Results, plus: codefail::chain::Results) -> codefail::Result<()> {
+    /// let shift = mbpp.shift(&plus)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn shift(&self, other: &Results) -> Result<DataFrame> {
+        crate::classify::benchmark_shift(&self.frame, &other.frame, other.problems.records())
+    }
+
+    /// pass@1 over the problems' tasks with a 95% Wilson interval, the one
+    /// definition of [`crate::exec::summary`]: `(pass_at_1, ci_low, ci_high,
+    /// n_tasks)` (one sample per task: passing tasks over tasks).
+    ///
+    /// ```no_run
+    /// # fn f(res: codefail::chain::Results) -> codefail::Result<()> {
+    /// let (p, lo, hi, n) = res.pass_at_1()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn pass_at_1(&self) -> Result<(f64, f64, f64, u64)> {
+        let s = self.summary()?;
+        let p = s["pass_at_1"].as_f64().unwrap_or(0.0);
+        let n = s["n_tasks"].as_u64().unwrap_or(0);
+        let (lo, hi) = crate::metrics::wilson_interval((p * n as f64).round() as u64, n, 1.959964);
+        Ok((p, lo, hi, n))
+    }
+
     /// Write the results (parquet, JSON Lines or CSV by extension; see
     /// [`crate::data::write_results`]).
     ///

@@ -69,10 +69,10 @@ pub mod prelude {
     pub use crate::display::FrameDisplay;
     pub use crate::exec::RunConfig;
     pub use crate::metrics::{
-        best_checkpoints, checkpoint_flips, checkpoint_pass_at_1, checkpoint_trajectories,
-        filter_eq, filter_true, first_per_group, pass_at_k, pass_at_k_frame, rate_by,
-        rows_differing, rsr, semi_join, solved_by_any, solved_up_to, value_counts,
-        with_checkpoints, with_metadata,
+        Comparison, best_checkpoints, checkpoint_flips, checkpoint_pass_at_1,
+        checkpoint_trajectories, filter_eq, filter_true, first_per_group, pass_at_k,
+        pass_at_k_frame, rate_by, rows_differing, rsr, semi_join, solved_by_any, solved_up_to,
+        value_counts, with_checkpoints, with_metadata,
     };
     pub use crate::plot::{self, Chart};
     pub use crate::sample::{DeviceChoice, Model, ModelOptions, SampleConfig, Sampling};

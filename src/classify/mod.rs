@@ -311,6 +311,104 @@ fn semantic_resumably(
     Ok(verdicts)
 }
 
+/// The programs whose verdict changes between two benchmarks with the same
+/// tasks (MBPP and MBPP+), each with its cause: one row per program (matched
+/// on `model`, `task_id`, `sample_idx`) that passes one and fails the other:
+/// `task_id`, `sample_idx`, `passed_base`, `passed_other`, `direction`
+/// (`passes base only` / `passes other only`), `cause`, and the failing
+/// side's `status`, `error_type` and `error_message`. Causes, in order:
+/// - `signature change`: the failing side could not call the entry point as
+///   its tests do (an arity `TypeError` about it, or a `NameError` naming the
+///   other benchmark's entry point: the task renamed its function);
+/// - `time limit`: the failing side ran out of time;
+/// - `tolerance`: the base failed a wrong answer on a task whose other
+///   version compares floats within `atol`, and the other passes;
+/// - `stricter tests`: the other benchmark fails it on inputs the base's
+///   tests lack (its extra inputs);
+/// - `different tests`: the base fails it and the other passes for any
+///   other reason (the other benchmark rewrote or corrected the tests).
+///
+/// `other_problems` are the other benchmark's problems (entry points, `atol`).
+///
+/// ```
+/// use codefail::data::{Problem, RunResult, TestType, results_frame};
+/// let row = |passed: bool, status: &str, t: Option<&str>, m: Option<&str>| RunResult {
+///     task_id: "Mbpp/2".into(), model: "m".into(), passed, status: status.into(),
+///     first_error_type: t.map(Into::into), first_error_message: m.into_iter().map(Into::into).next(),
+///     ..Default::default() };
+/// let p = Problem { task_id: "Mbpp/2".into(), dataset: "mbppplus".into(), split: "test".into(),
+///     prompt: String::new(), entry_point: Some("similar_elements".into()), test_type: TestType::Functional,
+///     tests: vec![], setup_code: String::new(), reference: None, atol: 0.0, metadata: "{}".into() };
+/// let base = results_frame(&[row(true, "passed", None, None)])?;
+/// let plus = results_frame(&[row(false, "error", Some("NameError"), Some("name 'similar_elements' is not defined"))])?;
+/// let t = codefail::classify::benchmark_shift(&base, &plus, &[p])?;
+/// assert_eq!(t.column("cause")?.str()?.get(0), Some("signature change"));
+/// # Ok::<(), codefail::Error>(())
+/// ```
+pub fn benchmark_shift(
+    base: &DataFrame,
+    other: &DataFrame,
+    other_problems: &[Problem],
+) -> Result<DataFrame> {
+    let base_rows = results_from_frame(base)?;
+    let other_rows = results_from_frame(other)?;
+    let problems: HashMap<&str, &Problem> = other_problems
+        .iter()
+        .map(|p| (p.task_id.as_str(), p))
+        .collect();
+    let key = |r: &RunResult| (r.model.clone(), r.task_id.clone(), r.sample_idx);
+    let base_by: HashMap<_, &RunResult> = base_rows.iter().map(|r| (key(r), r)).collect();
+    let (mut task, mut sample, mut pb, mut po, mut dir, mut cause) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut status, mut etype, mut emsg) = (vec![], vec![], vec![]);
+    for o in &other_rows {
+        let Some(b) = base_by.get(&key(o)) else {
+            continue;
+        };
+        if b.passed == o.passed {
+            continue;
+        }
+        let failing = if o.passed { *b } else { o };
+        let p = problems.get(o.task_id.as_str());
+        let entry = p.and_then(|p| p.entry_point.as_deref());
+        let msg = failing.first_error_message.as_deref().unwrap_or("");
+        let signature = match failing.first_error_type.as_deref() {
+            Some("TypeError") => semantic::is_signature_error(msg, entry),
+            Some("NameError") => entry.is_some_and(|e| msg.contains(&format!("'{e}'"))),
+            _ => false,
+        };
+        let c = if signature {
+            "signature change"
+        } else if failing.status == "timeout" {
+            "time limit"
+        } else if o.passed && b.status == "failed" && p.is_some_and(|p| p.atol > 0.0) {
+            "tolerance"
+        } else if o.passed {
+            "different tests"
+        } else {
+            "stricter tests"
+        };
+        task.push(o.task_id.clone());
+        sample.push(o.sample_idx);
+        pb.push(b.passed);
+        po.push(o.passed);
+        dir.push(if b.passed {
+            "passes base only"
+        } else {
+            "passes other only"
+        });
+        cause.push(c);
+        status.push(failing.status.clone());
+        etype.push(failing.first_error_type.clone());
+        emsg.push(failing.first_error_message.clone());
+    }
+    Ok(df!(
+        "task_id" => task, "sample_idx" => sample, "passed_base" => pb, "passed_other" => po,
+        "direction" => dir, "cause" => cause, "status" => status, "error_type" => etype,
+        "error_message" => emsg,
+    )?)
+}
+
 /// Whether `run` recorded that the row's answer was cut off by the token
 /// limit (`"truncated": true` in `run_metadata`).
 ///

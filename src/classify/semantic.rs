@@ -192,7 +192,7 @@ pub fn semantic_scope(
 /// A `TypeError` about how the entry point itself is called: too many or
 /// too few arguments, an unexpected keyword (Python names the function:
 /// `f() takes 2 positional arguments but 3 were given`).
-fn is_signature_error(message: &str, entry_point: Option<&str>) -> bool {
+pub(crate) fn is_signature_error(message: &str, entry_point: Option<&str>) -> bool {
     const ARITY: [&str; 6] = [
         "positional argument",
         "required positional",

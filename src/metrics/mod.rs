@@ -1,6 +1,7 @@
 //! Metrics over results frames: unbiased pass@k, confidence intervals, RSR,
 //! paired comparisons (McNemar) and checkpoint analysis.
 
+mod published;
 mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,6 +12,7 @@ use crate::data::{RunResult, results_from_frame};
 use crate::error::{Error, Result};
 
 pub use crate::data::with_metadata;
+pub use published::{Comparison, Figure};
 pub use tables::{
     filter_eq, filter_true, first_per_group, rate_by, rows_differing, semi_join, solved_by_any,
     solved_up_to, value_counts,
