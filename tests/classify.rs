@@ -119,6 +119,47 @@ fn every_deepseek_failure_gets_a_category() {
     eprintln!("semantic categories: {semantic:?}; no semantic category, because: {skipped:?}");
     assert_eq!(breakdown.values().sum::<usize>(), 500 - 258);
     assert!(breakdown.get("wrong_answer").copied().unwrap_or(0) > 100);
+    // The 60 failures hand-labelled by the rules (drawn at random from these
+    // generations, seed 2026, labelled before looking at the classifier's
+    // output; `none`: no semantic category): agreement and confusion matrix.
+    let text = std::fs::read_to_string(common::fixtures().join("hand-labelled-deepseek-60.jsonl"))
+        .unwrap();
+    let ids = strs(&classified, "task_id");
+    let samples = classified
+        .column("sample_idx")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .clone();
+    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let i = (0..classified.height())
+            .find(|&i| {
+                ids[i].as_deref() == v["task_id"].as_str()
+                    && samples.get(i) == v["sample_idx"].as_i64()
+            })
+            .unwrap_or_else(|| panic!("labelled {v} is not a row"));
+        assert!(!passed[i], "labelled {} passes", v["task_id"]);
+        let got = sem[i].clone().unwrap_or_else(|| "none".into());
+        *confusion
+            .entry((v["label"].as_str().unwrap().to_string(), got))
+            .or_default() += 1;
+    }
+    let agree: usize = confusion
+        .iter()
+        .filter(|((l, g), _)| l == g)
+        .map(|(_, n)| n)
+        .sum();
+    let total: usize = confusion.values().sum();
+    eprintln!(
+        "hand labels vs classifier: {agree}/{total} agree; (label, classifier) -> n: {confusion:?}"
+    );
+    assert_eq!(total, 60);
+    // Measured 44 of 60 (73%; the target is 80%): the bound sits at the
+    // measured value, so that a change that makes it worse fails here.
+    assert!(agree >= 44, "{agree}/60: {confusion:?}");
+
     // Evidence is kept for every semantic verdict that found a disagreement.
     let ev = strs(&classified, "evidence_input");
     for i in 0..classified.height() {

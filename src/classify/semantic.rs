@@ -35,10 +35,14 @@
 //! O = ordinary):
 //! 1. no disagreement anywhere (or no input both ran): `no_evidence`: the
 //!    inputs did not reproduce the failure;
-//! 2. `edge_case`: the candidate agrees on every ordinary input (at least two
-//!    ran) and disagrees only on boundary inputs or on its own tests;
-//! 3. `math`: it disagrees on at least 80% of all inputs and the reference's
-//!    outputs are numbers (a wrong formula is wrong almost everywhere);
+//! 2. `edge_case`: the candidate agrees on every ordinary mutant of the
+//!    task inputs it gets right (at least two ran): it fails on boundary
+//!    inputs or on particular inputs of its own tests, not on inputs like
+//!    the ones it handles;
+//! 3. `math`: it disagrees on at least 80% of the task's own inputs and
+//!    their ordinary mutants (boundary values, where formulas tend to
+//!    coincide, do not count) and the reference's outputs are numbers (a
+//!    wrong formula is wrong almost everywhere);
 //! 4. `generalization`: it agrees on some of the task's own inputs but
 //!    disagrees on ordinary inputs (it fits the examples, not the task);
 //! 5. otherwise `inconclusive`: it disagrees, but not in a way these rules
@@ -128,7 +132,11 @@ pub fn decide_semantic(c: &Counts, numeric: bool) -> &'static str {
     if c.ordinary_of_right.1 == 0 && c.ordinary_of_right.0 >= 2 {
         return "edge_case";
     }
-    if numeric && d_all as f64 >= 0.8 * t_all as f64 {
+    // A wrong formula is wrong on almost every ordinary input; boundary
+    // values (0, 1, empty) are where formulas tend to coincide, so they do
+    // not count here.
+    let (d_ord, t_ord) = (c.seeds.1 + c.ordinary.1, c.seeds.0 + c.ordinary.0);
+    if numeric && t_ord > 0 && d_ord as f64 >= 0.8 * t_ord as f64 {
         return "math";
     }
     let agree = (c.seeds.0 - c.seeds.1) + (c.ordinary.0 - c.ordinary.1);
@@ -229,8 +237,19 @@ fn same_everywhere(tests: &[Value]) -> Option<&'static str> {
     if tests.iter().all(|t| status(t) == "timeout") {
         return Some("timeout_everywhere");
     }
+    // Object reprs differ only by address (`<generator object f at 0x7f..>`).
+    static ADDRESS: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r" at 0x[0-9a-fA-F]+").ok());
+    let address = &*ADDRESS;
     let how = |t: &Value| match status(t).as_str() {
-        "failed" => format!("output {}", t["output"].as_str().unwrap_or("")),
+        "failed" => {
+            let out = t["output"].as_str().unwrap_or("");
+            let out = match &address {
+                Some(re) => re.replace_all(out, "").into_owned(),
+                None => out.to_string(),
+            };
+            format!("output {out}")
+        }
         s => format!("{s} {}", t["error_type"].as_str().unwrap_or("")),
     };
     let first = how(&tests[0]);
@@ -470,8 +489,16 @@ pub(crate) fn semantic_verdicts(
                 seed_right.insert(inputs[j][i].seed, t["passed"] == true);
             }
         }
-        // Out of scope after all: the same failure on every input.
-        if let Some(why) = same_everywhere(tests) {
+        // Out of scope after all: the same failure on every ordinary input
+        // (the task's own and their ordinary mutants; boundary values such
+        // as an empty list may fail differently or not at all).
+        let ordinary: Vec<Value> = tests
+            .iter()
+            .zip(&valid[k])
+            .filter(|(_, i)| inputs[j][**i].kind != "boundary")
+            .map(|(t, _)| t.clone())
+            .collect();
+        if let Some(why) = same_everywhere(&ordinary) {
             out[*row] = Some(skipped(why));
             continue;
         }
