@@ -73,6 +73,8 @@ fn category_bars_stack_by_model_and_sort_by_total() {
             "deepseek-1.3b",
             "egcfg",
             "\n3\n",
+            // The row without a category is not dropped silently.
+            "category (1 rows without one not drawn)",
         ],
     );
     assert_eq!(c.name(), "failure-categories-by-run");

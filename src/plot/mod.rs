@@ -944,8 +944,16 @@ pub fn category_bars(
             (g.clone(), vals)
         })
         .collect();
+    // Rows without a category are not drawn; the axis title says how many
+    // (passed rows in a classified frame, failures out of the semantic
+    // analysis's scope), so nothing is dropped silently.
+    let missing = cats.iter().filter(|c| c.is_none()).count();
+    let mut axis = category.replace('_', " ");
+    if missing > 0 {
+        axis.push_str(&format!(" ({missing} rows without one not drawn)"));
+    }
     Ok(
-        Chart::new(title, "failures", category, Kind::HBars { labels, stacks })
+        Chart::new(title, "rows (count)", &axis, Kind::HBars { labels, stacks })
             .size(960, (140 + 34 * counts.len() as u32).clamp(300, 900)),
     )
 }
