@@ -23,10 +23,14 @@ from nbclient import NotebookClient
 # The same first cell as every notebook, so the build it leaves is theirs;
 # then the foldhash check: a frame whose schema was hashed in one cell must
 # find its column in the next (it does not when the fixed-seed patch is not
-# in effect, see kernel/patches/README.md).
+# in effect, see kernel/patches/README.md). The frame is wide (64 columns):
+# polars finds a column of a narrow frame by a linear search, which never
+# hashes, so a one-column check passes without the patch too (measured:
+# without the patch a 64-column frame's "c63" is "not found" in the next
+# cell, a one-column frame's "a" is found).
 cell = ':dep codefail = { path = "..", default-features = false }\nuse codefail::prelude::*;\nprintln!("codefail kernel warm");'
-made = 'let warm_frame = DataFrame::new_infer_height(vec![Column::new("a".into(), [1i64, 2])])?;\nwarm_frame.column("a")?;'
-found = 'println!("foldhash shared across cells: {}", warm_frame.column("a")?.len());'
+made = 'let warm_frame = DataFrame::new_infer_height((0..64).map(|i| Column::new(format!("c{i}").into(), [1i64, 2])).collect())?;\nwarm_frame.column("c63")?;'
+found = 'println!("foldhash shared across cells: {}", warm_frame.column("c63")?.len());'
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (cell, made, found)])
 NotebookClient(
     nb,
