@@ -241,32 +241,29 @@ impl<R: serde::Serialize + serde::de::DeserializeOwned> Checkpoint<R> {
     /// assert!(err.to_string().contains("c.jsonl:1"), "{err}");
     /// ```
     pub fn open(path: &Path) -> Result<Checkpoint<R>> {
-        create_parent(path)?;
-        cut_torn_tail(path)?;
-        let mut done = std::collections::HashMap::new();
-        if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let u: UnitLineOwned<R> = serde_json::from_str(line).map_err(|e| {
-                    Error::parse(
-                        path,
-                        i + 1,
-                        None,
-                        format!(
-                            "not a checkpoint unit ({e}); it was written by another stage or an \
-                             older codefail: delete the file to start over"
-                        ),
-                    )
-                })?;
-                // A unit recorded twice (a rerun after a kill that came
-                // between two writes): the later record wins.
-                done.insert(u.unit, u.rows);
-            }
-        }
+        // The journal creates the file and cuts a torn last line first.
         let journal = Journal::open(path)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut done = std::collections::HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let u: UnitLineOwned<R> = serde_json::from_str(line).map_err(|e| {
+                Error::parse(
+                    path,
+                    i + 1,
+                    None,
+                    format!(
+                        "not a checkpoint unit ({e}); it was written by another stage or an \
+                         older codefail: delete the file to start over"
+                    ),
+                )
+            })?;
+            // A unit recorded twice (a rerun after a kill that came
+            // between two writes): the later record wins.
+            done.insert(u.unit, u.rows);
+        }
         Ok(Checkpoint {
             resumed: done.len(),
             done,

@@ -577,15 +577,7 @@ fn cli_classify_reads_the_recorded_problems_or_refuses() {
     };
     let p = |name: &str| tmp.path().join(name).display().to_string();
     for results in ["r.parquet", "r.jsonl"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
-            .args(common::run_args(&g, &tmp.path().join(results)))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::run_ok(common::run_args(&g, &tmp.path().join(results)));
     }
     let (code, err) = cli(&["classify", &p("r.parquet"), "--out", &p("c.parquet")]);
     assert_eq!(code, Some(0), "{err}");

@@ -63,12 +63,7 @@ fn kill_when(args: &[String], at: usize, progress: impl Fn() -> usize) -> Option
 }
 
 fn run_to_end(args: &[String]) {
-    let out = common::codefail().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_ok(args);
 }
 
 /// Kill points: `k` distinct seeded random numbers in `1..max`, ascending.

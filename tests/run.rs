@@ -1001,29 +1001,13 @@ fn pass_at_1_is_one_number_everywhere() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.parquet");
-    let run_out = common::codefail()
-        .args(common::run_args(&common::deepseek_generations(&data), &out))
-        .output()
-        .unwrap();
-    assert!(
-        run_out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run_out.stderr)
-    );
+    let run_out = common::run_ok(common::run_args(&common::deepseek_generations(&data), &out));
     let said = String::from_utf8_lossy(&run_out.stderr);
     assert!(
         said.contains("pass@1 0.5140 (257 of 500 tasks passed)"),
         "{said}"
     );
-    let sum_out = common::codefail()
-        .args(["summary", "--json", &out.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        sum_out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sum_out.stderr)
-    );
+    let sum_out = common::run_ok(["summary", "--json", &out.display().to_string()]);
     let cli: serde_json::Value = serde_json::from_slice(&sum_out.stdout).unwrap();
     assert_eq!(
         cli["pass_at_1"], s["pass_at_1"],

@@ -144,24 +144,19 @@ fn cli_runs_are_tracked_listed_and_merged() {
     codefail::data::write_generations(&mut gens, &g).unwrap();
     let runs = tmp.path().join("runs");
     let run = |extra: &[&str]| {
-        let out = common::codefail()
-            .args([
-                "--quiet",
-                "--runs-dir",
-                runs.to_str().unwrap(),
-                "run",
-                "--dataset",
-                "mbpp",
-            ])
-            .args(["--split", "test", "--generations", g.to_str().unwrap()])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let args = [
+            "--quiet",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "run",
+            "--dataset",
+            "mbpp",
+            "--split",
+            "test",
+            "--generations",
+            g.to_str().unwrap(),
+        ];
+        common::run_ok(args.iter().chain(extra));
     };
     let one = tmp.path().join("one.parquet");
     run(&["--out", one.to_str().unwrap()]);

@@ -61,15 +61,7 @@ fn slurm_array_of_run_shards_merges_to_the_unsharded_run() {
 
     // One unsharded run, the reference.
     let reference = tmp.path().join("reference.parquet");
-    let out = common::codefail()
-        .args(common::run_args(&gens, &reference))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_ok(common::run_args(&gens, &reference));
     let t_ref = t0.elapsed().as_secs_f64();
 
     // The array: 4 shards, each `codefail run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.

@@ -229,7 +229,7 @@ fn skipped(why: &str) -> SemanticVerdict {
 /// `timeout_everywhere` or `same_failure_everywhere` when the candidate
 /// failed every input the same way (every input timed out; or raised one
 /// exception type; or gave one and the same wrong output), else `None`.
-fn same_everywhere(tests: &[Value]) -> Option<&'static str> {
+fn same_everywhere(tests: &[&Value]) -> Option<&'static str> {
     if tests.is_empty() || tests.iter().any(|t| t["passed"] == true) {
         return None;
     }
@@ -252,7 +252,7 @@ fn same_everywhere(tests: &[Value]) -> Option<&'static str> {
         }
         s => format!("{s} {}", t["error_type"].as_str().unwrap_or("")),
     };
-    let first = how(&tests[0]);
+    let first = how(tests[0]);
     (tests.len() >= 2 && tests.iter().all(|t| how(t) == first)).then_some("same_failure_everywhere")
 }
 
@@ -298,19 +298,21 @@ pub(crate) fn semantic_verdicts(
         if r.passed {
             continue;
         }
-        let p = by_id.get(r.task_id.as_str());
-        let reason = match (p, r.code.as_deref()) {
-            (None, _) => Err("unknown_task"),
-            (Some(p), _) if p.tests.iter().any(|t| t.kind == TestKind::Stdin) => Err("stdin"),
-            (Some(p), _) if p.reference.is_none() || p.entry_point.is_none() => Err("no_reference"),
-            (Some(p), code) => {
-                semantic_scope(r, p.entry_point.as_deref()).and_then(|()| code.ok_or("no_code"))
-            }
+        let Some(p) = by_id.get(r.task_id.as_str()) else {
+            out[i] = Some(skipped("unknown_task"));
+            continue;
         };
-        match (p, reason) {
-            (Some(p), Ok(code)) => todo.push((i, p, code)),
-            (_, Err(why)) => out[i] = Some(skipped(why)),
-            (None, Ok(_)) => out[i] = Some(skipped("unknown_task")),
+        let reason = if p.tests.iter().any(|t| t.kind == TestKind::Stdin) {
+            Err("stdin")
+        } else if p.reference.is_none() || p.entry_point.is_none() {
+            Err("no_reference")
+        } else {
+            semantic_scope(r, p.entry_point.as_deref())
+                .and_then(|()| r.code.as_deref().ok_or("no_code"))
+        };
+        match reason {
+            Ok(code) => todo.push((i, p, code)),
+            Err(why) => out[i] = Some(skipped(why)),
         }
     }
     if todo.is_empty() {
@@ -492,11 +494,11 @@ pub(crate) fn semantic_verdicts(
         // Out of scope after all: the same failure on every ordinary input
         // (the task's own and their ordinary mutants; boundary values such
         // as an empty list may fail differently or not at all).
-        let ordinary: Vec<Value> = tests
+        let ordinary: Vec<&Value> = tests
             .iter()
             .zip(&valid[k])
             .filter(|(_, i)| inputs[j][**i].kind != "boundary")
-            .map(|(t, _)| t.clone())
+            .map(|(t, _)| t)
             .collect();
         if let Some(why) = same_everywhere(&ordinary) {
             out[*row] = Some(skipped(why));

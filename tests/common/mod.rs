@@ -34,6 +34,23 @@ pub fn codefail() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
 }
 
+/// Run `codefail` with `args` to the end; fail the test (with the arguments
+/// and stderr) unless it succeeds. Returns its output.
+pub fn run_ok<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let out = codefail().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The published DeepSeek-Coder-1.3B MBPP generations (500 rows).
 pub fn deepseek_generations(data: &std::path::Path) -> PathBuf {
     data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")

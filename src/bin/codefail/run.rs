@@ -108,19 +108,13 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let load_s = secs(t0);
     cfg.checkpoint = Some(stage.part.checkpoint());
     let t1 = std::time::Instant::now();
-    let rows = exec::run(
-        &mut data::problems_from_frame(&problems)?,
-        &data::generations_from_frame(&mine)?,
-        &cfg,
-    )?;
+    let mut records = data::problems_from_frame(&problems)?;
+    let rows = exec::run(&mut records, &data::generations_from_frame(&mine)?, &cfg)?;
     let mut results = data::results_frame(&rows)?;
     let run_s = secs(t1);
     let part = stage.part.part.clone();
     data::write_results_with(&mut results, &part, &footer)?;
-    let tasks: Vec<String> = data::problems_from_frame(&problems)?
-        .into_iter()
-        .map(|p| p.task_id)
-        .collect();
+    let tasks: Vec<String> = records.into_iter().map(|p| p.task_id).collect();
     let s = exec::summary(&results, Some(&tasks))?;
     eprintln!(
         "ran {} programs{} in {:.1}s: pass@1 {:.4} ({} of {} tasks passed); wrote {}",

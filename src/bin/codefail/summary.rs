@@ -14,12 +14,15 @@ pub(crate) struct Cmd {
 
 pub(crate) fn run(cmd: Cmd, _g: &Globals) -> anyhow::Result<()> {
     let Cmd { results, json } = cmd;
-    let df = data::read_results(&results)?;
     // pass@1 over the benchmark's tasks when the file records them
     // (`codefail run --dataset`, `Results::write`), else over its own.
-    let tasks = codefail::chain::Results::read(&results)
-        .ok()
-        .map(|r| r.problems().task_ids());
+    let (df, tasks) = match codefail::chain::Results::read(&results) {
+        Ok(r) => {
+            let tasks = r.problems().task_ids();
+            (r.into_frame(), Some(tasks))
+        }
+        Err(_) => (data::read_results(&results)?, None),
+    };
     let mut s = exec::summary(&df, tasks.as_deref())?;
     s["pass_at_1_over"] = serde_json::json!(if tasks.is_some() {
         "the benchmark's tasks (a task without a sample counts as failed)"
