@@ -165,6 +165,25 @@ fn step_bytes(cfg: &serde_json::Value, b: usize, positions: usize, dtype_bytes: 
     ((weights + cache) * dtype_bytes) as f64
 }
 
+/// Microseconds per small tensor operation on `device` (an add of two
+/// 1 x 1536 bf16 vectors, 2000 in a row, then one synchronising read): what
+/// issuing one kernel costs when the arithmetic is nil. A decode step of a
+/// 28-layer model issues some hundreds of them, so this floor, not memory
+/// bandwidth, bounds batch-1 speed when it is large.
+fn small_op_us(device: &Device) -> f64 {
+    let run = |n: usize| -> candle_core::Result<f64> {
+        let x = Tensor::ones((1, 1536), DType::BF16, device)?;
+        let mut y = x.clone();
+        let t = Instant::now();
+        for _ in 0..n {
+            y = (&y + &x)?;
+        }
+        y.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    run(200).and_then(|_| run(2000)).unwrap_or(f64::NAN)
+}
+
 fn main() {
     let device_choice: DeviceChoice = env("CODEFAIL_BENCH_DEVICE", "cuda:0")
         .parse()
@@ -234,6 +253,8 @@ fn main() {
         model.name(),
         ids.len()
     );
+    let op_us = small_op_us(&device_choice.open().unwrap_or_else(|e| die(e)));
+    eprintln!("one small op (bf16 add of 1 x 1536, issued and run): {op_us:.1} us");
     let mut rows = Vec::new();
     for &b in &batches {
         let job = PromptJob {
@@ -262,6 +283,7 @@ fn main() {
             "step_ms": 1e3 * timing.decode_s / (lens.iter().copied().max().unwrap_or(1).max(1) as f64),
             "bytes_per_step": bytes, "bandwidth_gbs": bandwidth,
             "bound_tokens_per_s": bound,
+            "small_op_us": op_us,
         });
         println!("{row}");
         rows.push(row);
