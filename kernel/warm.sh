@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fill the notebooks' shared evcxr build cache (target/notebook-build) ahead of
 # time: starts the codefail kernel in notebooks/ and runs the notebooks' first
-# cell (`:dep codefail = { path = "..", default-features = false }` and the prelude), which compiles
-# codefail and its dependencies once. Later notebooks start warm.
+# cell (`:dep codefail-nb = { path = "../kernel/codefail-nb" }` and the prelude), which compiles
+# codefail, polars and the rest into one dylib once. Later notebooks start warm.
 #
 #   kernel/warm.sh
 #
@@ -21,16 +21,17 @@ import nbformat
 from nbclient import NotebookClient
 
 # The same first cell as every notebook, so the build it leaves is theirs;
-# then the foldhash check: a frame whose schema was hashed in one cell must
-# find its column in the next (it does not when the fixed-seed patch is not
-# in effect, see kernel/patches/README.md). The frame is wide (64 columns):
-# polars finds a column of a narrow frame by a linear search, which never
-# hashes, so a one-column check passes without the patch too (measured:
-# without the patch a 64-column frame's "c63" is "not found" in the next
-# cell, a one-column frame's "a" is found).
-cell = ':dep codefail = { path = "..", default-features = false }\nuse codefail::prelude::*;\nprintln!("codefail kernel warm");'
+# then the shared-statics check: a frame whose schema was hashed in one cell
+# must find its column in the next. It does only when every cell links one
+# copy of polars and its hasher's seed (the codefail-nb dylib; with codefail
+# as a plain dependency each cell links its own copy). The frame is wide (64
+# columns): polars finds a column of a narrow frame by a linear search,
+# which never hashes, so a one-column check passes either way (measured: with
+# a copy per cell a 64-column frame's "c63" is "not found" in the next cell,
+# a one-column frame's "a" is found).
+cell = ':dep codefail-nb = { path = "../kernel/codefail-nb" }\nuse codefail_nb::codefail::{self, prelude::*};\nprintln!("codefail kernel warm");'
 made = 'let warm_frame = DataFrame::new_infer_height((0..64).map(|i| Column::new(format!("c{i}").into(), [1i64, 2])).collect())?;\nwarm_frame.column("c63")?;'
-found = 'println!("foldhash shared across cells: {}", warm_frame.column("c63")?.len());'
+found = 'println!("one polars shared across cells: {}", warm_frame.column("c63")?.len());'
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (cell, made, found)])
 NotebookClient(
     nb,
@@ -39,18 +40,11 @@ NotebookClient(
     startup_timeout=300,
     resources={"metadata": {"path": sys.argv[1]}},
 ).execute()
-for cell, want in zip(nb.cells, ("codefail kernel warm", None, "foldhash shared across cells: 2")):
+for cell, want in zip(nb.cells, ("codefail kernel warm", None, "one polars shared across cells: 2")):
     outs = cell.get("outputs", [])
     text = "".join(o.get("text", "") for o in outs if o.get("output_type") == "stream")
     errors = [o for o in outs if o.get("output_type") == "error"]
     if errors or (want and want not in text):
         sys.exit(f"the warm-up cell `{cell.source[:60]}` failed: {errors or text[-2000:]}")
 PY
-# The cells' own lock file must take every foldhash from the patched copies
-# (a path source, no `source = registry` line).
-lock="${CODEFAIL_NOTEBOOK_BUILD:-$root/target/notebook-build}/evcxr/Cargo.lock"
-if awk '/^name = "foldhash"$/ { f = 1; next } f && /^source = / { bad = 1 } /^$/ { f = 0 } END { exit !bad }' "$lock"; then
-  echo "kernel/warm.sh: $lock takes foldhash from the registry: the fixed-seed patch is not in effect" >&2
-  exit 1
-fi
 echo "== kernel/warm.sh: notebook build cache warm in $(( $(date +%s) - t0 ))s"

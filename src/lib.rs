@@ -51,7 +51,8 @@ pub mod sample;
 pub mod scale;
 pub mod store;
 
-/// polars itself, for notebooks that only `:dep codefail`.
+/// polars itself, the version codefail is built with (notebooks reach it
+/// as `codefail::polars`).
 pub use polars;
 
 pub use error::{Error, Result};

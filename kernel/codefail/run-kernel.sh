@@ -12,61 +12,10 @@ evcxr="$1"; project="$2"; conn="$3"
 build="${CODEFAIL_NOTEBOOK_BUILD:-$project/target/notebook-build}"
 export EVCXR_TMPDIR="$build/evcxr"
 mkdir -p "$EVCXR_TMPDIR" "$build/.cargo"
-# evcxr links a copy of every dependency into each cell. foldhash (polars'
-# hasher) seeds itself from a per-copy static, so a frame whose schema was
-# hashed in one cell could not find its columns in the next ("column
-# missing"). kernel/patches/foldhash-fixed-seed.diff makes every copy use
-# foldhash's fixed seed: it is applied here to a copy of each foldhash
-# version the project's Cargo.lock holds (the versions polars resolves to),
-# and fails loudly when a version's source no longer takes it. Cargo reads
-# the [patch] below for builds under $build only (evcxr writes its own
-# .cargo/config.toml inside evcxr/, so it goes one level up); the crate
-# itself and its tests use crates.io's foldhash. kernel/warm.sh checks that
-# the patch is in effect.
-patched="$build/patched"
-patches=""
-versions="$(awk '/^name = "foldhash"$/ { getline; gsub(/[^0-9.]/, ""); print }' "$project/Cargo.lock")"
-[ -n "$versions" ] || { echo "run-kernel.sh: no foldhash in $project/Cargo.lock" >&2; exit 1; }
-for v in $versions; do
-  dest="$patched/foldhash-$v"
-  if [ ! -f "$dest/.codefail-patched" ]; then
-    src="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"foldhash-$v" 2> /dev/null | head -1 || true)"
-    if [ -z "$src" ]; then
-      (cd "$project" && cargo fetch --quiet) >&2
-      src="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"foldhash-$v" | head -1)"
-    fi
-    rm -rf "$dest"
-    mkdir -p "$patched"
-    cp -r "$src" "$dest"
-    # Applied with python3 (always here; `patch` may not be): each hunk's
-    # old lines must occur exactly once in the file, else the kernel stops.
-    if ! python3 - "$dest" "$project/kernel/patches/foldhash-fixed-seed.diff" >&2 <<'PY'
-import re, sys
-dest, diff = sys.argv[1], open(sys.argv[2]).read()
-for part in re.split(r"^--- ", diff, flags=re.M)[1:]:
-    path = re.search(r"^\+\+\+ b/(\S+)", part, re.M).group(1)
-    text = open(f"{dest}/{path}").read()
-    for hunk in re.split(r"^@@[^\n]*@@\n", part, flags=re.M)[1:]:
-        lines = hunk.splitlines(keepends=True)
-        old = "".join(l[1:] for l in lines if l[:1] in (" ", "-"))
-        new = "".join(l[1:] for l in lines if l[:1] in (" ", "+"))
-        if text.count(old) != 1:
-            sys.exit(f"{path}: the hunk's old lines occur {text.count(old)} times, not once")
-        text = text.replace(old, new)
-    open(f"{dest}/{path}", "w").write(text)
-PY
-    then
-      echo "run-kernel.sh: kernel/patches/foldhash-fixed-seed.diff does not apply to foldhash $v" >&2
-      exit 1
-    fi
-    touch "$dest/.codefail-patched"
-  fi
-  # One [patch] entry per version: the first as `foldhash`, others renamed.
-  key="foldhash"
-  [ -z "$patches" ] || key="foldhash_${v//./_}"
-  patches="$patches$key = { package = \"foldhash\", path = \"$dest\" }
-"
-done
+# Notebooks depend on kernel/codefail-nb, one dylib holding codefail and
+# polars, so every cell links one copy of their statics (polars' foldhash
+# seed among them); kernel/warm.sh checks that a frame made in one cell
+# finds its columns in the next.
 #
 # The profile below (config overrides evcxr's generated [profile.dev]) keeps
 # the cold build short: the cells are glue and so are most dependencies for
@@ -78,8 +27,6 @@ done
 # Q5_0 kernel). Debug assertions and overflow checks are off, as in a
 # release build.
 cat > "$build/.cargo/config.toml" <<TOML
-[patch.crates-io]
-$patches
 [profile.dev]
 opt-level = 0
 debug-assertions = false
