@@ -190,8 +190,8 @@ impl Drop for Journal {
 /// so a unit is in the file whole or not at all. On reopening, finished
 /// units are handed back by [`Checkpoint::take`] instead of being done again;
 /// once the stage's output is written, [`Checkpoint::remove`] deletes the file.
-/// `run`, `sample`, `classify` and `repair` all resume through this type
-/// (EG-CFG's answers are its per-task output files, which it reads back).
+/// `run`, `sample`, `classify`, `repair` and EG-CFG all resume through
+/// this type.
 ///
 /// ```
 /// use codefail::store::Checkpoint;

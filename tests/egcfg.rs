@@ -210,12 +210,22 @@ fn egcfg_guides_a_real_model_and_writes_egcfg_files_that_resume() {
     got.sort();
     assert_eq!(got, want);
 
-    // A second run finds the files and decodes nothing again.
+    // Every decoded answer is in the checkpoint beside the folder; a second
+    // run takes them from there and decodes nothing again, even with the
+    // output files gone (they are written again).
+    let checkpoint = cfg.checkpoint_path().unwrap();
+    assert_eq!(common::count_lines(&checkpoint), 2);
+    std::fs::remove_dir_all(&folder).unwrap();
     let again = egcfg(&problems, &model, &cfg).unwrap();
     assert_eq!(str_col(&again.generations, "raw_output"), raw);
     for m in str_col(&again.generations, "gen_metadata") {
-        assert!(m.contains("resumed_from"), "{m}");
+        assert!(
+            m.contains("resumed_from") && m.contains("checkpoint.jsonl"),
+            "{m}"
+        );
     }
+    assert!(folder.join("task_id=17_gamma=1.0.json").is_file());
+    assert_eq!(common::count_lines(&checkpoint), 2);
 }
 
 /// Shards of an EG-CFG run are merged by `codefail egcfg --collect`: every

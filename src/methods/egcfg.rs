@@ -39,7 +39,15 @@
 //! `results` (`result`, `time`, `error`), `passed`, `accuracy`,
 //! `general_error`, `has_testcase_error` (and codefail's `raw_output` and
 //! `metadata`), which `load_generations` reads back like the published runs.
-//! A file already there is not decoded again (resume).
+//!
+//! Resuming goes through [`crate::store::Checkpoint`], as every stage's does:
+//! each decoded answer (its raw output and metadata) is recorded as one unit
+//! (task and gamma) before it is evaluated, in
+//! [`EgCfgConfig::checkpoint`] (by default `<out_dir>/<config>.checkpoint.jsonl`),
+//! and a later run with the same checkpoint takes it from there instead of
+//! decoding it again. The checkpoint is kept after the run: it is the record
+//! of what was decoded, while the per-task files are the output.
+//! [`egcfg_collect`] merges shards' output files without a model.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -104,8 +112,14 @@ pub struct EgCfgConfig {
     pub trace: TraceConfig,
     /// Limits of the final evaluation.
     pub run: RunConfig,
-    /// Write EG-CFG's per-task files under `<out_dir>/<config name>/` (and resume from them).
+    /// Write EG-CFG's per-task files under `<out_dir>/<config name>/`.
     pub out_dir: Option<PathBuf>,
+    /// Where decoded answers are recorded, so that a killed or repeated run
+    /// resumes instead of decoding them again (see the module docs). `None`:
+    /// `<out_dir>/<config name>.checkpoint.jsonl` when `out_dir` is set, no
+    /// checkpoint otherwise. Shards of one run need one each (the CLI names
+    /// them by shard).
+    pub checkpoint: Option<PathBuf>,
     /// Show progress on stderr: a bar with rate and ETA on a terminal, log
     /// lines otherwise (each with the last task and its verdict).
     pub progress: bool,
@@ -128,6 +142,7 @@ impl Default for EgCfgConfig {
             trace: TraceConfig::default(),
             run: RunConfig::default(),
             out_dir: None,
+            checkpoint: None,
             progress: false,
             stop_at_tests: true,
         }
@@ -147,6 +162,33 @@ impl EgCfgConfig {
             self.candidates, self.temperature, self.horizon
         )
     }
+
+    /// The checkpoint a run with a model uses: [`EgCfgConfig::checkpoint`],
+    /// else `<out_dir>/<config name>.checkpoint.jsonl`, else none.
+    ///
+    /// ```
+    /// let c = codefail::methods::EgCfgConfig { out_dir: Some("eg".into()), ..Default::default() };
+    /// assert_eq!(c.checkpoint_path(), Some("eg/ns3t0.7d2.checkpoint.jsonl".into()));
+    /// ```
+    pub fn checkpoint_path(&self) -> Option<PathBuf> {
+        match (&self.checkpoint, &self.out_dir) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(d)) => Some(crate::scale::checkpoint_path(&d.join(self.name()))),
+            (None, None) => None,
+        }
+    }
+}
+
+/// One decoded answer in EG-CFG's checkpoint (unit: task and gamma).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Decoded {
+    raw_output: String,
+    gen_metadata: Value,
+}
+
+/// A checkpoint unit's name: the task and the gamma.
+fn unit(task_id: &str, gamma: f64) -> String {
+    format!("{task_id}\u{0}{gamma:?}")
 }
 
 /// Classifier-free guidance on one row of logits: the log-probabilities
@@ -794,19 +836,30 @@ fn answers(
         }
         None => None,
     };
+    // With a model the checkpoint is the resume; without one (collect) the
+    // shards' output files are what is merged.
+    let checkpoint_path = ctx.and(cfg.checkpoint_path());
+    let mut checkpoint = match &checkpoint_path {
+        Some(p) => {
+            crate::store::create_parent(p)?;
+            Some(crate::store::Checkpoint::<Decoded>::open(p)?)
+        }
+        None => None,
+    };
     let mut trace_cache: Cache = HashMap::new();
     let mut gens: Vec<Generation> = Vec::new();
     let mut results: Vec<RunResult> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
-    // Progress counts the answers still to decode (files from an earlier run
-    // are read back at once and would only distort the rate and ETA).
+    // Progress counts the answers still to decode (those in the checkpoint
+    // are taken at once and would only distort the rate and ETA).
     let to_decode = if ctx.is_some() {
         probs
             .iter()
             .flat_map(|p| cfg.gammas.iter().map(move |&g| (p, g)))
             .filter(|(p, g)| {
-                dir.as_ref()
-                    .is_none_or(|d| !gamma_file(d, &p.task_id, *g).exists())
+                checkpoint
+                    .as_ref()
+                    .is_none_or(|c| !c.contains(&unit(&p.task_id, *g)))
             })
             .count()
     } else {
@@ -818,8 +871,15 @@ fn answers(
         let input = prompt_for(&problem, &cfg.prompt, system.as_deref())?;
         for (gi, &gamma) in cfg.gammas.iter().enumerate() {
             let file = dir.as_ref().map(|d| gamma_file(d, &problem.task_id, gamma));
-            let resumed = match &file {
-                Some(f) if f.exists() => Some(read_record(f)?),
+            let key = unit(&problem.task_id, gamma);
+            let resumed = match (&mut checkpoint, &file) {
+                (Some(c), _) => c
+                    .take(&key)
+                    .and_then(|rows| rows.into_iter().next())
+                    .map(|d| {
+                        resumed_from(d.raw_output, d.gen_metadata, checkpoint_path.as_deref())
+                    }),
+                (None, Some(f)) if ctx.is_none() && f.exists() => Some(read_record(f)?),
                 _ => None,
             };
             let decoded = resumed.is_none();
@@ -841,6 +901,16 @@ fn answers(
                         "max_signal_tokens": cfg.max_signal_tokens,
                         "stop_at_tests": cfg.stop_at_tests, "stats": stats,
                     });
+                    // Recorded before it is evaluated: a kill after this
+                    // point loses no decoding.
+                    if let Some(c) = &mut checkpoint {
+                        let d = Decoded {
+                            raw_output: raw.clone(),
+                            gen_metadata: meta.clone(),
+                        };
+                        c.record(&[(key.clone(), vec![d])])?;
+                        c.sync()?;
+                    }
                     (raw, meta)
                 }
             };
@@ -893,6 +963,14 @@ fn answers(
     ))
 }
 
+/// A resumed answer's metadata names where it came from.
+fn resumed_from(raw: String, mut meta: Value, path: Option<&Path>) -> (String, Value) {
+    if let (Some(m), Some(p)) = (meta.as_object_mut(), path) {
+        m.insert("resumed_from".into(), json!(p.display().to_string()));
+    }
+    (raw, meta)
+}
+
 fn read_record(path: &Path) -> Result<(String, Value)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let v: Value = serde_json::from_slice(&bytes)
@@ -910,11 +988,8 @@ fn read_record(path: &Path) -> Result<(String, Value)> {
             )
         })?
         .to_string();
-    let mut meta = v.get("metadata").cloned().unwrap_or_else(|| json!({}));
-    if let Some(m) = meta.as_object_mut() {
-        m.insert("resumed_from".into(), json!(path.display().to_string()));
-    }
-    Ok((raw, meta))
+    let meta = v.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    Ok(resumed_from(raw, meta, Some(path)))
 }
 
 /// Accuracy per gamma of an EG-CFG run: `gamma`, `n_tasks`, `passed`,

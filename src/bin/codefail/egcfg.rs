@@ -49,8 +49,10 @@ pub(crate) struct Cmd {
     /// Seconds per test of the final evaluation.
     #[arg(long, default_value_t = codefail::methods::EgCfgConfig::default().run.timeout)]
     pub(crate) timeout: f64,
-    /// EG-CFG's layout: <out-dir>/ns{s}t{t}d{d}/task_id=N_gamma=G.json
-    /// (files already there are not decoded again).
+    /// EG-CFG's layout: <out-dir>/ns{s}t{t}d{d}/task_id=N_gamma=G.json;
+    /// decoded answers are also recorded in
+    /// <out-dir>/ns{s}t{t}d{d}[.shard-I-of-N].checkpoint.jsonl, and a rerun
+    /// takes them from there instead of decoding them again.
     #[arg(long)]
     pub(crate) out_dir: PathBuf,
     /// Also write the generations frame (.parquet, else JSON Lines).
@@ -130,7 +132,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         Some(m) => m.name().to_string(),
         None => codefail::sample::Model::name_of(&model),
     };
-    let cfg = codefail::methods::EgCfgConfig {
+    let mut cfg = codefail::methods::EgCfgConfig {
         prompt,
         system,
         candidates,
@@ -153,6 +155,17 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         progress: !collect,
         ..Default::default()
     };
+    // One checkpoint per shard (shards of a Slurm array may share out_dir).
+    cfg.checkpoint = Some(out_dir.join(if shard.is_whole() {
+        format!("{}.checkpoint.jsonl", cfg.name())
+    } else {
+        format!(
+            "{}.shard-{}-of-{}.checkpoint.jsonl",
+            cfg.name(),
+            shard.index,
+            shard.count
+        )
+    }));
     let config = merged(&[
         described,
         json!({"model": model_name, "collect": collect, "config": cfg.name(), "s": candidates,
