@@ -181,6 +181,7 @@ fn deepseek_set() -> DeepSeekSet {
     .expect("mbpp");
     let (gens, _) = load_generations(
         shared().join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"),
+        &Default::default(),
     )
     .expect("gens");
     let gens = generations_from_frame(&gens).expect("gens");

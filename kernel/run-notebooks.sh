@@ -6,7 +6,8 @@
 #
 #   kernel/run-notebooks.sh [notebooks/01_mbpp_egcfg_table.ipynb ...]
 #
-# CODEFAIL_NOTEBOOK_JOBS=N (default 1) runs N notebooks at a time. Two kernels
+# CODEFAIL_NOTEBOOK_JOBS=N (default 2, or 1 on a 1-core machine) runs N
+# notebooks at a time. Two kernels
 # must never share one evcxr build cache, so lane 1 uses the cache itself
 # ($CODEFAIL_NOTEBOOK_BUILD, default target/notebook-build) and lane k > 1 a
 # fresh copy of it made here (<cache>-lane<k>, about 2 GB each, made in
@@ -25,7 +26,7 @@ venv="$root/.venv"
 [ -x "$venv/bin/jupyter" ] || { echo "run kernel/install.sh first" >&2; exit 2; }
 mkdir -p outputs/notebooks
 if [ "$#" -gt 0 ]; then nbs=("$@"); else nbs=(notebooks/[0-9][0-9]_*.ipynb); fi
-jobs="${CODEFAIL_NOTEBOOK_JOBS:-1}"
+jobs="${CODEFAIL_NOTEBOOK_JOBS:-$(( $(nproc) >= 2 ? 2 : 1 ))}"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "CODEFAIL_NOTEBOOK_JOBS must be a positive integer, not '$jobs'" >&2; exit 2; }
 [ "$jobs" -le "${#nbs[@]}" ] || jobs=${#nbs[@]}
 base="${CODEFAIL_NOTEBOOK_BUILD:-$root/target/notebook-build}"
@@ -73,17 +74,22 @@ run_one() {
   echo "== [lane $lane] $nb took $(( $(date +%s) - t0 ))s"
 }
 
+# Dependencies compile once, whatever the parallelism: the shared cache is
+# brought up to date first (kernel/warm.sh, which stamps it) when it is
+# missing or older than what it builds from; the lanes then copy it warm.
+stamp="$base/.codefail-warm"
+if [ ! -f "$stamp" ] || [ -n "$(find src kernel Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]; then
+  echo "== the notebook build cache is missing or older than the sources: kernel/warm.sh first"
+  CODEFAIL_NOTEBOOK_BUILD="$base" kernel/warm.sh
+fi
+
 # The copies are made before any kernel starts: never copy a cache in use.
 build_of() { if [ "$1" -gt 1 ]; then echo "$base-lane$1"; else echo "$base"; fi; }
 for k in $(seq 2 "$jobs"); do
   rm -rf "$(build_of "$k")"
-  if [ -d "$base" ]; then
-    t0=$(date +%s)
-    cp -a "$base" "$(build_of "$k")"
-    echo "== copied the build cache to $(build_of "$k") in $(( $(date +%s) - t0 ))s"
-  else
-    echo "NOTE: no build cache at $base yet: lane $k builds its own from cold (run kernel/warm.sh first)"
-  fi
+  t0=$(date +%s)
+  cp -a "$base" "$(build_of "$k")"
+  echo "== copied the build cache to $(build_of "$k") in $(( $(date +%s) - t0 ))s"
 done
 
 lane() {

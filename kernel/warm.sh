@@ -47,4 +47,6 @@ for cell, want in zip(nb.cells, ("codefail kernel warm", None, "one polars share
     if errors or (want and want not in text):
         sys.exit(f"the warm-up cell `{cell.source[:60]}` failed: {errors or text[-2000:]}")
 PY
+# The stamp kernel/run-notebooks.sh compares with the sources.
+touch "${CODEFAIL_NOTEBOOK_BUILD:-$root/target/notebook-build}/.codefail-warm"
 echo "== kernel/warm.sh: notebook build cache warm in $(( $(date +%s) - t0 ))s"

@@ -56,7 +56,7 @@ use polars::prelude::*;
 use crate::classify::{ClassifyConfig, classify};
 use crate::data::{
     ImportOptions, ImportReport, LoadOptions, Problem, generations_from_frame, is_parquet,
-    load_generations_with, load_problems, parquet_metadata, problems_frame, read_results,
+    load_generations, load_problems, parquet_metadata, problems_frame, read_results,
     reference_generation_records, results_frame, write_parquet_or_jsonl, write_parquet_with,
     write_results_with,
 };
@@ -289,7 +289,7 @@ impl Problems {
         path: impl AsRef<Path>,
         opts: &ImportOptions,
     ) -> Result<Generations> {
-        let (frame, report) = load_generations_with(path, opts)?;
+        let (frame, report) = load_generations(path, opts)?;
         Ok(Generations {
             frame,
             problems: self.clone(),

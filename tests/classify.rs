@@ -34,9 +34,11 @@ fn every_deepseek_failure_gets_a_category() {
     )
     .unwrap();
     let mut problems = problems_from_frame(&problems_df).unwrap();
-    let (gens, _) =
-        load_generations(data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"))
-            .unwrap();
+    let (gens, _) = load_generations(
+        data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"),
+        &Default::default(),
+    )
+    .unwrap();
     let gens = generations_from_frame(&gens).unwrap();
     let rows = run(
         &mut problems,
@@ -561,7 +563,8 @@ fn cli_classify_reads_the_recorded_problems_or_refuses() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (gens, _) = load_generations(common::deepseek_generations(&data)).unwrap();
+    let (gens, _) =
+        load_generations(common::deepseek_generations(&data), &Default::default()).unwrap();
     let g = tmp.path().join("g.parquet");
     write_parquet(&mut gens.head(Some(12)), &g).unwrap();
     let cli = |args: &[&str]| {

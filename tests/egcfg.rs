@@ -202,7 +202,7 @@ fn egcfg_guides_a_real_model_and_writes_egcfg_files_that_resume() {
             "{g}"
         );
     }
-    let (back, _) = load_generations(folder.to_str().unwrap()).unwrap();
+    let (back, _) = load_generations(folder.to_str().unwrap(), &Default::default()).unwrap();
     assert_eq!(back.height(), 2);
     let mut want = str_col(&run.generations, "code");
     let mut got = str_col(&back, "code");

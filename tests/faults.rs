@@ -224,7 +224,9 @@ fn classify_killed_at_random_points_resumes_to_the_same_rows() {
     let tmp = tempfile::tempdir().unwrap();
     // Results of the first 48 DeepSeek-Coder-1.3B generations (recorded 8
     // tasks at a time; semantic classification on).
-    let (gens, _) = codefail::data::load_generations(common::deepseek_generations(&data)).unwrap();
+    let (gens, _) =
+        codefail::data::load_generations(common::deepseek_generations(&data), &Default::default())
+            .unwrap();
     let gens_path = tmp.path().join("gens.parquet");
     codefail::data::write_parquet(&mut gens.head(Some(48)), &gens_path).unwrap();
     let results = tmp.path().join("results.parquet");

@@ -12,7 +12,7 @@ fn deepseek_official_file_duplicate_and_missing_are_reported() {
         return;
     };
     let path = data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl");
-    let (df, report) = load_generations(&path).unwrap();
+    let (df, report) = load_generations(&path, &Default::default()).unwrap();
     assert_eq!(df.height(), 500);
     assert_eq!(report.format, "official-eval");
     let rows = generations_from_frame(&df).unwrap();
@@ -48,7 +48,7 @@ fn egcfg_results_folder() {
         return;
     };
     let dir = data.join("generations/egcfg-deepseek-coder-1.3b-instruct-ns2t0.7");
-    let (df, report) = load_generations(&dir).unwrap();
+    let (df, report) = load_generations(&dir, &Default::default()).unwrap();
     // 1721 files, 10 of them empty in the published folder: skipped, listed.
     assert_eq!(report.unreadable.len(), 10, "{:?}", report.unreadable);
     assert!(report.unreadable.iter().all(|u| u.contains("empty file")));
@@ -92,9 +92,11 @@ fn lcb_checkpoints() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let (df, report) =
-        load_generations(data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"))
-            .unwrap();
+    let (df, report) = load_generations(
+        data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(df.height(), 738);
     assert_eq!(report.format, "lcb-checkpoints");
     assert!(report.duplicates.is_empty(), "{:?}", report.duplicates);
@@ -124,7 +126,7 @@ fn evalplus_samples_solution_and_completion() {
 {"task_id": 3, "completion": "    return 3\n"}
 "#,
     );
-    let (df, report) = load_generations(&p).unwrap();
+    let (df, report) = load_generations(&p, &Default::default()).unwrap();
     assert_eq!(report.format, "evalplus");
     let rows = generations_from_frame(&df).unwrap();
     assert_eq!(
@@ -185,7 +187,7 @@ fn generation_result_round_trip() {
     );
     assert_eq!(v["generation_metadata"]["model"], "qwen");
     assert_eq!(v["full_message_history"].as_array().unwrap().len(), 2);
-    let (df, report) = load_generations(&path).unwrap();
+    let (df, report) = load_generations(&path, &Default::default()).unwrap();
     assert_eq!(report.format, "generation-result");
     let back = generations_from_frame(&df).unwrap();
     assert_eq!(back[0].task_id, "Mbpp/11");
@@ -207,7 +209,9 @@ fn bad_input_names_file_line_and_field() {
         "bad.jsonl",
         b"{\"task_id\": 1, \"solution\": \"x\"}\n{not json\n",
     );
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("bad.jsonl:2:") && e.contains("invalid JSON"),
         "{e}"
@@ -218,7 +222,9 @@ fn bad_input_names_file_line_and_field() {
         "missing.jsonl",
         b"{\"task_id\": 1, \"solution\": \"x\"}\n{\"solution\": \"y\"}\n",
     );
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("missing.jsonl:2:") && e.contains("`task_id`"),
         "{e}"
@@ -229,7 +235,9 @@ fn bad_input_names_file_line_and_field() {
         "type.jsonl",
         b"{\"task_id\": [1], \"solution\": \"x\"}\n",
     );
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("type.jsonl:1:") && e.contains("`task_id`"),
         "{e}"
@@ -240,11 +248,15 @@ fn bad_input_names_file_line_and_field() {
         "latin.jsonl",
         b"{\"task_id\": 1, \"solution\": \"x\"}\n\n{\"task_id\": 2, \"solution\": \"caf\xe9\"}\n",
     );
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("latin.jsonl:3:") && e.contains("UTF-8"), "{e}");
     // Unknown format.
     let p = write(&dir, "odd.jsonl", b"{\"foo\": 1}\n");
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("odd.jsonl:1:") && e.contains("unknown generations format"),
         "{e}"
@@ -270,7 +282,9 @@ fn bad_input_names_file_line_and_field() {
         "g.jsonl",
         b"{\"task_id\": \"a\", \"sample_idx\": 0, \"raw_output\": \"x\"}\n",
     );
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("g.jsonl:1:") && e.contains("model"), "{e}");
     // GenerationResult with a bad nested field.
     let p = write(
@@ -278,7 +292,9 @@ fn bad_input_names_file_line_and_field() {
         "gr.jsonl",
         b"{\"problem\": {\"problem\": \"x\"}, \"final_code\": \"x\"}\n",
     );
-    let e = load_generations(&p).unwrap_err().to_string();
+    let e = load_generations(&p, &Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("gr.jsonl:1:") && e.contains("problem.problem_id"),
         "{e}"
@@ -294,7 +310,7 @@ fn a_stray_task_id_gives_a_short_warning_and_the_full_missing_list() {
         "{\"task_id\": \"Mbpp/11\", \"solution\": \"x = 1\"}\n{\"task_id\": \"Mbpp/9999\", \"solution\": \"x = 2\"}\n",
     )
     .unwrap();
-    let (df, report) = load_generations(&path).unwrap();
+    let (df, report) = load_generations(&path, &Default::default()).unwrap();
     assert_eq!(df.height(), 2);
     // Every id between the two is missing, and the report keeps them all.
     assert_eq!(report.missing.len(), 9999 - 11 - 1);

@@ -12,9 +12,11 @@ fn checkpoint_analysis_on_recorded_lcb_verdicts() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let (gens_df, _) =
-        load_generations(data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"))
-            .unwrap();
+    let (gens_df, _) = load_generations(
+        data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"),
+        &Default::default(),
+    )
+    .unwrap();
     let gens = generations_from_frame(&gens_df).unwrap();
     // The authors' recorded verdicts (tests/run.rs re-executes these programs
     // and compares; the analysis here needs verdicts, not another run).

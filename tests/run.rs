@@ -139,9 +139,11 @@ fn deepseek_where(
         },
     )
     .unwrap();
-    let (gens, report) =
-        load_generations(data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"))
-            .unwrap();
+    let (gens, report) = load_generations(
+        data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(report.missing, vec!["Mbpp/100".to_string()]);
     let gens: Vec<Generation> = generations_from_frame(&gens)
         .unwrap()
@@ -229,9 +231,11 @@ fn lcb_checkpoints_reexecuted() {
         return;
     };
     let mut problems = load_problems("lcb-atcoder", &LoadOptions::default()).unwrap();
-    let (gens, _) =
-        load_generations(data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"))
-            .unwrap();
+    let (gens, _) = load_generations(
+        data.join("lcb-atcoder/checkpoints-qwen2.5-coder-1.5b-lora.jsonl"),
+        &Default::default(),
+    )
+    .unwrap();
     let gens = generations_from_frame(&gens).unwrap();
     let rows = run(&mut problems, &gens, &cfg()).unwrap();
     assert_eq!(rows.len(), 738);
@@ -270,9 +274,11 @@ fn an_interrupted_run_resumes_without_losing_or_duplicating_rows() {
         },
     )
     .unwrap();
-    let (gens, _) =
-        load_generations(data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"))
-            .unwrap();
+    let (gens, _) = load_generations(
+        data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"),
+        &Default::default(),
+    )
+    .unwrap();
     let gens: Vec<Generation> = generations_from_frame(&gens)
         .unwrap()
         .into_iter()

@@ -720,21 +720,29 @@ fn stop_strings_cut_the_answer_and_files_resume() {
     .unwrap();
     assert_eq!(meta["finish_reason"], "stop");
 
-    // Resume: a file with two tasks gets only the third added.
-    let out = tmp.path().join("gens.parquet");
-    let s1 =
-        codefail::sample::sample_to_file(&problems.head(Some(2)), &model, &greedy, &out, false)
-            .unwrap();
-    assert_eq!((s1.new_rows, s1.resumed_tasks), (2, 0));
-    let s2 = codefail::sample::sample_to_file(&problems, &model, &greedy, &out, false).unwrap();
-    assert_eq!((s2.new_rows, s2.resumed_tasks), (1, 2));
-    let all = codefail::data::read_parquet(&out).unwrap();
+    // Resume: a checkpoint that holds two tasks' answers gives them back, and
+    // only the third task is sampled (its answers recorded in turn).
+    let checkpoint = tmp.path().join("gens.checkpoint.jsonl");
+    let resumable = SampleConfig {
+        checkpoint: Some(checkpoint.clone()),
+        ..greedy.clone()
+    };
+    let first = sample(&problems.head(Some(2)), &model, &resumable).unwrap();
+    assert_eq!(first.height(), 2);
+    assert_eq!(common::count_lines(&checkpoint), 2);
+    let all = sample(&problems, &model, &resumable).unwrap();
+    assert_eq!(
+        common::count_lines(&checkpoint),
+        3,
+        "only the new task appended"
+    );
     assert_eq!(all.height(), 3);
     assert_eq!(
         lists_u32(&all, "token_ids"),
         lists_u32(&plain, "token_ids"),
-        "resumed rows equal one run"
+        "resumed rows equal one run, in the problems' order"
     );
+    let out = tmp.path().join("gens.parquet");
     assert!(!PathBuf::from(format!("{}.journal.jsonl", out.display())).exists());
 }
 

@@ -138,7 +138,9 @@ fn cli_runs_are_tracked_listed_and_merged() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (gens, _) = codefail::data::load_generations(common::deepseek_generations(&data)).unwrap();
+    let (gens, _) =
+        codefail::data::load_generations(common::deepseek_generations(&data), &Default::default())
+            .unwrap();
     let mut gens = gens.head(Some(12));
     let g = tmp.path().join("g.parquet");
     codefail::data::write_generations(&mut gens, &g).unwrap();
@@ -286,7 +288,9 @@ fn classify_resumes_from_its_checkpoint_and_keeps_row_order() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let (gens, _) = codefail::data::load_generations(common::deepseek_generations(&data)).unwrap();
+    let (gens, _) =
+        codefail::data::load_generations(common::deepseek_generations(&data), &Default::default())
+            .unwrap();
     // Out of task order on purpose.
     let gens = gens.slice(20, 6).vstack(&gens.head(Some(6))).unwrap();
     let problems = codefail::data::load(

@@ -24,7 +24,7 @@ use super::io::{read_bytes, read_generations, read_jsonl_values, write_jsonl_rec
 use super::schema::{Generation, Problem, TestKind, generations_frame, generations_from_frame};
 use crate::error::{Error, Result};
 
-/// Options of [`load_generations_with`].
+/// Options of [`load_generations`].
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
     /// Model name to record (default: from the file or folder name).
@@ -111,26 +111,20 @@ fn preview(items: &[String]) -> String {
 /// [`ImportReport`]).
 const PREVIEW_ITEMS: usize = 20;
 
-/// Load generations from any supported format (see the module docs).
+/// Load generations from any supported format (see the module docs), with
+/// [`ImportOptions`] (`&Default::default()` for none).
 ///
 /// ```no_run
-/// let (gens, report) = codefail::data::load_generations(
-///     "../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl").unwrap();
+/// use codefail::data::{load_generations, ImportOptions};
+/// let (gens, report) = load_generations(
+///     "../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl", &Default::default())?;
 /// assert_eq!(gens.height(), 500);
 /// assert_eq!(report.duplicates, vec![("Mbpp/99".to_string(), 2)]);
-/// ```
-pub fn load_generations(path: impl AsRef<Path>) -> Result<(DataFrame, ImportReport)> {
-    load_generations_with(path, &ImportOptions::default())
-}
-
-/// [`load_generations`] with options.
-///
-/// ```no_run
-/// use codefail::data::{load_generations_with, ImportOptions};
 /// let opts = ImportOptions { model: Some("my-model".into()), ..Default::default() };
-/// let (gens, _) = load_generations_with("samples.jsonl", &opts).unwrap();
+/// let (gens, _) = load_generations("samples.jsonl", &opts)?;
+/// # Ok::<(), codefail::Error>(())
 /// ```
-pub fn load_generations_with(
+pub fn load_generations(
     path: impl AsRef<Path>,
     opts: &ImportOptions,
 ) -> Result<(DataFrame, ImportReport)> {

@@ -12,8 +12,8 @@ mod sources;
 
 pub use extract::extract_code;
 pub use importers::{
-    ImportOptions, ImportReport, generation_result_record, load_generations, load_generations_with,
-    normalize_task_id, write_generation_results,
+    ImportOptions, ImportReport, generation_result_record, load_generations, normalize_task_id,
+    write_generation_results,
 };
 pub use io::{
     frame_to_json_rows, jsonl_lines, read_bytes, read_generations, read_jsonl_records,

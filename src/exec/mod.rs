@@ -302,7 +302,7 @@ impl RunConfig {
 /// ```no_run
 /// use codefail::data::{LoadOptions, generations_from_frame, load, load_generations, problems_from_frame, results_frame};
 /// let mut problems = problems_from_frame(&load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?)?;
-/// let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
+/// let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl", &Default::default())?;
 /// let rows = codefail::exec::run(&mut problems, &generations_from_frame(&gens)?, &Default::default())?;
 /// let frame = results_frame(&rows)?;
 /// # Ok::<(), codefail::Error>(())

@@ -68,6 +68,13 @@ pub struct SampleConfig {
     pub batch_size: usize,
     /// Token choice.
     pub sampling: Sampling,
+    /// Resume: each task's answers are recorded in this checkpoint once all
+    /// `n` are in, and a later call with the same checkpoint takes them
+    /// from there instead of sampling them again (a task cut short by a kill
+    /// is sampled again). `None`: no checkpoint.
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// A progress bar (tokens/s) on stderr; log lines when not a terminal.
+    pub progress: bool,
 }
 
 impl Default for SampleConfig {
@@ -78,6 +85,8 @@ impl Default for SampleConfig {
             n: 1,
             batch_size: 1,
             sampling: Sampling::default(),
+            checkpoint: None,
+            progress: false,
         }
     }
 }
@@ -126,36 +135,97 @@ pub fn render_prompt(model: &Model, problem: &Problem, cfg: &SampleConfig) -> Re
 }
 
 /// Sample `cfg.n` answers for every problem of the frame; see the module
-/// docs for the columns.
+/// docs for the columns. Rows come in the problems' order. With
+/// [`SampleConfig::checkpoint`] the call resumes: tasks whose answers the
+/// checkpoint holds are taken from it, and each newly finished task is
+/// recorded there.
 ///
 /// ```no_run
 /// # let (problems, model): (polars::prelude::DataFrame, codefail::sample::Model) = todo!();
 /// let gens = codefail::sample::sample(&problems, &model, &Default::default())?;
 /// assert!(gens.column("token_logprobs").is_ok());
+/// let cfg = codefail::sample::SampleConfig { checkpoint: Some("gens.checkpoint.jsonl".into()), ..Default::default() };
+/// let again = codefail::sample::sample(&problems, &model, &cfg)?; // resumable
 /// # Ok::<(), codefail::Error>(())
 /// ```
 pub fn sample(problems: &DataFrame, model: &Model, cfg: &SampleConfig) -> Result<DataFrame> {
-    let mut rows = Vec::new();
-    sample_each(problems, model, cfg, |batch| {
+    if cfg.n == 0 {
+        return Err(Error::Invalid("n must be at least 1".into()));
+    }
+    let all = problems_from_frame(problems)?;
+    let mut checkpoint = match &cfg.checkpoint {
+        Some(p) => {
+            crate::store::create_parent(p)?;
+            Some(crate::store::Checkpoint::<SampleRow>::open(p)?)
+        }
+        None => None,
+    };
+    // A task is one unit of the checkpoint, recorded once all its `n`
+    // answers are in.
+    let mut rows: Vec<SampleRow> = Vec::new();
+    let mut todo: Vec<Problem> = Vec::new();
+    for p in &all {
+        match checkpoint.as_mut().and_then(|c| c.take(&p.task_id)) {
+            Some(r) if r.len() >= cfg.n => rows.extend(r),
+            _ => todo.push(p.clone()),
+        }
+    }
+    let bar = crate::scale::Progress::new(
+        "sample",
+        "answers",
+        (todo.len() * cfg.n) as u64,
+        cfg.progress,
+    );
+    let (mut tokens, mut model_s) = (0usize, 0.0f64);
+    let mut pending: std::collections::BTreeMap<String, Vec<SampleRow>> = Default::default();
+    sample_each(&todo, model, cfg, |batch| {
+        let mut finished = Vec::new();
+        for r in batch {
+            tokens += r.token_ids.len();
+            model_s += r.generation.metadata_json()["gen_s"]
+                .as_f64()
+                .unwrap_or(0.0);
+            let task = r.generation.task_id.clone();
+            let answers = pending.entry(task.clone()).or_default();
+            answers.push(r.clone());
+            if answers.len() >= cfg.n
+                && let Some(answers) = pending.remove(&task)
+            {
+                finished.push((task, answers));
+            }
+        }
+        if let Some(c) = &mut checkpoint {
+            c.record(&finished)?;
+            c.sync()?;
+        }
         rows.extend_from_slice(batch);
+        bar.set_message(format!("{:.1} tok/s", tokens as f64 / model_s.max(1e-9)));
+        bar.inc(batch.len() as u64);
         Ok(())
     })?;
+    bar.finish();
+    // Rows in the problems' order, as they would be without a resume.
+    let order: std::collections::HashMap<&str, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.task_id.as_str(), i))
+        .collect();
+    rows.sort_by_key(|r| {
+        (
+            order.get(r.generation.task_id.as_str()).copied(),
+            r.generation.sample_idx,
+        )
+    });
     sample_frame(&rows)
 }
 
-/// [`sample`], handing each finished batch of rows to `sink` ([`sample`]
-/// collects them; [`sample_to_file`] checkpoints them, so an interrupted run
-/// resumes where it stopped).
+/// The sampling loop: each finished batch of rows goes to `sink`.
 fn sample_each(
-    problems: &DataFrame,
+    problems: &[Problem],
     model: &Model,
     cfg: &SampleConfig,
     mut sink: impl FnMut(&[SampleRow]) -> Result<()>,
 ) -> Result<()> {
-    if cfg.n == 0 {
-        return Err(Error::Invalid("n must be at least 1".into()));
-    }
-    let problems = problems_from_frame(problems)?;
     let sampling = with_prompt_stops(&cfg.sampling, &cfg.prompt);
     for chunk in problems.chunks(cfg.batch_size.max(1)) {
         let mut jobs = Vec::with_capacity(chunk.len());
@@ -256,134 +326,6 @@ fn list_f32(rows: &[SampleRow], name: &str, f: impl Fn(&SampleRow) -> &Vec<f32>)
         .collect();
     lc.rename(name.into());
     lc.into_series().into()
-}
-
-/// What [`sample_to_file`] did.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct SampleStats {
-    /// Answers generated in this call.
-    pub new_rows: usize,
-    /// Tasks skipped because an earlier run (output or checkpoint) has them.
-    pub resumed_tasks: usize,
-    /// Wall time of this call.
-    pub seconds: f64,
-    /// Generated tokens per second of model time.
-    pub tokens_per_s: f64,
-}
-
-/// Sample into a file, resumably: tasks already in `out` (parquet) or in its
-/// checkpoint `<out>.checkpoint.jsonl` (a task is recorded once all its `n`
-/// answers are in) are skipped, and
-/// the final file holds old and new rows. A progress bar shows tokens/s.
-///
-/// ```no_run
-/// # let (problems, model): (polars::prelude::DataFrame, codefail::sample::Model) = todo!();
-/// let stats = codefail::sample::sample_to_file(&problems, &model, &Default::default(), "gens.parquet".as_ref(), true)?;
-/// # Ok::<(), codefail::Error>(())
-/// ```
-pub fn sample_to_file(
-    problems: &DataFrame,
-    model: &Model,
-    cfg: &SampleConfig,
-    out: &std::path::Path,
-    progress: bool,
-) -> Result<SampleStats> {
-    use std::collections::HashSet;
-    let t0 = std::time::Instant::now();
-    let journal = crate::scale::checkpoint_path(out);
-    let is_parquet = crate::data::is_parquet(out);
-    let previous = if out.exists() {
-        if !is_parquet {
-            return Err(Error::Invalid(format!(
-                "{} exists; resuming needs a .parquet output (or delete it)",
-                out.display()
-            )));
-        }
-        Some(crate::data::read_parquet(out)?)
-    } else {
-        None
-    };
-    // Resume: a task is one unit of the checkpoint, recorded once all its
-    // `n` answers are in (a task cut short by a kill is sampled again).
-    let mut checkpoint = crate::store::Checkpoint::<SampleRow>::open(&journal)?;
-    let mut in_previous: HashSet<String> = HashSet::new();
-    if let Some(prev) = &previous {
-        for t in crate::data::read::texts(prev, crate::data::schema::generations::TASK_ID)?
-            .into_iter()
-            .flatten()
-        {
-            in_previous.insert(t);
-        }
-    }
-    let all = problems_from_frame(problems)?;
-    let mut rows: Vec<SampleRow> = Vec::new();
-    let mut todo: Vec<Problem> = Vec::new();
-    for p in &all {
-        // A kill between writing `out` and removing the checkpoint leaves a
-        // task in both: `out` has it already.
-        let recorded = checkpoint.take(&p.task_id);
-        if in_previous.contains(&p.task_id) {
-            continue;
-        }
-        match recorded {
-            Some(r) if r.len() >= cfg.n => rows.extend(r),
-            _ => todo.push(p.clone()),
-        }
-    }
-    let resumed = all.len() - todo.len();
-    let bar =
-        crate::scale::Progress::new("sample", "answers", (todo.len() * cfg.n) as u64, progress);
-    let (mut tokens, mut model_s, mut new_rows) = (0usize, 0.0f64, 0usize);
-    let mut pending: std::collections::BTreeMap<String, Vec<SampleRow>> = Default::default();
-    sample_each(&crate::data::problems_frame(&todo)?, model, cfg, |batch| {
-        let mut finished = Vec::new();
-        for r in batch {
-            tokens += r.token_ids.len();
-            model_s += r.generation.metadata_json()["gen_s"]
-                .as_f64()
-                .unwrap_or(0.0);
-            let task = r.generation.task_id.clone();
-            let rows = pending.entry(task.clone()).or_default();
-            rows.push(r.clone());
-            if rows.len() >= cfg.n
-                && let Some(rows) = pending.remove(&task)
-            {
-                finished.push((task, rows));
-            }
-        }
-        checkpoint.record(&finished)?;
-        checkpoint.sync()?;
-        new_rows += batch.len();
-        rows.extend_from_slice(batch);
-        bar.set_message(format!("{:.1} tok/s", tokens as f64 / model_s.max(1e-9)));
-        bar.inc(batch.len() as u64);
-        Ok(())
-    })?;
-    bar.finish();
-    // Rows in the problems' order, as they would be without a resume.
-    let order: std::collections::HashMap<&str, usize> = all
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.task_id.as_str(), i))
-        .collect();
-    rows.sort_by_key(|r| {
-        (
-            order.get(r.generation.task_id.as_str()).copied(),
-            r.generation.sample_idx,
-        )
-    });
-    let mut df = sample_frame(&rows)?;
-    if let Some(prev) = previous {
-        df = prev.vstack(&df)?;
-    }
-    crate::data::write_parquet_or_jsonl(&mut df, out)?;
-    checkpoint.remove()?;
-    Ok(SampleStats {
-        new_rows,
-        resumed_tasks: resumed,
-        seconds: t0.elapsed().as_secs_f64(),
-        tokens_per_s: tokens as f64 / model_s.max(1e-9),
-    })
 }
 
 /// Per answer, summaries of its token record: `n_new_tokens`,

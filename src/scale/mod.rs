@@ -24,7 +24,7 @@
 //! use codefail::data::{generations_from_frame, load, load_generations, problems_from_frame, results_frame, write_results};
 //! use codefail::scale::{StageSpec, Shard, Stage};
 //! let problems = load("mbpp", &LoadOptions { split: Some("test".into()), ..Default::default() })?;
-//! let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl")?;
+//! let (gens, _) = load_generations("../shared/data/generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl", &Default::default())?;
 //! let shard: Shard = "1/4".parse()?;
 //! let spec = StageSpec { command: "run", config: serde_json::json!({}), input: &gens, rows_per_task: None, keeps_output: false };
 //! let mut part = Stage::begin("outputs/r.parquet".as_ref(), shard, &spec)?;

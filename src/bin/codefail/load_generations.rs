@@ -25,7 +25,7 @@ pub(crate) fn run(cmd: Cmd, _g: &Globals) -> anyhow::Result<()> {
         model,
         dataset,
     } = cmd;
-    let (mut df, report) = data::load_generations_with(&input, &ImportOptions { model, dataset })?;
+    let (mut df, report) = data::load_generations(&input, &ImportOptions { model, dataset })?;
     for w in report.warnings() {
         eprintln!("warning: {w}");
     }

@@ -87,7 +87,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let Some(problems) = source.load()? else {
         anyhow::bail!("give --dataset NAME or --problems FILE");
     };
-    let (gens, report) = data::load_generations(&generations)?;
+    let (gens, report) = data::load_generations(&generations, &Default::default())?;
     for w in report.warnings() {
         eprintln!("warning: {w}");
     }

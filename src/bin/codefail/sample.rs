@@ -52,6 +52,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         n,
         batch_size,
         sampling: decoding.sampling(),
+        ..Default::default()
     };
     let spec = StageSpec {
         command: "sample",
@@ -71,23 +72,73 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     if let Some(t) = stage.tracker.as_mut() {
         t.record_model(model.path())?;
     }
-    let stats = codefail::sample::sample_to_file(&mine, &model, &cfg, &part, !g.quiet)?;
-    let mut frame = if data::is_parquet(&part) {
+    // Tasks already in the output are not sampled again (a rerun with more
+    // tasks adds to it); finished tasks of an interrupted run come back from
+    // the part's checkpoint.
+    let t2 = std::time::Instant::now();
+    let previous = if part.exists() {
+        if !data::is_parquet(&part) {
+            anyhow::bail!(
+                "{} exists; resuming needs a .parquet output (or delete it)",
+                part.display()
+            );
+        }
         Some(data::read_parquet(&part)?)
     } else {
         None
     };
-    let rows = frame
-        .as_ref()
-        .map_or(stats.new_rows, polars::prelude::DataFrame::height);
+    let mut in_output = std::collections::HashSet::new();
+    if let Some(prev) = &previous {
+        for t in prev.column("task_id")?.str()?.iter().flatten() {
+            in_output.insert(t.to_string());
+        }
+    }
+    let keep: polars::prelude::BooleanChunked = mine
+        .column("task_id")?
+        .str()?
+        .iter()
+        .map(|t| t.is_none_or(|t| !in_output.contains(t)))
+        .collect();
+    let todo = mine.filter(&keep)?;
+    let checkpoint = stage.part.checkpoint();
+    let from_checkpoint = if checkpoint.exists() {
+        codefail::store::Checkpoint::<serde_json::Value>::open(&checkpoint)?.resumed()
+    } else {
+        0
+    };
+    let cfg = codefail::sample::SampleConfig {
+        checkpoint: Some(checkpoint.clone()),
+        progress: !g.quiet,
+        ..cfg
+    };
+    let new = codefail::sample::sample(&todo, &model, &cfg)?;
+    let (mut tokens, mut model_s) = (0.0, 0.0);
+    for answer in data::generations_from_frame(&new)? {
+        let m = answer.metadata_json();
+        tokens += m["new_tokens"].as_f64().unwrap_or(0.0);
+        model_s += m["gen_s"].as_f64().unwrap_or(0.0);
+    }
+    let tokens_per_s = tokens / f64::max(model_s, 1e-9);
+    let new_rows = new.height();
+    let mut written = match previous {
+        Some(prev) => prev.vstack(&new)?,
+        None => new,
+    };
+    data::write_parquet_or_jsonl(&mut written, &part)?;
+    // The output has every finished task now.
+    if let Err(e) = std::fs::remove_file(&checkpoint)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(anyhow::anyhow!("{}: {e}", checkpoint.display()));
+    }
+    let sample_s = secs(t2);
+    let rows = written.height();
+    let resumed_tasks = in_output.len() + from_checkpoint;
     eprintln!(
-        "sampled {} answers ({} tasks resumed from earlier runs) in {:.1}s, {:.1} tokens/s; wrote {}",
-        stats.new_rows,
-        stats.resumed_tasks,
-        stats.seconds,
-        stats.tokens_per_s,
+        "sampled {new_rows} answers ({resumed_tasks} tasks resumed from earlier runs) in {sample_s:.1}s, {tokens_per_s:.1} tokens/s; wrote {}",
         part.display()
     );
+    let mut frame = data::is_parquet(&part).then_some(written);
     stage.finish(
         rows,
         frame
@@ -96,9 +147,9 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
             .into_iter()
             .collect(),
         json!({"generations": part.display().to_string()}),
-        json!({"model_load_s": model_load_s, "sample_s": stats.seconds, "total_s": secs(t0)}),
-        json!({"rows": rows, "new_rows": stats.new_rows, "resumed_tasks": stats.resumed_tasks,
-               "tokens_per_s": stats.tokens_per_s, "n_tasks": mine.height()}),
+        json!({"model_load_s": model_load_s, "sample_s": sample_s, "total_s": secs(t0)}),
+        json!({"rows": rows, "new_rows": new_rows, "resumed_tasks": resumed_tasks,
+               "tokens_per_s": tokens_per_s, "n_tasks": mine.height()}),
     )?;
     Ok(())
 }
