@@ -204,3 +204,34 @@ fn html_tables_truncate_and_escape() {
             && !html.contains("<th>c20</th>")
     );
 }
+
+#[test]
+fn rate_bars_draw_a_wilson_whisker_per_bar() {
+    let df = df!("turn" => [1i64, 2, 3], "solved" => [3i64, 5, 10], "n_tasks" => [10i64, 10, 10])
+        .unwrap();
+    let chart = plot::rate_bars(
+        &df,
+        "turn",
+        "solved",
+        "n_tasks",
+        None,
+        "Solved within k turns",
+    )
+    .unwrap()
+    .with_y_range(0.0, 110.0);
+    check(
+        &chart,
+        &["95% Wilson interval", "\n30\n", "\n50\n", "\n100\n"],
+    );
+    // The same bars without intervals, on the same axes: three more lines
+    // per bar (the whisker and its two caps).
+    let pct = df!("turn" => [1i64, 2, 3], "pct" => [30.0, 50.0, 100.0]).unwrap();
+    let plain = plot::bars(&pct, "turn", "pct", None, "Solved within k turns")
+        .unwrap()
+        .with_y_range(0.0, 110.0);
+    let lines = |c: &Chart| c.svg().unwrap().matches("<polyline").count();
+    assert_eq!(lines(&chart), lines(&plain) + 9);
+    // 10 of 10 reaches 100 with its interval below it: Wilson (72.2, 100).
+    let (lo, hi) = codefail::metrics::wilson_interval(10, 10, 1.96);
+    assert!((lo - 0.722).abs() < 1e-3 && hi > 0.9999, "{lo} {hi}");
+}

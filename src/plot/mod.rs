@@ -101,10 +101,12 @@ enum Kind {
         labels: Vec<String>,
         stacks: Vec<(String, Vec<f64>)>,
     },
-    /// Vertical grouped bars.
+    /// Vertical grouped bars; `intervals` (per group, per label; empty for
+    /// none) are drawn as whiskers.
     VBars {
         labels: Vec<String>,
         groups: Vec<(String, Vec<f64>)>,
+        intervals: Vec<Vec<Option<(f64, f64)>>>,
         y_max: Option<f64>,
     },
     Lines {
@@ -202,6 +204,7 @@ impl Chart {
             Kind::VBars {
                 labels,
                 groups,
+                intervals: Vec::new(),
                 y_max: None,
             },
         )
@@ -513,14 +516,19 @@ impl Chart {
             Kind::VBars {
                 labels,
                 groups,
+                intervals,
                 y_max,
             } => {
                 let n = labels.len().max(1);
                 let g = groups.len().max(1);
+                let interval = |gi: usize, i: usize| -> Option<(f64, f64)> {
+                    intervals.get(gi).and_then(|v| v.get(i).copied().flatten())
+                };
                 let top = y_max.unwrap_or_else(|| {
                     groups
                         .iter()
                         .flat_map(|(_, v)| v.iter().copied())
+                        .chain(intervals.iter().flatten().flatten().map(|iv| iv.1))
                         .fold(0.0, f64::max)
                         .max(1e-9)
                         * 1.15
@@ -550,9 +558,24 @@ impl Chart {
                         .draw_series(rects)?
                         .label(name)
                         .legend(move |(x, y)| legend_box(x, y, color, s));
+                    // Whiskers: the interval, with caps, over the bar's middle.
+                    let ink = ShapeStyle::from(&RGBColor(40, 40, 40)).stroke_width(px(1.5) as u32);
+                    let whiskers = (0..vals.len()).filter_map(|i| {
+                        let (lo, hi) = interval(gi, i)?;
+                        let xc = i as f64 + x0 + width * 0.46;
+                        let cap = width * 0.18;
+                        Some([
+                            PathElement::new(vec![(xc, lo), (xc, hi)], ink),
+                            PathElement::new(vec![(xc - cap, lo), (xc + cap, lo)], ink),
+                            PathElement::new(vec![(xc - cap, hi), (xc + cap, hi)], ink),
+                        ])
+                    });
+                    chart.draw_series(whiskers.flatten())?;
+                    // The value above the bar (and above its whisker).
                     let texts = vals.iter().enumerate().map(|(i, v)| {
                         let x = i as f64 + x0;
-                        Text::new(fmt_num(*v), (x, *v + top * 0.04), tick_style.clone())
+                        let above = interval(gi, i).map_or(*v, |iv| iv.1.max(*v));
+                        Text::new(fmt_num(*v), (x, above + top * 0.04), tick_style.clone())
                     });
                     chart.draw_series(texts)?;
                 }
@@ -1004,6 +1027,83 @@ pub fn bars(
         Kind::VBars {
             labels,
             groups,
+            intervals: Vec::new(),
+            y_max: None,
+        },
+    ))
+}
+
+/// Grouped vertical bars of a rate in percent, `100 * successes / n` summed
+/// over the rows of each `x` (and `series` value), each with its 95% Wilson
+/// interval as a whisker: for pass rates, crash rates and the like, where a
+/// bar without its uncertainty would mislead. Rows with a null x, count or
+/// total are skipped; a bar with `n = 0` is drawn at 0 with the whole range
+/// as its interval. The y axis reads `successes / n (%, 95% Wilson interval)`
+/// until [`Chart::with_axis_labels`] says otherwise.
+///
+/// ```
+/// use polars::prelude::*;
+/// let df = df!("turn" => [1i64, 2], "solved" => [3i64, 5], "n_tasks" => [10i64, 10]).unwrap();
+/// let c = codefail::plot::rate_bars(&df, "turn", "solved", "n_tasks", None, "Solved within k turns").unwrap();
+/// let svg = c.svg().unwrap();
+/// assert!(svg.contains("95% Wilson interval"), "{svg}");
+/// assert!(svg.contains("\n30\n") && svg.contains("\n50\n"));
+/// ```
+pub fn rate_bars(
+    df: &DataFrame,
+    x: &str,
+    successes: &str,
+    n: &str,
+    series: Option<&str>,
+    title: &str,
+) -> Result<Chart> {
+    let xs = read::texts(df, x)?;
+    let ks = read::numbers(df, successes)?;
+    let ns = read::numbers(df, n)?;
+    let ss = match series {
+        Some(s) => read::texts(df, s)?,
+        None => vec![Some(successes.to_string()); xs.len()],
+    };
+    let labels = distinct(&xs);
+    let names = distinct(&ss);
+    let mut sums = vec![vec![(0.0f64, 0.0f64); labels.len()]; names.len()];
+    for (((x, k), t), s) in xs.iter().zip(&ks).zip(&ns).zip(&ss) {
+        if let (Some(x), Some(k), Some(t), Some(s)) = (x, k, t, s)
+            && let (Some(i), Some(g)) = (
+                labels.iter().position(|l| l == x),
+                names.iter().position(|m| m == s),
+            )
+        {
+            sums[g][i].0 += k;
+            sums[g][i].1 += t;
+        }
+    }
+    let mut groups = Vec::with_capacity(names.len());
+    let mut intervals = Vec::with_capacity(names.len());
+    for (name, row) in names.iter().zip(&sums) {
+        let mut vals = Vec::with_capacity(row.len());
+        let mut ivs = Vec::with_capacity(row.len());
+        for &(k, t) in row {
+            let (k, t) = (k.round().max(0.0) as u64, t.round().max(0.0) as u64);
+            let (lo, hi) = crate::metrics::wilson_interval(k.min(t), t, 1.96);
+            vals.push(if t == 0 {
+                0.0
+            } else {
+                100.0 * k as f64 / t as f64
+            });
+            ivs.push(Some((100.0 * lo, 100.0 * hi)));
+        }
+        groups.push((name.clone(), vals));
+        intervals.push(ivs);
+    }
+    Ok(Chart::new(
+        title,
+        x,
+        &format!("{successes} / {n} (%, 95% Wilson interval)"),
+        Kind::VBars {
+            labels,
+            groups,
+            intervals,
             y_max: None,
         },
     ))
