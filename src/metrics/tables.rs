@@ -160,8 +160,9 @@ pub fn semi_join(df: &DataFrame, other: &DataFrame, column: &str) -> Result<Data
 /// distinct values, in ascending order: `<column>`, `n_rows` (rows at this
 /// value), `n_solved_here` (tasks a row at this value solves),
 /// `n_solved_cumulative` (tasks solved by any row at or below it), `n_tasks`
-/// (distinct tasks in the frame), `accuracy` (cumulative / n_tasks) and
-/// `accuracy_pct` (the same in percent). For
+/// (distinct tasks in the frame), `accuracy` (cumulative / n_tasks),
+/// `accuracy_pct` (the same in percent) and its 95% Wilson interval in
+/// percent (`ci_low_pct`, `ci_high_pct`). For
 /// EG-CFG's gamma sweep: "solved by any gamma up to g".
 ///
 /// ```
@@ -170,6 +171,8 @@ pub fn semi_join(df: &DataFrame, other: &DataFrame, column: &str) -> Result<Data
 /// let t = codefail::metrics::solved_up_to(&df, "gamma").unwrap();
 /// let acc = t.column("accuracy").unwrap().f64().unwrap();
 /// assert_eq!((acc.get(0), acc.get(1)), (Some(0.0), Some(0.5)));
+/// let hi = t.column("ci_high_pct").unwrap().f64().unwrap();
+/// assert!(hi.get(1).unwrap() > 50.0);
 /// ```
 pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
     let x = read::numbers(df, column)?;
@@ -209,6 +212,13 @@ pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
         acc.push(total as f64 / n_tasks.max(1) as f64);
     }
     let n = values.len();
+    let (lo, hi): (Vec<f64>, Vec<f64>) = cum
+        .iter()
+        .map(|&k| {
+            let (lo, hi) = super::wilson_interval(k as u64, n_tasks as u64, 1.96);
+            (100.0 * lo, 100.0 * hi)
+        })
+        .unzip();
     Ok(DataFrame::new_infer_height(vec![
         Column::new(column.into(), values),
         Column::new("n_rows".into(), n_rows),
@@ -220,6 +230,8 @@ pub fn solved_up_to(df: &DataFrame, column: &str) -> Result<DataFrame> {
             acc.iter().map(|a| 100.0 * a).collect::<Vec<_>>(),
         ),
         Column::new("accuracy".into(), acc),
+        Column::new("ci_low_pct".into(), lo),
+        Column::new("ci_high_pct".into(), hi),
     ])?)
 }
 
