@@ -235,3 +235,44 @@ fn rate_bars_draw_a_wilson_whisker_per_bar() {
     let (lo, hi) = codefail::metrics::wilson_interval(10, 10, 1.96);
     assert!((lo - 0.722).abs() < 1e-3 && hi > 0.9999, "{lo} {hi}");
 }
+
+#[test]
+fn long_bar_labels_put_the_bars_sideways_instead_of_overlapping() {
+    let names: Vec<String> = (0..15).map(|i| format!("first_line_entropy_{i}")).collect();
+    let values: Vec<f64> = (0..15).map(|i| 0.4 + 0.02 * i as f64).collect();
+    let df = df!("feature" => names, "auroc" => values).unwrap();
+    let chart = plot::bars(&df, "feature", "auroc", None, "Fifteen long labels")
+        .unwrap()
+        .with_axis_labels("feature", "AUROC alone");
+    // Sideways: one row per label, so the chart grows with them.
+    assert_eq!(chart.dimensions(), (960, 140 + 34 * 15));
+    check(
+        &chart,
+        &[
+            "first_line_entropy_0",
+            "first_line_entropy_14",
+            "feature",
+            "AUROC alone",
+        ],
+    );
+    // The value axis is the horizontal one: its title sits below the plot.
+    let svg = chart.svg().unwrap();
+    let y_of = |text: &str| -> f64 {
+        let at = svg.find(&format!("\n{text}\n")).unwrap();
+        let open = svg[..at].rfind("<text").unwrap();
+        let tag = &svg[open..at];
+        let y = tag
+            .split(" y=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        y.parse().unwrap()
+    };
+    assert!(y_of("AUROC alone") > y_of("first_line_entropy_14"));
+    // Short labels stay vertical bars.
+    let short = df!("class" => ["a", "b"], "n" => [1i64, 2]).unwrap();
+    let c = plot::bars(&short, "class", "n", None, "Two").unwrap();
+    assert_eq!(c.dimensions(), (960, 540));
+}

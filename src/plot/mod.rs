@@ -145,6 +145,10 @@ pub struct Chart {
     width: u32,
     height: u32,
     kind: Kind,
+    /// [`bars`] drew its categories down the y axis (labels too long to sit
+    /// side by side): [`Chart::with_axis_labels`] still takes the category
+    /// axis first.
+    categories_on_y: bool,
 }
 
 /// A file-name-safe slug of a title: lowercase ASCII letters, digits and `-`.
@@ -181,6 +185,7 @@ impl Chart {
             width: 960,
             height: 540,
             kind,
+            categories_on_y: false,
         }
     }
 
@@ -300,13 +305,16 @@ impl Chart {
         self
     }
 
-    /// Name the axes (by default the column names).
+    /// Name the axes (by default the column names): `x` the horizontal
+    /// one and `y` the vertical, except on a [`bars`] chart drawn sideways,
+    /// where `x` still names the categories and `y` the values.
     ///
     /// ```
     /// let c = codefail::plot::Chart::line_chart("t", "k", "pass_at_k", vec![]).with_axis_labels("k", "pass@k");
     /// assert!(c.svg().unwrap().contains("pass@k"));
     /// ```
     pub fn with_axis_labels(mut self, x: &str, y: &str) -> Chart {
+        let (x, y) = if self.categories_on_y { (y, x) } else { (x, y) };
         self.x_label = x.to_string();
         self.y_label = y.to_string();
         self
@@ -982,7 +990,11 @@ pub fn category_bars(
 }
 
 /// Grouped vertical bars of `value` for each `x` (one bar per `series`
-/// value when given). Rows with a null x or value are skipped.
+/// value when given). Rows with a null x or value are skipped. One series
+/// of non-negative values whose labels would overlap side by side (about
+/// 7.5 px a character against each bar's share of the width) is drawn
+/// sideways instead, the categories down the y axis, so every label reads
+/// whole.
 ///
 /// ```
 /// use polars::prelude::*;
@@ -1019,6 +1031,23 @@ pub fn bars(
         {
             groups[g].1[i] += v;
         }
+    }
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    let crowded = longest * 7.5 > 0.9 * 850.0 / labels.len().max(1) as f64;
+    if crowded && groups.len() == 1 && groups.iter().all(|(_, v)| v.iter().all(|x| *x >= 0.0)) {
+        let rows = labels.len() as u32;
+        let mut chart = Chart::new(
+            title,
+            value,
+            x,
+            Kind::HBars {
+                labels,
+                stacks: groups,
+            },
+        )
+        .size(960, (140 + 34 * rows).clamp(300, 900));
+        chart.categories_on_y = true;
+        return Ok(chart);
     }
     Ok(Chart::new(
         title,
