@@ -906,6 +906,42 @@ pub fn outputs_dir() -> PathBuf {
 // Frame helpers
 
 /// Distinct values in order of first appearance.
+/// Sums of the `values` columns per `series` value (or one series named
+/// after the first value column) and `x` label, both in order of first
+/// appearance: `(labels, series names, sums[series][label][value column])`.
+/// A row with a null x, series or value is skipped.
+fn group_sums(df: &DataFrame, x: &str, values: &[&str], series: Option<&str>) -> Result<GroupSums> {
+    let xs = read::texts(df, x)?;
+    let vs = values
+        .iter()
+        .map(|v| read::numbers(df, v))
+        .collect::<Result<Vec<_>>>()?;
+    let ss = match series {
+        Some(s) => read::texts(df, s)?,
+        None => vec![values.first().map(|v| v.to_string()); xs.len()],
+    };
+    let labels = distinct(&xs);
+    let names = distinct(&ss);
+    let mut sums = vec![vec![vec![0.0; values.len()]; labels.len()]; names.len()];
+    for (row, (x, s)) in xs.iter().zip(&ss).enumerate() {
+        let vals: Option<Vec<f64>> = vs.iter().map(|v| v[row]).collect();
+        if let (Some(x), Some(s), Some(vals)) = (x, s, vals)
+            && let (Some(i), Some(g)) = (
+                labels.iter().position(|l| l == x),
+                names.iter().position(|n| n == s),
+            )
+        {
+            for (sum, v) in sums[g][i].iter_mut().zip(vals) {
+                *sum += v;
+            }
+        }
+    }
+    Ok((labels, names, sums))
+}
+
+/// What [`group_sums`] gives.
+type GroupSums = (Vec<String>, Vec<String>, Vec<Vec<Vec<f64>>>);
+
 fn distinct(v: &[Option<String>]) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     v.iter()
@@ -1010,28 +1046,12 @@ pub fn bars(
     series: Option<&str>,
     title: &str,
 ) -> Result<Chart> {
-    let xs = read::texts(df, x)?;
-    let vs = read::numbers(df, value)?;
-    let ss = match series {
-        Some(s) => read::texts(df, s)?,
-        None => vec![Some(value.to_string()); xs.len()],
-    };
-    let labels = distinct(&xs);
-    let names = distinct(&ss);
-    let mut groups: Vec<(String, Vec<f64>)> = names
-        .iter()
-        .map(|n| (n.clone(), vec![0.0; labels.len()]))
+    let (labels, names, sums) = group_sums(df, x, &[value], series)?;
+    let groups: Vec<(String, Vec<f64>)> = names
+        .into_iter()
+        .zip(sums)
+        .map(|(name, row)| (name, row.iter().map(|v| v[0]).collect()))
         .collect();
-    for ((x, v), s) in xs.iter().zip(&vs).zip(&ss) {
-        if let (Some(x), Some(v), Some(s)) = (x, v, s)
-            && let (Some(i), Some(g)) = (
-                labels.iter().position(|l| l == x),
-                names.iter().position(|n| n == s),
-            )
-        {
-            groups[g].1[i] += v;
-        }
-    }
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
     let crowded = longest * 7.5 > 0.9 * 850.0 / labels.len().max(1) as f64;
     if crowded && groups.len() == 1 && groups.iter().all(|(_, v)| v.iter().all(|x| *x >= 0.0)) {
@@ -1086,33 +1106,14 @@ pub fn rate_bars(
     series: Option<&str>,
     title: &str,
 ) -> Result<Chart> {
-    let xs = read::texts(df, x)?;
-    let ks = read::numbers(df, successes)?;
-    let ns = read::numbers(df, n)?;
-    let ss = match series {
-        Some(s) => read::texts(df, s)?,
-        None => vec![Some(successes.to_string()); xs.len()],
-    };
-    let labels = distinct(&xs);
-    let names = distinct(&ss);
-    let mut sums = vec![vec![(0.0f64, 0.0f64); labels.len()]; names.len()];
-    for (((x, k), t), s) in xs.iter().zip(&ks).zip(&ns).zip(&ss) {
-        if let (Some(x), Some(k), Some(t), Some(s)) = (x, k, t, s)
-            && let (Some(i), Some(g)) = (
-                labels.iter().position(|l| l == x),
-                names.iter().position(|m| m == s),
-            )
-        {
-            sums[g][i].0 += k;
-            sums[g][i].1 += t;
-        }
-    }
+    let (labels, names, sums) = group_sums(df, x, &[successes, n], series)?;
     let mut groups = Vec::with_capacity(names.len());
     let mut intervals = Vec::with_capacity(names.len());
     for (name, row) in names.iter().zip(&sums) {
         let mut vals = Vec::with_capacity(row.len());
         let mut ivs = Vec::with_capacity(row.len());
-        for &(k, t) in row {
+        for kt in row {
+            let (k, t) = (kt[0], kt[1]);
             let (k, t) = (k.round().max(0.0) as u64, t.round().max(0.0) as u64);
             let (lo, hi) = crate::metrics::wilson_interval(k.min(t), t, 1.96);
             vals.push(if t == 0 {

@@ -185,6 +185,10 @@ pub fn sample(problems: &DataFrame, model: &Model, cfg: &SampleConfig) -> Result
             model_s += r.generation.metadata_json()["gen_s"]
                 .as_f64()
                 .unwrap_or(0.0);
+            // Only a checkpoint needs the answers grouped by task.
+            if checkpoint.is_none() {
+                continue;
+            }
             let task = r.generation.task_id.clone();
             let answers = pending.entry(task.clone()).or_default();
             answers.push(r.clone());

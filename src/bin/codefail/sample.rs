@@ -101,8 +101,16 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         .collect();
     let todo = mine.filter(&keep)?;
     let checkpoint = stage.part.checkpoint();
+    // Tasks of this run that an interrupted one finished (`sample` takes
+    // them from the checkpoint; counted here for the report).
     let from_checkpoint = if checkpoint.exists() {
-        codefail::store::Checkpoint::<serde_json::Value>::open(&checkpoint)?.resumed()
+        let c = codefail::store::Checkpoint::<serde_json::Value>::open(&checkpoint)?;
+        todo.column("task_id")?
+            .str()?
+            .iter()
+            .flatten()
+            .filter(|t| c.contains(t))
+            .count()
     } else {
         0
     };
@@ -133,7 +141,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     }
     let sample_s = secs(t2);
     let rows = written.height();
-    let resumed_tasks = in_output.len() + from_checkpoint;
+    let resumed_tasks = mine.height() - todo.height() + from_checkpoint;
     eprintln!(
         "sampled {new_rows} answers ({resumed_tasks} tasks resumed from earlier runs) in {sample_s:.1}s, {tokens_per_s:.1} tokens/s; wrote {}",
         part.display()
