@@ -19,21 +19,24 @@ fn strs(df: &DataFrame, col: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+/// MBPP's test split, as a frame and as problems.
+fn mbpp_test() -> (DataFrame, Vec<Problem>) {
+    let options = LoadOptions {
+        split: Some("test".into()),
+        ..Default::default()
+    };
+    let df = load("mbpp", &options).unwrap();
+    let problems = problems_from_frame(&df).unwrap();
+    (df, problems)
+}
+
 #[test]
 fn every_deepseek_failure_gets_a_category() {
     let _g = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let Some(data) = common::shared_data() else {
         return;
     };
-    let problems_df = load(
-        "mbpp",
-        &LoadOptions {
-            split: Some("test".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut problems = problems_from_frame(&problems_df).unwrap();
+    let (problems_df, mut problems) = mbpp_test();
     let (gens, _) = load_generations(
         data.join("generations/deepseek-coder-1.3b-instruct.mbpp-official.jsonl"),
         &Default::default(),
@@ -121,46 +124,24 @@ fn every_deepseek_failure_gets_a_category() {
     eprintln!("semantic categories: {semantic:?}; no semantic category, because: {skipped:?}");
     assert_eq!(breakdown.values().sum::<usize>(), 500 - 258);
     assert!(breakdown.get("wrong_answer").copied().unwrap_or(0) > 100);
-    // The 60 failures hand-labelled by the rules (drawn at random from these
-    // generations, seed 2026, labelled before looking at the classifier's
-    // output; `none`: no semantic category): agreement and confusion matrix.
-    let text = std::fs::read_to_string(common::fixtures().join("hand-labelled-deepseek-60.jsonl"))
-        .unwrap();
-    let ids = strs(&classified, "task_id");
-    let samples = classified
-        .column("sample_idx")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .clone();
-    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let i = (0..classified.height())
-            .find(|&i| {
-                ids[i].as_deref() == v["task_id"].as_str()
-                    && samples.get(i) == v["sample_idx"].as_i64()
-            })
-            .unwrap_or_else(|| panic!("labelled {v} is not a row"));
-        assert!(!passed[i], "labelled {} passes", v["task_id"]);
-        let got = sem[i].clone().unwrap_or_else(|| "none".into());
-        *confusion
-            .entry((v["label"].as_str().unwrap().to_string(), got))
-            .or_default() += 1;
-    }
-    let agree: usize = confusion
-        .iter()
-        .filter(|((l, g), _)| l == g)
-        .map(|(_, n)| n)
-        .sum();
-    let total: usize = confusion.values().sum();
-    eprintln!(
-        "hand labels vs classifier: {agree}/{total} agree; (label, classifier) -> n: {confusion:?}"
+    // Failures labelled by careful readers (sets A-D of 60, each read by two
+    // readers; measured when these rules were fixed, docs/semantic-labels.md:
+    // the bounds sit at the measured values, so that a change that makes
+    // the classifier worse on any set fails here).
+    agreement_with_readers(
+        &classified,
+        "deepseek-coder-1.3b-instruct.mbpp-official",
+        &[
+            ("a-1", 45),
+            ("a-2", 48),
+            ("b-1", 49),
+            ("b-2", 45),
+            ("c-1", 46),
+            ("c-2", 45),
+            ("d-1", 45),
+            ("d-2", 48),
+        ],
     );
-    assert_eq!(total, 60);
-    // Measured 44 of 60 (73%; the target is 80%): the bound sits at the
-    // measured value, so that a change that makes it worse fails here.
-    assert!(agree >= 44, "{agree}/60: {confusion:?}");
 
     // Evidence is kept for every semantic verdict that found a disagreement.
     let ev = strs(&classified, "evidence_input");
@@ -287,10 +268,11 @@ fn semantic_classifier_on_the_labelled_set() {
     assert_eq!(total, labelled.len());
     // Every labelled example is analysed (a verdict, possibly `no_evidence` or `inconclusive`).
     assert!(!confusion.keys().any(|(_, g)| g == "none"), "{confusion:?}");
-    // Measured on this set (see the closing note): edge case 6 of 7 found,
-    // math 4 of 5 (the fifth, Mbpp/72, returns booleans, which rule 3 leaves
-    // out by design), 12 of 18 right in all. The bounds sit at the measured
-    // values, so that a change that makes the classifier worse fails here.
+    // Measured on this set (docs/semantic-labels.md): edge case 6 of 7
+    // found, math 4 of 5 (the fifth, Mbpp/72, returns booleans, which rule 3
+    // leaves out by design), generalization 4 of 6, 14 of 18 right in all.
+    // The bounds sit at the measured values, so that a change that makes the
+    // classifier worse fails here.
     let tp = |c: &str| {
         confusion
             .get(&(c.to_string(), c.to_string()))
@@ -299,8 +281,8 @@ fn semantic_classifier_on_the_labelled_set() {
     };
     assert!(tp("edge_case") >= 6, "{confusion:?}");
     assert!(tp("math") >= 4, "{confusion:?}");
-    assert!(tp("generalization") >= 2, "{confusion:?}");
-    assert!(correct >= 12, "accuracy {correct}/{total}: {confusion:?}");
+    assert!(tp("generalization") >= 4, "{confusion:?}");
+    assert!(correct >= 14, "accuracy {correct}/{total}: {confusion:?}");
 }
 
 /// A results row: passed, or failed with `status` and `error_type`, and
@@ -602,4 +584,185 @@ fn cli_classify_reads_the_recorded_problems_or_refuses() {
         &p("c3.parquet"),
     ]);
     assert_eq!(code, Some(0), "{err}");
+}
+
+/// The differential test compares with Python's `==`, as the task's asserts
+/// do: a tuple of tuples where the reference returns a list of tuples is wrong
+/// on every input, not "no evidence" (LiveCodeBench's tuple-as-list rule,
+/// meant for JSON expected values, must not apply here).
+#[test]
+fn semantic_compares_like_the_asserts() {
+    let _g = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let problem = Problem {
+        task_id: "t/pairs".into(),
+        dataset: "mbpp".into(),
+        split: "test".into(),
+        prompt: "Pair every element with itself.".into(),
+        entry_point: Some("pairs".into()),
+        test_type: TestType::Functional,
+        tests: vec![
+            TestCase::assert("assert pairs([1, 2]) == [(1, 1), (2, 2)]"),
+            TestCase::assert("assert pairs([3, 4, 5]) == [(3, 3), (4, 4), (5, 5)]"),
+        ],
+        setup_code: String::new(),
+        reference: Some("def pairs(xs):\n    return [(x, x) for x in xs]\n".into()),
+        atol: 0.0,
+        metadata: "{}".into(),
+    };
+    let gens = vec![Generation {
+        task_id: "t/pairs".into(),
+        sample_idx: 0,
+        model: "m".into(),
+        prompt_id: String::new(),
+        raw_output: String::new(),
+        code: Some("def pairs(xs):\n    return tuple((x, x) for x in xs)\n".into()),
+        gen_metadata: "{}".into(),
+    }];
+    let mut problems = vec![problem];
+    let rows = run(&mut problems, &gens, &RunConfig::default()).unwrap();
+    assert!(!rows[0].passed);
+    let classified = classify(
+        &results_frame(&rows).unwrap(),
+        &problems_frame(&problems).unwrap(),
+        &ClassifyConfig::default(),
+    )
+    .unwrap();
+    let sem = strs(&classified, "semantic");
+    assert_eq!(sem[0].as_deref(), Some("inconclusive"), "{classified}");
+    let ev = strs(&classified, "evidence_actual");
+    assert!(
+        ev[0].as_deref().is_some_and(|e| e.starts_with('(')),
+        "{ev:?}"
+    );
+}
+
+/// The classifier against every reader's labels of these generations
+/// (`data/fixtures/semantic-labels/<generations>/<set>-<reader>.jsonl`: 60
+/// failures drawn at random, labelled by docs/labelling-rules.md without the
+/// classifier's output; `none`: no semantic category): agreement per reader
+/// at least its floor, and the two readers of a set compared.
+fn agreement_with_readers(classified: &DataFrame, generations: &str, floors: &[(&str, usize)]) {
+    let ids = strs(classified, "task_id");
+    let sem = strs(classified, "semantic");
+    let passed = classified.column("passed").unwrap().bool().unwrap();
+    let samples = classified.column("sample_idx").unwrap().i64().unwrap();
+    let row_of = |task: &str, sample: i64| {
+        (0..classified.height())
+            .find(|&i| ids[i].as_deref() == Some(task) && samples.get(i) == Some(sample))
+    };
+    let dir = common::fixtures().join("semantic-labels").join(generations);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), floors.len(), "{files:?}");
+    let mut readers: BTreeMap<String, BTreeMap<(String, i64), String>> = BTreeMap::new();
+    let mut pooled: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (file, (name, floor)) in files.iter().zip(floors) {
+        assert_eq!(file.file_stem().unwrap().to_string_lossy(), *name);
+        let text = std::fs::read_to_string(file).unwrap();
+        let (mut agree, mut total) = (0, 0);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let (task, sample) = (
+                v["task_id"].as_str().unwrap(),
+                v["sample_idx"].as_i64().unwrap(),
+            );
+            let i = row_of(task, sample)
+                .unwrap_or_else(|| panic!("{name}: {task} #{sample} is not a row"));
+            assert_eq!(passed.get(i), Some(false), "{name}: labelled {task} passes");
+            let label = v["label"].as_str().unwrap().to_string();
+            assert!(
+                [
+                    "none",
+                    "edge_case",
+                    "generalization",
+                    "math",
+                    "inconclusive"
+                ]
+                .contains(&label.as_str()),
+                "{name}: {task}: label {label}"
+            );
+            let got = sem[i].clone().unwrap_or_else(|| "none".into());
+            agree += usize::from(label == got);
+            total += 1;
+            *pooled.entry((label.clone(), got)).or_default() += 1;
+            readers
+                .entry(name.to_string())
+                .or_default()
+                .insert((task.to_string(), sample), label);
+        }
+        eprintln!("{generations} {name}: classifier agrees with the reader on {agree}/{total}");
+        assert_eq!(total, 60, "{name}");
+        assert!(agree >= *floor, "{name}: {agree}/60 (was {floor})");
+    }
+    // Two readers of the same set (`a-1`, `a-2`): how far careful readers agree.
+    let names: Vec<&String> = readers.keys().collect();
+    for (x, a) in names.iter().enumerate() {
+        for b in &names[x + 1..] {
+            if a[..1] == b[..1] {
+                let (la, lb) = (&readers[*a], &readers[*b]);
+                let same = la.iter().filter(|(k, l)| lb.get(*k) == Some(l)).count();
+                assert_eq!(la.len(), lb.len(), "{a} and {b} label different failures");
+                assert!(
+                    la.keys().all(|k| lb.contains_key(k)),
+                    "{a} and {b} label different failures"
+                );
+                eprintln!("readers {a} and {b} agree on {same}/{}", la.len());
+            }
+        }
+    }
+    eprintln!("pooled (reader, classifier) -> n: {pooled:?}");
+}
+
+/// The EG-CFG generations' failures (sets E, F and G: another model's
+/// decoding, labelled by readers as the rules were being fixed; G after
+/// they were, the held-out check).
+#[test]
+fn egcfg_failures_agree_with_readers() {
+    let _g = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let name = "egcfg-deepseek-coder-1.3b-instruct-ns2t0.7";
+    let dir = common::fixtures().join("semantic-labels").join(name);
+    let mut labelled: Vec<(String, i64)> = Vec::new();
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            labelled.push((
+                v["task_id"].as_str().unwrap().into(),
+                v["sample_idx"].as_i64().unwrap(),
+            ));
+        }
+    }
+    let (problems_df, mut problems) = mbpp_test();
+    let (gens, _) =
+        load_generations(data.join("generations").join(name), &Default::default()).unwrap();
+    let gens: Vec<Generation> = generations_from_frame(&gens)
+        .unwrap()
+        .into_iter()
+        .filter(|g| labelled.contains(&(g.task_id.clone(), g.sample_idx)))
+        .collect();
+    let rows = run(&mut problems, &gens, &RunConfig::default()).unwrap();
+    let classified = classify(
+        &results_frame(&rows).unwrap(),
+        &problems_df,
+        &ClassifyConfig::default(),
+    )
+    .unwrap();
+    agreement_with_readers(
+        &classified,
+        name,
+        &[
+            ("e-1", 49),
+            ("e-2", 50),
+            ("f-1", 51),
+            ("f-2", 50),
+            ("g-1", 51),
+        ],
+    );
 }

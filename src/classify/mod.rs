@@ -525,51 +525,77 @@ mod tests {
 
     #[test]
     fn semantic_rules_one_by_one() {
-        let c = |s, b, o, r| Counts {
+        // `numeric`: every task and ordinary input has a numeric answer (or
+        // none has); the inputs it agrees on have two different answers.
+        let c = |s: (usize, usize), b, o: (usize, usize), r, numeric: bool| Counts {
             seeds: s,
             boundary: b,
             ordinary: o,
             ordinary_of_right: r,
+            numeric: if numeric {
+                (s.0 + o.0, s.1 + o.1)
+            } else {
+                (0, 0)
+            },
+            agreed_answers: 2,
         };
         // Rule 1: no disagreement.
         assert_eq!(
-            decide_semantic(&c((3, 0), (5, 0), (5, 0), (5, 0)), true),
+            decide_semantic(&c((3, 0), (5, 0), (5, 0), (5, 0), true)),
             "no_evidence"
         );
-        // Rule 2 needs at least two ordinary mutants of inputs it gets right.
+        // Rule 2 needs at least two ordinary mutants of inputs it gets right
+        // (else: right on some task inputs, wrong on one: generalization).
         assert_eq!(
-            decide_semantic(&c((3, 1), (5, 1), (5, 0), (1, 0)), false),
+            decide_semantic(&c((3, 1), (5, 1), (5, 0), (1, 0), false)),
+            "generalization"
+        );
+        let edge = c((3, 1), (5, 1), (5, 2), (2, 0), false);
+        assert_eq!(decide_semantic(&edge), "edge_case");
+        // ... and agreement on more than one answer: right only where the
+        // answer is `False` is not an edge case.
+        let constant = Counts {
+            agreed_answers: 1,
+            ..edge
+        };
+        assert_eq!(decide_semantic(&constant), "generalization");
+        // Rule 3 only with numeric answers, from 80% of those inputs.
+        assert_eq!(
+            decide_semantic(&c((3, 3), (5, 4), (6, 6), (0, 0), false)),
             "inconclusive"
         );
         assert_eq!(
-            decide_semantic(&c((3, 1), (5, 1), (5, 2), (2, 0)), false),
-            "edge_case"
-        );
-        // Rule 3 only with numeric outputs, from 80% of inputs.
-        assert_eq!(
-            decide_semantic(&c((3, 3), (5, 4), (6, 6), (0, 0)), false),
-            "inconclusive"
-        );
-        assert_eq!(
-            decide_semantic(&c((3, 3), (5, 4), (6, 6), (0, 0)), true),
+            decide_semantic(&c((3, 3), (5, 4), (6, 6), (0, 0), true)),
             "math"
         );
         // Without numbers, 80% wrong with some agreement is generalization.
         assert_eq!(
-            decide_semantic(&c((3, 3), (5, 4), (6, 5), (0, 0)), false),
+            decide_semantic(&c((3, 3), (5, 4), (6, 5), (0, 0), false)),
             "generalization"
         );
         assert_eq!(
-            decide_semantic(&c((3, 3), (5, 4), (6, 5), (0, 0)), true),
+            decide_semantic(&c((3, 3), (5, 4), (6, 5), (0, 0), true)),
             "math"
         );
         assert_eq!(
-            decide_semantic(&c((3, 1), (5, 2), (6, 3), (4, 1)), true),
+            decide_semantic(&c((3, 1), (5, 2), (6, 3), (4, 1), true)),
             "generalization"
         );
+        // Math counts only the inputs with numeric answers (not those the
+        // reference answers with a message), if they are at least half.
+        let mixed = Counts {
+            numeric: (5, 5),
+            ..c((3, 3), (5, 5), (6, 6), (0, 0), false)
+        };
+        assert_eq!(decide_semantic(&mixed), "math");
+        let few = Counts {
+            numeric: (4, 4),
+            ..mixed
+        };
+        assert_eq!(decide_semantic(&few), "inconclusive");
         // Rule 4 needs some agreement on task or ordinary inputs.
         assert_eq!(
-            decide_semantic(&c((3, 3), (5, 1), (6, 6), (0, 0)), false),
+            decide_semantic(&c((3, 3), (5, 1), (6, 6), (0, 0), false)),
             "inconclusive"
         );
     }

@@ -6,7 +6,11 @@
 //! style: *boundary* mutants (empty and single-element containers, empty or
 //! one-character strings, zero, one, negatives, parity flips, unequal lengths)
 //! and *ordinary* mutants (reversed, shuffled, duplicated, longer inputs,
-//! multi-digit numbers, scaled values). The reference runs on every input in
+//! multi-digit numbers, scaled values), and adds *fresh* ordinary inputs:
+//! three per task input, every argument drawn anew with the same types and
+//! sizes (numbers of the same sign and magnitude other than 0 and 1, strings
+//! of the same length and letters, containers of the same length): what a
+//! careful reader tries beside the tests. The reference runs on every input in
 //! the sandbox (inputs on which it raises are outside the task's domain and are
 //! dropped), then the candidate runs on the rest, and the two are compared.
 //! The reference's answers are cached under `<cache dir>/semantic/` (keyed by
@@ -35,21 +39,29 @@
 //! O = ordinary):
 //! 1. no disagreement anywhere (or no input both ran): `no_evidence`: the
 //!    inputs did not reproduce the failure;
-//! 2. `edge_case`: the candidate agrees on every ordinary mutant of the
-//!    task inputs it gets right (at least two ran): it fails on boundary
-//!    inputs or on particular inputs of its own tests, not on inputs like
-//!    the ones it handles;
-//! 3. `math`: it disagrees on at least 80% of the task's own inputs and
-//!    their ordinary mutants (boundary values, where formulas tend to
-//!    coincide, do not count) and the reference's outputs are numbers (a
-//!    wrong formula is wrong almost everywhere);
-//! 4. `generalization`: it agrees on some of the task's own inputs but
-//!    disagrees on ordinary inputs (it fits the examples, not the task);
+//! 2. `edge_case`: the candidate agrees on every ordinary input (mutant or
+//!    fresh) made from the task inputs it gets right (at least two ran), and
+//!    the reference's answers on the S and O inputs it agrees on are not all
+//!    one value: it fails on boundary inputs or on particular inputs of its
+//!    own tests, not on inputs like the ones it handles. (A program right only where the
+//!    answer is `False` or `'Not matched!'` agrees where a constant would:
+//!    that shows nothing about the task, so it is not an edge case.)
+//! 3. `math`: among the S and O inputs whose reference answer is a number
+//!    (at least three, and at least half of the S and O inputs), it
+//!    answers another number (or raises) on at least 80%: a wrong formula
+//!    is wrong almost everywhere. Boundary values, where formulas tend to
+//!    coincide (0 -> 0), do not count; nor do inputs the reference answers
+//!    with a message (`'Invalid Input'`), which say nothing about the
+//!    formula; a list or a string where a number belongs is another thing,
+//!    not a wrong formula;
+//! 4. `generalization`: it agrees on some S and O inputs and disagrees on
+//!    others (it fits some examples, not the task);
 //! 5. otherwise `inconclusive`: it disagrees, but not in a way these rules
 //!    decide.
 //!
-//! The evidence kept is the smallest disagreeing input, the mutation that made
-//! it, the reference's output and the candidate's.
+//! Outputs compare with Python's `==`, as the tasks' asserts do (a tuple is
+//! not a list). The evidence kept is the smallest disagreeing input, the
+//! mutation that made it, the reference's output and the candidate's.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -105,6 +117,14 @@ pub struct Counts {
     pub ordinary: (usize, usize),
     /// Ordinary mutants of the task inputs the candidate gets right.
     pub ordinary_of_right: (usize, usize),
+    /// The task's own inputs and ordinary mutants whose reference answer is
+    /// a number; disagreed: the candidate answered another number or raised
+    /// (a list or a string in the number's place does not count).
+    pub numeric: (usize, usize),
+    /// Distinct reference answers among the task's own inputs and ordinary
+    /// mutants the candidate agrees on, counted up to 2 (1: it agrees only
+    /// where a constant would).
+    pub agreed_answers: usize,
 }
 
 /// Decide the category from the counts (the rules in the module docs).
@@ -112,35 +132,44 @@ pub struct Counts {
 /// ```
 /// use codefail::classify::{decide_semantic, Counts};
 /// // Wrong on a failing test and on boundaries, right on the ordinary
-/// // variants of the tests it passes: an edge case.
-/// let c = Counts { seeds: (3, 1), boundary: (8, 3), ordinary: (10, 2), ordinary_of_right: (6, 0) };
-/// assert_eq!(decide_semantic(&c, true), "edge_case");
-/// // Wrong almost everywhere with numeric outputs: math.
-/// let c = Counts { seeds: (3, 3), boundary: (8, 6), ordinary: (10, 10), ordinary_of_right: (0, 0) };
-/// assert_eq!(decide_semantic(&c, true), "math");
+/// // variants of the tests it passes (whose answers vary): an edge case.
+/// let c = Counts { seeds: (3, 1), boundary: (8, 3), ordinary: (10, 2), ordinary_of_right: (6, 0),
+///     numeric: (13, 3), agreed_answers: 2 };
+/// assert_eq!(decide_semantic(&c), "edge_case");
+/// // The same, but every input it agrees on has one answer (`False`): a
+/// // constant would agree there too, so it fits the examples, not the task.
+/// let c = Counts { agreed_answers: 1, numeric: (0, 0), ..c };
+/// assert_eq!(decide_semantic(&c), "generalization");
+/// // Wrong almost everywhere with numeric answers: math.
+/// let c = Counts { seeds: (3, 3), boundary: (8, 6), ordinary: (10, 10), ordinary_of_right: (0, 0),
+///     numeric: (13, 13), agreed_answers: 0 };
+/// assert_eq!(decide_semantic(&c), "math");
 /// // Right on some inputs, wrong on ordinary ones: generalization.
-/// let c = Counts { seeds: (3, 1), boundary: (8, 1), ordinary: (10, 4), ordinary_of_right: (6, 2) };
-/// assert_eq!(decide_semantic(&c, false), "generalization");
-/// assert_eq!(decide_semantic(&Counts { seeds: (3, 0), ..Default::default() }, false), "no_evidence");
+/// let c = Counts { seeds: (3, 1), boundary: (8, 1), ordinary: (10, 4), ordinary_of_right: (6, 2),
+///     numeric: (0, 0), agreed_answers: 2 };
+/// assert_eq!(decide_semantic(&c), "generalization");
+/// assert_eq!(decide_semantic(&Counts { seeds: (3, 0), ..Default::default() }), "no_evidence");
 /// ```
-pub fn decide_semantic(c: &Counts, numeric: bool) -> &'static str {
+pub fn decide_semantic(c: &Counts) -> &'static str {
     let d_all = c.seeds.1 + c.boundary.1 + c.ordinary.1;
     let t_all = c.seeds.0 + c.boundary.0 + c.ordinary.0;
     if d_all == 0 || t_all == 0 {
         return "no_evidence";
     }
-    if c.ordinary_of_right.1 == 0 && c.ordinary_of_right.0 >= 2 {
+    // Disagreements on the task's own inputs and ordinary mutants.
+    let (t_ord, d_ord) = (c.seeds.0 + c.ordinary.0, c.seeds.1 + c.ordinary.1);
+    if c.ordinary_of_right.1 == 0 && c.ordinary_of_right.0 >= 2 && c.agreed_answers >= 2 {
         return "edge_case";
     }
-    // A wrong formula is wrong on almost every ordinary input; boundary
-    // values (0, 1, empty) are where formulas tend to coincide, so they do
-    // not count here.
-    let (d_ord, t_ord) = (c.seeds.1 + c.ordinary.1, c.seeds.0 + c.ordinary.0);
-    if numeric && t_ord > 0 && d_ord as f64 >= 0.8 * t_ord as f64 {
+    // A wrong formula is wrong on almost every ordinary input whose answer
+    // is a number; boundary values (0, 1, empty) are where formulas tend to
+    // coincide, so they do not count here.
+    let (t_num, d_num) = c.numeric;
+    if t_num >= 3 && 2 * t_num >= t_ord && d_num as f64 >= 0.8 * t_num as f64 {
         return "math";
     }
-    let agree = (c.seeds.0 - c.seeds.1) + (c.ordinary.0 - c.ordinary.1);
-    if agree >= 1 && c.ordinary.1 >= 1 {
+    // Right on some of the task's and ordinary inputs, wrong on others.
+    if t_ord > d_ord && d_ord >= 1 {
         return "generalization";
     }
     "inconclusive"
@@ -254,6 +283,45 @@ fn same_everywhere(tests: &[&Value]) -> Option<&'static str> {
     };
     let first = how(tests[0]);
     (tests.len() >= 2 && tests.iter().all(|t| how(t) == first)).then_some("same_failure_everywhere")
+}
+
+/// `constant_output` when the candidate answered one and the same value on
+/// every input, boundary values included (right only where the reference's
+/// answer happens to be that value): its answer does not depend on the
+/// input, so it says nothing about how the program reads the task. Needs
+/// the answers on passing inputs too (the `python` comparison reports them).
+fn constant_output(tests: &[&Value]) -> Option<&'static str> {
+    fn answer(t: &Value) -> Option<&str> {
+        matches!(t["status"].as_str(), Some("passed" | "failed"))
+            .then(|| t["output"].as_str())
+            .flatten()
+    }
+    let first = answer(tests.first()?)?;
+    (tests.len() >= 3 && tests.iter().all(|t| answer(t) == Some(first)))
+        .then_some("constant_output")
+}
+
+/// Whether a Python repr is a number (`3`, `-2.5`, `1e-07`, `inf`, a
+/// complex `(1.5+2j)`); a list, a string, a bool or `None` is another kind
+/// of answer.
+fn is_number_repr(r: Option<&str>) -> bool {
+    // Rust's float syntax covers Python's int and float reprs, `inf`, `nan`.
+    let real = |r: &str| r.parse::<f64>().is_ok();
+    r.is_some_and(|r| {
+        let r = r.trim();
+        let inner = r
+            .strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .unwrap_or(r);
+        let complex = inner.strip_suffix('j').is_some_and(|z| {
+            real(z)
+                || z.char_indices()
+                    .skip(1)
+                    .filter(|&(i, c)| (c == '+' || c == '-') && !z[..i].ends_with(['e', 'E']))
+                    .any(|(i, _)| real(&z[..i]) && real(&z[i..]))
+        });
+        real(r) || complex
+    })
 }
 
 fn is_number(v: &Value) -> bool {
@@ -457,7 +525,7 @@ pub(crate) fn semantic_verdicts(
                 .collect();
             valid.push(keep);
             json!({"id": k, "task_id": p.task_id, "program": code, "setup": p.setup_code, "entry_point": p.entry_point,
-                   "mode": "functional", "compare": "equal", "tagged_inputs": true, "atol": p.atol.max(1e-9),
+                   "mode": "functional", "compare": "python", "tagged_inputs": true, "atol": p.atol,
                    "tests": tests, "limits": limits})
         })
         .collect();
@@ -500,13 +568,14 @@ pub(crate) fn semantic_verdicts(
             .filter(|(_, i)| inputs[j][**i].kind != "boundary")
             .map(|(t, _)| t)
             .collect();
-        if let Some(why) = same_everywhere(&ordinary) {
+        let every: Vec<&Value> = tests.iter().collect();
+        if let Some(why) = same_everywhere(&ordinary).or_else(|| constant_output(&every)) {
             out[*row] = Some(skipped(why));
             continue;
         }
         let mut c = Counts::default();
         let mut best: Option<(usize, &Input, &Value)> = None;
-        let mut numeric = 0usize;
+        let mut agreed: Option<&str> = None;
         for (t, &i) in tests.iter().zip(&valid[k]) {
             let inp = &inputs[j][i];
             let wrong = t["passed"] != true;
@@ -524,19 +593,37 @@ pub(crate) fn semantic_verdicts(
                     }
                 }
             }
-            if expected[j][i]
-                .as_deref()
-                .and_then(|x| serde_json::from_str::<Value>(x).ok())
-                .is_some_and(|v| is_number(&v))
-            {
-                numeric += 1;
+            if inp.kind != "boundary" {
+                let answer = expected[j][i].as_deref();
+                if answer
+                    .and_then(|x| serde_json::from_str::<Value>(x).ok())
+                    .is_some_and(|v| is_number(&v))
+                {
+                    // A wrong number or an exception; a list, a string or
+                    // a set in the number's place is another thing, not a
+                    // wrong formula.
+                    let other_value =
+                        t["status"] == "failed" && !is_number_repr(t["output"].as_str());
+                    c.numeric.0 += 1;
+                    c.numeric.1 += usize::from(wrong && !other_value);
+                }
+                if !wrong && c.agreed_answers < 2 {
+                    match agreed {
+                        None => {
+                            agreed = answer;
+                            c.agreed_answers = 1;
+                        }
+                        Some(a) if Some(a) != answer => c.agreed_answers = 2,
+                        Some(_) => {}
+                    }
+                }
             }
             if wrong && best.is_none_or(|(len, _, _)| inp.args.len() < len) {
                 best = Some((inp.args.len(), inp, t));
             }
         }
         let n = c.seeds.0 + c.boundary.0 + c.ordinary.0;
-        let cat = decide_semantic(&c, n > 0 && numeric * 2 > n);
+        let cat = decide_semantic(&c);
         let mut v = SemanticVerdict {
             category: cat.to_string(),
             n_inputs: n,
@@ -605,4 +692,49 @@ pub(crate) fn semantic_columns(verdicts: &[Option<SemanticVerdict>]) -> Vec<Colu
         ),
         Column::new("evidence_actual".into(), s(&|v| v.evidence_actual.clone())),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_reprs() {
+        for r in [
+            "3",
+            "-2.5",
+            "1e-07",
+            "inf",
+            "nan",
+            "(1.5+2j)",
+            "(-1-0.5j)",
+            "2j",
+            "(1e-05+3j)",
+        ] {
+            assert!(is_number_repr(Some(r)), "{r}");
+        }
+        for r in [
+            "True", "None", "'3'", "[1, 2]", "(1, 2)", "{1}", "", "(1+)", "j",
+        ] {
+            assert!(!is_number_repr(Some(r)), "{r}");
+        }
+        assert!(!is_number_repr(None));
+    }
+
+    #[test]
+    fn one_answer_everywhere_is_constant_output() {
+        let t = |status: &str, out: &str| json!({"status": status, "output": out});
+        let (a, b, c) = (
+            t("passed", "False"),
+            t("failed", "False"),
+            t("passed", "False"),
+        );
+        assert_eq!(constant_output(&[&a, &b, &c]), Some("constant_output"));
+        // Another answer anywhere, an exception, or too few inputs: not constant.
+        let d = t("passed", "True");
+        assert_eq!(constant_output(&[&a, &b, &d]), None);
+        let e = json!({"status": "error", "output": null, "error_type": "IndexError"});
+        assert_eq!(constant_output(&[&a, &b, &e]), None);
+        assert_eq!(constant_output(&[&a, &b]), None);
+    }
 }

@@ -1447,7 +1447,9 @@ def judge_value(test, v, ep_state, compare, entry, wall, want_values, secs, tamp
         else:
             # LiveCodeBench's call-based rule: a tuple result compares as a list
             # when the expected value is a list (JSON has no tuples), then ==.
-            if isinstance(out, tuple) and isinstance(exp, list):
+            # `python`: the expected value is a Python value (tagged, tuples
+            # kept), compared with == as an assert would.
+            if compare != "python" and isinstance(out, tuple) and isinstance(exp, list):
                 out = list(out)
             ok = _eq(out, exp) or (ep_state.atol > 0 and is_floats(exp) and type(out) is type(exp)
                                    and allclose(out, exp, 0.0, ep_state.atol))
@@ -1455,7 +1457,10 @@ def judge_value(test, v, ep_state, compare, entry, wall, want_values, secs, tamp
         return test_result("failed", error_type="AssertionError", message="comparison failed: %s" % e,
                            wall_ms=wall, output=short_repr(out), expected=short_repr(exp))
     if ok:
-        return test_result("passed", passed=True, wall_ms=wall)
+        # `python` (the differential test) reports every answer, right or
+        # wrong, so that a program answering one constant can be told.
+        return test_result("passed", passed=True, wall_ms=wall,
+                           output=short_repr(out) if compare == "python" else None)
     return test_result("failed", error_type="AssertionError", message="wrong output", wall_ms=wall,
                        output=short_repr(out), expected=short_repr(exp))
 
@@ -1795,8 +1800,41 @@ def _mutants(v):
     return out
 
 
+def _fresh(v, rng, depth=0):
+    """A new value of the same type and about the same size as `v`: the
+    integers' and floats' magnitude, the strings' length and letters, the
+    containers' length, items drawn the same way from the first item's type."""
+    t = type(v)
+    if t is bool:
+        return rng.random() < 0.5
+    # Boundary values (0, 1, empty) are the boundary mutants' business: a
+    # fresh value is an ordinary one.
+    if t is int:
+        hi = max(10, 2 * abs(v))
+        return rng.randint(2, hi) if v >= 0 else -rng.randint(2, hi)
+    if t is float:
+        hi = max(10.0, 2 * abs(v))
+        x = round(rng.uniform(1.5, hi), 2)
+        return x if v >= 0 else -x
+    if t is str:
+        if not v:
+            return v
+        letters = sorted(set(v))
+        return "".join(rng.choice(letters) for _ in range(len(v)))
+    if t in (list, tuple) and depth < 3:
+        items = list(v)
+        if not items:
+            return v
+        kinds = {type(x) for x in items}
+        if len(kinds) == 1 and kinds <= {int, float, str, bool, list, tuple}:
+            return t(_fresh(rng.choice(items), rng, depth + 1) for _ in items)
+        return t(_fresh(x, rng, depth + 1) for x in items)
+    return v
+
+
 def mutate(job):
-    """Seeds and type-aware mutants, deduplicated, capped, deterministic."""
+    """Seeds, fresh inputs like them, and type-aware mutants, deduplicated,
+    capped, deterministic."""
     seeds = seed_inputs(job)
     limit = int(job.get("max", 60))
     found = []
@@ -1812,6 +1850,12 @@ def mutate(job):
 
     for k, s_ in enumerate(seeds):
         add("seed", "a test input", s_, k)
+    # Fresh inputs of each seed's types and sizes, every argument drawn anew:
+    # what a reader tries beside the tests' own inputs.
+    rng = random.Random(len(seeds))
+    for _ in range(3):
+        for k, s_ in enumerate(seeds):
+            add("ordinary", "fresh input (same types and sizes)", tuple(_fresh(a, rng) for a in s_), k)
     for k, s_ in enumerate(seeds):
         lengths = [len(a) for a in s_ if type(a) in (list, tuple, str)]
         paired = len(lengths) >= 2 and len(set(lengths)) == 1

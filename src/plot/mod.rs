@@ -579,11 +579,17 @@ impl Chart {
                         ])
                     });
                     chart.draw_series(whiskers.flatten())?;
-                    // The value above the bar (and above its whisker).
+                    // The value centred above the bar (and above its whisker).
+                    let centred = TextStyle::from(tick_style.clone()).pos(
+                        plotters::style::text_anchor::Pos::new(
+                            plotters::style::text_anchor::HPos::Center,
+                            plotters::style::text_anchor::VPos::Bottom,
+                        ),
+                    );
                     let texts = vals.iter().enumerate().map(|(i, v)| {
-                        let x = i as f64 + x0;
+                        let xc = i as f64 + x0 + width * 0.46;
                         let above = interval(gi, i).map_or(*v, |iv| iv.1.max(*v));
-                        Text::new(fmt_num(*v), (x, above + top * 0.04), tick_style.clone())
+                        Text::new(fmt_num(*v), (xc, above + top * 0.01), centred.clone())
                     });
                     chart.draw_series(texts)?;
                 }
@@ -714,7 +720,19 @@ impl Chart {
                     }
                 }
                 if !series.is_empty() || !references.is_empty() {
-                    legend(&mut chart, s, &label_style)?;
+                    // The legend goes in the corner the lines cross least.
+                    let mut ink: Vec<(f64, f64)> = Vec::new();
+                    for ser in series {
+                        ink.extend(along(&ser.points));
+                    }
+                    if *diagonal {
+                        ink.extend(along(&[(0.0, 0.0), (1.0, 1.0)]));
+                    }
+                    for (_, y) in references {
+                        ink.extend(along(&[(x0, *y), (x1, *y)]));
+                    }
+                    let at = emptiest_corner(&ink, (x0 - pad, x1 + pad), (y0, y1));
+                    legend_at(&mut chart, s, &label_style, at)?;
                 }
             }
             Kind::Heatmap {
@@ -820,6 +838,59 @@ fn legend_at<'a, DB: DrawingBackend + 'a>(
         .background_style(WHITE.mix(0.85))
         .label_font(style.clone())
         .draw()
+}
+
+/// Points every small step along a polyline (so that a long straight segment
+/// counts where it runs, not only at its ends).
+fn along(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for w in points.windows(2) {
+        let ((ax, ay), (bx, by)) = (w[0], w[1]);
+        for k in 0..20 {
+            let t = k as f64 / 20.0;
+            out.push((ax + (bx - ax) * t, ay + (by - ay) * t));
+        }
+    }
+    out.extend(points.last().copied());
+    out
+}
+
+/// The corner of the plot (upper right first, then upper left, lower right,
+/// lower left) whose legend-sized box (40% of the width, 25% of the height)
+/// holds the fewest of `ink`'s points.
+fn emptiest_corner(ink: &[(f64, f64)], x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition {
+    let (w, h) = ((x.1 - x.0) * 0.4, (y.1 - y.0) * 0.25);
+    let boxes = [
+        (
+            SeriesLabelPosition::UpperRight,
+            (x.1 - w, x.1),
+            (y.1 - h, y.1),
+        ),
+        (
+            SeriesLabelPosition::UpperLeft,
+            (x.0, x.0 + w),
+            (y.1 - h, y.1),
+        ),
+        (
+            SeriesLabelPosition::LowerRight,
+            (x.1 - w, x.1),
+            (y.0, y.0 + h),
+        ),
+        (
+            SeriesLabelPosition::LowerLeft,
+            (x.0, x.0 + w),
+            (y.0, y.0 + h),
+        ),
+    ];
+    let inside = |bx: (f64, f64), by: (f64, f64)| {
+        ink.iter()
+            .filter(|p| p.0 >= bx.0 && p.0 <= bx.1 && p.1 >= by.0 && p.1 <= by.1)
+            .count()
+    };
+    boxes
+        .into_iter()
+        .min_by_key(|(_, bx, by)| inside(*bx, *by))
+        .map_or(SeriesLabelPosition::UpperRight, |b| b.0)
 }
 
 fn legend_box(x: i32, y: i32, color: RGBColor, s: f64) -> Rectangle<(i32, i32)> {
@@ -1348,4 +1419,32 @@ pub fn roc_curve(pts: &mut [(f64, bool)]) -> (Vec<(f64, f64)>, f64) {
     // Mann-Whitney statistic: the one AUROC of `metrics`.
     let (scores, labels): (Vec<f64>, Vec<bool>) = pts.iter().copied().unzip();
     (curve, crate::metrics::auroc(&scores, &labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_goes_where_the_lines_are_not() {
+        let corner = |pts: &[(f64, f64)]| {
+            let ink = along(pts);
+            match emptiest_corner(&ink, (0.0, 1.0), (0.0, 1.0)) {
+                SeriesLabelPosition::UpperRight => "upper right",
+                SeriesLabelPosition::UpperLeft => "upper left",
+                SeriesLabelPosition::LowerRight => "lower right",
+                SeriesLabelPosition::LowerLeft => "lower left",
+                _ => "elsewhere",
+            }
+        };
+        // A good ROC curve hugs the upper left; the diagonal crosses the
+        // upper right and lower left: the lower right is free.
+        let mut good = vec![(0.0, 0.0), (0.0, 0.9), (0.3, 1.0), (1.0, 1.0)];
+        good.extend(along(&[(0.0, 0.0), (1.0, 1.0)]));
+        assert_eq!(corner(&good), "lower right");
+        // A flat line at the bottom leaves the upper right free.
+        assert_eq!(corner(&[(0.0, 0.1), (1.0, 0.1)]), "upper right");
+        // Rising from lower left to upper right, then flat: upper left.
+        assert_eq!(corner(&[(0.0, 0.0), (0.6, 0.2), (1.0, 1.0)]), "upper left");
+    }
 }
