@@ -568,14 +568,15 @@ pub(crate) fn semantic_verdicts(
             .filter(|(_, i)| inputs[j][**i].kind != "boundary")
             .map(|(t, _)| t)
             .collect();
-        let every: Vec<&Value> = tests.iter().collect();
-        if let Some(why) = same_everywhere(&ordinary).or_else(|| constant_output(&every)) {
+        let constant = || constant_output(&tests.iter().collect::<Vec<_>>());
+        if let Some(why) = same_everywhere(&ordinary).or_else(constant) {
             out[*row] = Some(skipped(why));
             continue;
         }
         let mut c = Counts::default();
         let mut best: Option<(usize, &Input, &Value)> = None;
-        let mut agreed: Option<&str> = None;
+        // The reference's answers where the candidate agrees (S and O).
+        let mut agreed: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for (t, &i) in tests.iter().zip(&valid[k]) {
             let inp = &inputs[j][i];
             let wrong = t["passed"] != true;
@@ -607,21 +608,15 @@ pub(crate) fn semantic_verdicts(
                     c.numeric.0 += 1;
                     c.numeric.1 += usize::from(wrong && !other_value);
                 }
-                if !wrong && c.agreed_answers < 2 {
-                    match agreed {
-                        None => {
-                            agreed = answer;
-                            c.agreed_answers = 1;
-                        }
-                        Some(a) if Some(a) != answer => c.agreed_answers = 2,
-                        Some(_) => {}
-                    }
+                if let (false, Some(a)) = (wrong, answer) {
+                    agreed.insert(a);
                 }
             }
             if wrong && best.is_none_or(|(len, _, _)| inp.args.len() < len) {
                 best = Some((inp.args.len(), inp, t));
             }
         }
+        c.agreed_answers = agreed.len().min(2);
         let n = c.seeds.0 + c.boundary.0 + c.ordinary.0;
         let cat = decide_semantic(&c);
         let mut v = SemanticVerdict {

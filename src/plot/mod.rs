@@ -976,7 +976,6 @@ pub fn outputs_dir() -> PathBuf {
 // ---------------------------------------------------------------------------
 // Frame helpers
 
-/// Distinct values in order of first appearance.
 /// Sums of the `values` columns per `series` value (or one series named
 /// after the first value column) and `x` label, both in order of first
 /// appearance: `(labels, series names, sums[series][label][value column])`.
@@ -1013,6 +1012,7 @@ fn group_sums(df: &DataFrame, x: &str, values: &[&str], series: Option<&str>) ->
 /// What [`group_sums`] gives.
 type GroupSums = (Vec<String>, Vec<String>, Vec<Vec<Vec<f64>>>);
 
+/// Distinct values in order of first appearance.
 fn distinct(v: &[Option<String>]) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     v.iter()
