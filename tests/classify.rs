@@ -763,6 +763,7 @@ fn egcfg_failures_agree_with_readers() {
             ("f-1", 51),
             ("f-2", 50),
             ("g-1", 51),
+            ("g-2", 51),
         ],
     );
 }
