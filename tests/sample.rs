@@ -746,6 +746,84 @@ fn stop_strings_cut_the_answer_and_files_resume() {
     assert!(!PathBuf::from(format!("{}.journal.jsonl", out.display())).exists());
 }
 
+/// `codefail sample --time-budget`: no batch starts once the budget is spent
+/// (0 s: none at all); the output is written with the finished tasks, the
+/// part is left unfinished, and the same command without a budget samples
+/// the rest and finishes it.
+#[test]
+fn time_budget_stops_the_run_and_the_same_command_finishes_it() {
+    if common::shared_data().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("qwen2");
+    tiny_model(&dir, "qwen2", 3);
+    let out = tmp.path().join("g.parquet");
+    let run = |extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+            .args([
+                "--no-track",
+                "--quiet",
+                "sample",
+                "--dataset",
+                "mbpp",
+                "--split",
+                "test",
+            ])
+            .args(["--limit", "2", "--max-new-tokens", "4", "--model"])
+            .arg(&dir)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let finished = || {
+        codefail::scale::Manifest::read(&codefail::scale::manifest_path(&out))
+            .unwrap()
+            .finished
+    };
+    let (code, err) = run(&["--time-budget", "0"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("time budget reached: 2 of 2 tasks"), "{err}");
+    assert_eq!(codefail::data::read_parquet(&out).unwrap().height(), 0);
+    assert!(!finished(), "a stopped run is not finished");
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("time budget"), "{err}");
+    let gens = codefail::data::read_parquet(&out).unwrap();
+    assert_eq!(gens.height(), 2);
+    assert!(finished());
+    // A budget needs an output the next run can continue from.
+    let jsonl = tmp.path().join("g.jsonl");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_codefail"))
+        .args([
+            "--no-track",
+            "sample",
+            "--dataset",
+            "mbpp",
+            "--limit",
+            "1",
+            "--model",
+        ])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&jsonl)
+        .args(["--time-budget", "5"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--time-budget needs a .parquet --out"),
+        "{err}"
+    );
+}
+
 /// `--device`/`--gpu` on a build without `cuda`: a clear error naming the
 /// feature, before any decoding; a malformed device is refused by the parser;
 /// the two flags exclude each other.

@@ -75,6 +75,11 @@ pub struct SampleConfig {
     pub checkpoint: Option<std::path::PathBuf>,
     /// A progress bar (tokens/s) on stderr; log lines when not a terminal.
     pub progress: bool,
+    /// Start no new batch once this much time has passed since the call
+    /// began (a job with a wall-time limit, a timed GPU loan): the frame
+    /// then holds the tasks finished by then, in order, and the checkpoint
+    /// has them, so a later call samples only the rest. `None`: no limit.
+    pub time_budget: Option<std::time::Duration>,
 }
 
 impl Default for SampleConfig {
@@ -87,6 +92,7 @@ impl Default for SampleConfig {
             sampling: Sampling::default(),
             checkpoint: None,
             progress: false,
+            time_budget: None,
         }
     }
 }
@@ -146,6 +152,9 @@ pub fn render_prompt(model: &Model, problem: &Problem, cfg: &SampleConfig) -> Re
 /// assert!(gens.column("token_logprobs").is_ok());
 /// let cfg = codefail::sample::SampleConfig { checkpoint: Some("gens.checkpoint.jsonl".into()), ..Default::default() };
 /// let again = codefail::sample::sample(&problems, &model, &cfg)?; // resumable
+/// // At most about a minute of decoding (the batch under way finishes):
+/// let budget = Some(std::time::Duration::from_secs(60));
+/// let first = codefail::sample::sample(&problems, &model, &codefail::sample::SampleConfig { time_budget: budget, ..cfg })?;
 /// # Ok::<(), codefail::Error>(())
 /// ```
 pub fn sample(problems: &DataFrame, model: &Model, cfg: &SampleConfig) -> Result<DataFrame> {
@@ -231,7 +240,11 @@ fn sample_each(
     mut sink: impl FnMut(&[SampleRow]) -> Result<()>,
 ) -> Result<()> {
     let sampling = with_prompt_stops(&cfg.sampling, &cfg.prompt);
+    let t0 = std::time::Instant::now();
     for chunk in problems.chunks(cfg.batch_size.max(1)) {
+        if cfg.time_budget.is_some_and(|b| t0.elapsed() >= b) {
+            break;
+        }
         let mut jobs = Vec::with_capacity(chunk.len());
         for p in chunk {
             let text = render_prompt(model, p, cfg)?;

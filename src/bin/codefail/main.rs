@@ -370,6 +370,18 @@ impl StageRun {
         self.part.finish(rows)?;
         finish_tracking(self.tracker, frames, outputs, timings, metrics)
     }
+
+    /// Leave the part unfinished (a later run of the same command resumes
+    /// it) and close the run record as [`StageRun::finish`] does.
+    fn pause(
+        self,
+        frames: Vec<(&str, &mut polars::prelude::DataFrame)>,
+        outputs: serde_json::Value,
+        timings: serde_json::Value,
+        metrics: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        finish_tracking(self.tracker, frames, outputs, timings, metrics)
+    }
 }
 
 /// Record the output frame, timings and metrics, and close the record.

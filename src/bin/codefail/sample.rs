@@ -21,6 +21,11 @@ pub(crate) struct Cmd {
     /// keeps finished tasks if the run is interrupted).
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Start no new batch after this many seconds (a job's wall-time limit,
+    /// a timed GPU loan): the output holds the tasks finished by then, the
+    /// part is left unfinished, and the same command again samples the rest.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) time_budget: Option<f64>,
     #[command(flatten)]
     pub(crate) shard: ShardArgs,
 }
@@ -33,9 +38,23 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         n,
         batch_size,
         out,
+        time_budget,
         shard,
     } = cmd;
     let t0 = std::time::Instant::now();
+    // Not part of the run's settings: a rerun with another budget (or none)
+    // continues the same run.
+    if time_budget.is_some() && !data::is_parquet(&out) {
+        anyhow::bail!(
+            "--time-budget needs a .parquet --out (the next run continues from it), not {}",
+            out.display()
+        );
+    }
+    let time_budget = match time_budget {
+        Some(s) if s.is_finite() && s >= 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+        Some(s) => anyhow::bail!("--time-budget: {s} is not a number of seconds >= 0"),
+        None => None,
+    };
     let shard = shard.get();
     let config = merged(&[
         source.describe(),
@@ -117,6 +136,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let cfg = codefail::sample::SampleConfig {
         checkpoint: Some(checkpoint.clone()),
         progress: !g.quiet,
+        time_budget,
         ..cfg
     };
     let new = codefail::sample::sample(&todo, &model, &cfg)?;
@@ -142,11 +162,38 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
     let sample_s = secs(t2);
     let rows = written.height();
     let resumed_tasks = mine.height() - todo.height() + from_checkpoint;
+    let done: std::collections::HashSet<&str> =
+        written.column("task_id")?.str()?.iter().flatten().collect();
+    let left = mine
+        .column("task_id")?
+        .str()?
+        .iter()
+        .flatten()
+        .filter(|t| !done.contains(t))
+        .count();
     eprintln!(
         "sampled {new_rows} answers ({resumed_tasks} tasks resumed from earlier runs) in {sample_s:.1}s, {tokens_per_s:.1} tokens/s; wrote {}",
         part.display()
     );
     let mut frame = data::is_parquet(&part).then_some(written);
+    if left > 0 {
+        eprintln!(
+            "time budget reached: {left} of {} tasks not sampled yet; the same command samples them",
+            mine.height()
+        );
+        // The part stays unfinished (`merge` says so), its rows written.
+        return stage.pause(
+            frame
+                .as_mut()
+                .map(|f| ("generations", f))
+                .into_iter()
+                .collect(),
+            json!({"generations": part.display().to_string()}),
+            json!({"model_load_s": model_load_s, "sample_s": sample_s, "total_s": secs(t0)}),
+            json!({"rows": rows, "new_rows": new_rows, "resumed_tasks": resumed_tasks,
+                   "tokens_per_s": tokens_per_s, "n_tasks": mine.height(), "tasks_left": left}),
+        );
+    }
     stage.finish(
         rows,
         frame
