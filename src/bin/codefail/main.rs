@@ -368,11 +368,12 @@ impl StageRun {
         metrics: serde_json::Value,
     ) -> anyhow::Result<()> {
         self.part.finish(rows)?;
-        finish_tracking(self.tracker, frames, outputs, timings, metrics)
+        self.pause(frames, outputs, timings, metrics)
     }
 
     /// Leave the part unfinished (a later run of the same command resumes
-    /// it) and close the run record as [`StageRun::finish`] does.
+    /// it) and close the run record with the output frames, timings and
+    /// metrics.
     fn pause(
         self,
         frames: Vec<(&str, &mut polars::prelude::DataFrame)>,

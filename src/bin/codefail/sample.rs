@@ -176,35 +176,24 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         part.display()
     );
     let mut frame = data::is_parquet(&part).then_some(written);
+    let frames = frame
+        .as_mut()
+        .map(|f| ("generations", f))
+        .into_iter()
+        .collect();
+    let outputs = json!({"generations": part.display().to_string()});
+    let timings = json!({"model_load_s": model_load_s, "sample_s": sample_s, "total_s": secs(t0)});
+    let mut metrics = json!({"rows": rows, "new_rows": new_rows, "resumed_tasks": resumed_tasks,
+                             "tokens_per_s": tokens_per_s, "n_tasks": mine.height()});
     if left > 0 {
         eprintln!(
             "time budget reached: {left} of {} tasks not sampled yet; the same command samples them",
             mine.height()
         );
+        metrics["tasks_left"] = json!(left);
         // The part stays unfinished (`merge` says so), its rows written.
-        return stage.pause(
-            frame
-                .as_mut()
-                .map(|f| ("generations", f))
-                .into_iter()
-                .collect(),
-            json!({"generations": part.display().to_string()}),
-            json!({"model_load_s": model_load_s, "sample_s": sample_s, "total_s": secs(t0)}),
-            json!({"rows": rows, "new_rows": new_rows, "resumed_tasks": resumed_tasks,
-                   "tokens_per_s": tokens_per_s, "n_tasks": mine.height(), "tasks_left": left}),
-        );
+        return stage.pause(frames, outputs, timings, metrics);
     }
-    stage.finish(
-        rows,
-        frame
-            .as_mut()
-            .map(|f| ("generations", f))
-            .into_iter()
-            .collect(),
-        json!({"generations": part.display().to_string()}),
-        json!({"model_load_s": model_load_s, "sample_s": sample_s, "total_s": secs(t0)}),
-        json!({"rows": rows, "new_rows": new_rows, "resumed_tasks": resumed_tasks,
-               "tokens_per_s": tokens_per_s, "n_tasks": mine.height()}),
-    )?;
+    stage.finish(rows, frames, outputs, timings, metrics)?;
     Ok(())
 }
