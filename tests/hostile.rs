@@ -34,6 +34,7 @@ fn parse(path: &Path) -> Case {
     let mut entry = "f".to_string();
     let mut atol = 0.0;
     let mut calls = Vec::new();
+    let mut prompt = Vec::new();
     for line in code.lines() {
         let Some(rest) = line.strip_prefix("# ") else {
             continue;
@@ -53,6 +54,7 @@ fn parse(path: &Path) -> Case {
             "expect" => expect = Some(value),
             "expect_error" => expect_error = Some(value),
             "test" => tests.push(TestCase::assert(test_line)),
+            "prompt" => prompt.push(test_line),
             "mode" => stdin_mode = value == "stdin",
             "stdin" => stdins.push(value.replace("\\n", "\n")),
             "stdout" => stdouts.push(value.replace("\\n", "\n")),
@@ -93,7 +95,9 @@ fn parse(path: &Path) -> Case {
         task_id: format!("hostile/{name}"),
         dataset,
         split: "test".into(),
-        prompt: String::new(),
+        // HumanEval's prompt (code the tests may call: helpers), marked as
+        // the crate's loader marks it.
+        prompt: prompt.join("\n"),
         entry_point: (!stdin_mode).then_some(entry),
         test_type: if stdin_mode {
             TestType::Stdin
@@ -104,7 +108,11 @@ fn parse(path: &Path) -> Case {
         setup_code: String::new(),
         reference,
         atol,
-        metadata: "{}".into(),
+        metadata: if prompt.is_empty() {
+            "{}".into()
+        } else {
+            r#"{"completion_prompt": true}"#.into()
+        },
     };
     // The program runs without its `# test:` lines (blanked, so that line
     // numbers stay): the answers must not reach it inside its own source.

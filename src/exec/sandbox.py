@@ -19,6 +19,9 @@ SLOT = int(os.environ.get("CODEFAIL_SLOT", "0"))
 SANDBOX_UID = 62000 + SLOT
 IS_ROOT = os.geteuid() == 0
 HARNESS_FILE = sys._getframe().f_code.co_filename
+# This module (run by boot.py under its own name); the child removes it from
+# `sys.modules` before candidate code runs (see `install_audit_hook`).
+_THIS_MODULE = sys.modules.get(__name__)
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
@@ -688,7 +691,7 @@ WATCHED = frozenset({
     "sys._getframe", "sys._current_frames", "sys._current_exceptions", "object.__getattr__",
     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "open", "os.listdir", "os.scandir",
     "sys.settrace", "sys.setprofile", "os.kill", "os.killpg", "subprocess.Popen", "os.system", "os.exec",
-    "os.posix_spawn", "os.spawn", "os.chdir", "import",
+    "os.posix_spawn", "os.spawn", "os.chdir", "import", "compile", "code.__new__",
 })
 # Modules whose import by the program itself is an attempt to start
 # processes past the audited calls (`_posixsubprocess.fork_exec` raises no
@@ -699,10 +702,21 @@ FRAME_HELPERS = ("/inspect.py", "/traceback.py", "/ctypes/")
 
 def install_audit_hook(send):
     """Install the audit hook (built in the template, `AUDIT_HOOK`), its
-    reports going to `send`."""
-    hook, sink = AUDIT_HOOK[0] if AUDIT_HOOK else make_audit_hook()
+    reports going to `send`. The child's copy of `AUDIT_HOOK` is emptied and
+    this module leaves `sys.modules`: from then on the hook and its reporter
+    are held only by the interpreter's hook list and the hook's own closure,
+    which a program can reach only through `gc` (an event the hook records
+    before the scan returns)."""
+    hook, sink = AUDIT_HOOK.pop() if AUDIT_HOOK else make_audit_hook()
+    AUDIT_HOOK.clear()
     sink[0] = send
     sys.addaudithook(hook)
+    for name in [n for n, m in sys.modules.items() if m is _THIS_MODULE]:
+        del sys.modules[name]
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__dict__", None) is not None:
+        for k in [k for k, v in main.__dict__.items() if v is _THIS_MODULE]:
+            del main.__dict__[k]
 
 
 def make_audit_hook():
@@ -711,39 +725,62 @@ def make_audit_hook():
     walking (sys._getframe from program code or through inspect/traceback,
     tb_frame/gi_frame access), gc object scans, ctypes, reads under /proc,
     paths outside the scratch folder and the Python installation, trace and
-    profile hooks, signals to other processes, starting programs. Each event
-    is sent once per (kind, detail, program line), 64 at most. Frames of the
-    Python installation and of this harness are not the program's; a
-    program can hide a frame walk by compiling code under a library file's
-    name, so the log is evidence, not the defence (that is separation).
+    profile hooks, signals to other processes, starting programs, and code
+    compiled under a name that would pass it off as the library's or the
+    harness's (`disguise`). Each event is sent once per (kind, detail,
+    program line), 64 at most.
+
+    The hook runs no code of the program's: everything it reads is checked
+    by exact type (`type(x) is str`, never `isinstance`, `==` on a subclass,
+    `os.fspath` or `repr` of a program's object), so a program cannot run
+    inside the hook, where the hook's own events are not watched. Everything
+    it consults is bound here, in its closure (never this module's globals,
+    which a program can reach through any harness function's `__globals__`).
+
+    Frames of the Python installation and of this harness are not the
+    program's; a frame's file name is trusted only as an exact `str` that
+    the program did not compile code under itself (`compile` and
+    `code.__new__`/`replace` under such a name are recorded as `disguise`,
+    and frames of that name count as the program's from then on).
+    The log is evidence, not the defence (that is separation).
     Gives (hook, sink): the hook reports to `sink[0]`. The template builds
     it once, never installed there; each child gets its own copy."""
-    _getframe, _startswith, _isinstance, _str, _bytes, _int = sys._getframe, str.startswith, isinstance, str, bytes, int
-    _fspath, _normpath, _join, _getcwd, _getpgrp = os.fspath, os.path.normpath, os.path.join, os.getcwd, os.getpgrp
+    _getframe, _startswith, _endswith, _isinstance = sys._getframe, str.startswith, str.endswith, isinstance
+    _str, _bytes, _int, _type, _tuple, _list, _any = str, bytes, int, type, tuple, list, any
+    _BaseException = BaseException
+    _normpath, _join, _getcwd, _getpgrp = os.path.normpath, os.path.join, os.getcwd, os.getpgrp
     _len, _repr = len, repr
+    watched, unaudited_spawn, frame_helpers, scratch = WATCHED, UNAUDITED_SPAWN, FRAME_HELPERS, tuple(SCRATCH)
     lib = tuple(p + "/" for p in READABLE if not p.startswith("/dev") and not p.startswith("/etc"))
     readable = tuple(READABLE)
     harness = HARNESS_FILE
     busy = [False]
     seen = set()
     sink = [None]
+    # Library-like names the program compiled code under: never trusted again.
+    disguised = set()
+
+    def trusted_name(fn):
+        """A file name that marks library or harness code (exact str only)."""
+        return _type(fn) is _str and fn not in disguised and (
+            fn == harness or _startswith(fn, lib) or _startswith(fn, "<frozen "))
 
     def foreign(code):
-        fn = code.co_filename
-        return not (fn == harness or _startswith(fn, lib) or _startswith(fn, "<frozen "))
+        return not trusted_name(code.co_filename)
 
     def behind_helpers(f):
         """The program frame behind an audited call: the caller itself, or
         the first caller past the library's introspection helpers (inspect,
         traceback, the ctypes package); None when library code made it."""
         g = f
-        while g is not None and not foreign(g.f_code) and any(h in g.f_code.co_filename for h in FRAME_HELPERS):
+        while g is not None and not foreign(g.f_code) and _any(h in g.f_code.co_filename for h in frame_helpers):
             g = g.f_back
         return g if g is not None and foreign(g.f_code) else None
 
     def line_of(f):
         while f is not None:
-            if f.f_code.co_filename == "<program>":
+            fn = f.f_code.co_filename
+            if _type(fn) is _str and fn == "<program>":
                 return f.f_lineno
             f = f.f_back
         return None
@@ -756,21 +793,30 @@ def make_audit_hook():
         seen.add(key)
         sink[0]({"t": "tamper", "e": kind, "d": detail[:200], "n": line})
 
+    def plain(x, depth=0):
+        """repr of plain data only (str, bytes, int and lists or tuples of
+        them); any other object is named, never asked to describe itself."""
+        t = _type(x)
+        if t is _str or t is _bytes or t is _int:
+            return _repr(x)[:120]
+        if (t is _list or t is _tuple) and depth < 1 and _len(x) <= 16:
+            return "[" + ", ".join(plain(v, 1) for v in x) + "]"
+        return "<object>"
+
     def path_kind(p):
-        if _isinstance(p, _int):
+        t = _type(p)
+        if t is _int:
             return ("file", "descriptor %d" % p) if p > 2 else None
-        try:
-            p = _fspath(p)
-            if _isinstance(p, _bytes):
-                p = p.decode("utf-8", "replace")
-        except BaseException:
-            return None
-        if not _isinstance(p, _str):
-            return None
+        if t is _bytes:
+            p = p.decode("utf-8", "replace")
+        elif t is not _str:
+            # CPython passes paths as str, bytes or int; anything else is an
+            # event the program raised itself (`sys.audit`) with its own object.
+            return ("file", "a path object the program passed to sys.audit")
         q = _normpath(p if _startswith(p, "/") else _join(_getcwd(), p))
         if q == "/proc" or _startswith(q, "/proc/"):
             return ("proc", q)
-        for d in SCRATCH:
+        for d in scratch:
             if q == d or _startswith(q, d + "/"):
                 return None
         for d in readable:
@@ -779,24 +825,35 @@ def make_audit_hook():
         return ("file", q)
 
     def hook(event, args):
-        if busy[0] or (event not in WATCHED and not _startswith(event, "ctypes.")):
+        if busy[0]:
+            return
+        if _type(event) is not _str:
+            # Only `sys.audit` called with a str subclass gets here.
+            event = "sys.audit"
+        elif event not in watched and not _startswith(event, "ctypes."):
             return
         busy[0] = True
         try:
             f = _getframe(1)
-            if f is not None and f.f_code.co_filename == harness:
+            if f is not None and not foreign(f.f_code) and f.f_code.co_filename == harness:
                 return
+            if _type(args) is not _tuple:
+                args = ()
             if event == "sys._getframe":
                 g = behind_helpers(f)
-                if g is None and f is not None and f.f_code.co_filename.endswith("/logging/__init__.py") \
-                        and f.f_code.co_name == "<lambda>" and f.f_back is not None and foreign(f.f_back.f_code):
+                if g is None and f is not None and not foreign(f.f_code) \
+                        and _endswith(f.f_code.co_filename, "/logging/__init__.py") \
+                        and _type(f.f_code.co_name) is _str and f.f_code.co_name == "<lambda>" \
+                        and f.f_back is not None and foreign(f.f_back.f_code):
                     # logging.currentframe() called by the program itself.
                     g = f.f_back
                 if g is not None:
                     record("frame", "sys._getframe", g)
+            elif event == "sys.audit":
+                record("value", "sys.audit with an event name of a str subclass", f)
             elif event == "object.__getattr__":
                 name = args[1] if _len(args) > 1 else ""
-                if _isinstance(name, _str) and name.endswith("frame") and f is not None and foreign(f.f_code):
+                if _type(name) is _str and _endswith(name, "frame") and f is not None and foreign(f.f_code):
                     record("frame", name, f)
             elif event in ("sys._current_frames", "sys._current_exceptions"):
                 record("frame", event, f)
@@ -808,27 +865,40 @@ def make_audit_hook():
                 k = path_kind(args[0] if args else ".")
                 if k is not None:
                     record(k[0], k[1], f)
+            elif event in ("compile", "code.__new__"):
+                fn = args[1] if _len(args) > 1 else None
+                if f is not None and foreign(f.f_code):
+                    if _type(fn) is not _str:
+                        if fn is not None and _type(fn) is not _bytes:
+                            record("disguise", "%s with a file name of type %s" % (event, _type(fn).__name__
+                                   if _type(_type(fn)) is _type else "?"), f)
+                    elif trusted_name(fn):
+                        disguised.add(fn)
+                        record("disguise", "%s as %s" % (event, fn), f)
             elif event in ("sys.settrace", "sys.setprofile"):
                 if f is not None and foreign(f.f_code):
                     record("trace", event, f)
-                elif f is not None and f.f_code.co_filename.endswith("/threading.py"):
+                elif f is not None and _endswith(f.f_code.co_filename, "/threading.py"):
                     # A hook the program gave threading.settrace/setprofile,
                     # installed as a new thread starts (threading calls them
                     # only when a hook was given).
                     record("trace", "threading: " + event, f)
             elif event == "os.kill":
-                pid = args[0]
-                if pid in (1, -1) or (pid < -1 and -pid != _getpgrp()):
-                    record("signal", "kill(%d, %d)" % (pid, args[1]), f)
+                pid, sig = (args[0], args[1]) if _len(args) > 1 else (None, None)
+                if _type(pid) is _int and _type(sig) is _int and (
+                        pid in (1, -1) or (pid < -1 and -pid != _getpgrp())):
+                    record("signal", "kill(%d, %d)" % (pid, sig), f)
             elif event == "import":
-                if args and args[0] in UNAUDITED_SPAWN and f is not None and foreign(f.f_code):
-                    record("process", "import %s" % args[0], f)
+                name = args[0] if args else None
+                if _type(name) is _str and name in unaudited_spawn and f is not None and foreign(f.f_code):
+                    record("process", "import %s" % name, f)
             elif event == "os.killpg":
-                if args[0] != _getpgrp():
-                    record("signal", "killpg(%d, %d)" % (args[0], args[1]), f)
+                pgid, sig = (args[0], args[1]) if _len(args) > 1 else (None, None)
+                if _type(pgid) is _int and _type(sig) is _int and pgid != _getpgrp():
+                    record("signal", "killpg(%d, %d)" % (pgid, sig), f)
             else:
-                record("process", "%s %s" % (event, _repr(args[0])[:120] if args else ""), f)
-        except BaseException:
+                record("process", "%s %s" % (event, plain(args[0]) if args else ""), f)
+        except _BaseException:
             pass
         finally:
             busy[0] = False

@@ -33,6 +33,10 @@ pub(crate) struct Cmd {
     /// verdicts are unchanged, later tests stay not_run.
     #[arg(long)]
     pub(crate) fail_fast: bool,
+    /// MBPP+: judge Mbpp/164 and Mbpp/295 by their expected outputs, not by
+    /// EvalPlus 0.3.1's rules that accept any output / 0 there.
+    #[arg(long)]
+    pub(crate) strict_oracles: bool,
     /// PYTHONHASHSEED of every program.
     #[arg(long, default_value_t = codefail::exec::RunConfig::default().hash_seed)]
     pub(crate) hash_seed: u64,
@@ -54,6 +58,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         jobs,
         with_challenge,
         fail_fast,
+        strict_oracles,
         hash_seed,
         python,
         shard,
@@ -66,7 +71,8 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
             "generations": generations.display().to_string(),
             "timeout": timeout, "program_timeout": program_timeout,
             "memory_mb": memory_mb, "with_challenge": with_challenge,
-            "fail_fast": fail_fast, "hash_seed": hash_seed, "python": python,
+            "fail_fast": fail_fast, "strict_oracles": strict_oracles,
+            "hash_seed": hash_seed, "python": python,
         }),
     ]);
     // Settings are checked before anything is read or written.
@@ -77,6 +83,7 @@ pub(crate) fn run(cmd: Cmd, g: &Globals) -> anyhow::Result<()> {
         jobs: jobs.unwrap_or(RunConfig::default().jobs),
         with_challenge,
         fail_fast,
+        strict_oracles,
         hash_seed,
         python,
         progress: !g.quiet,
