@@ -1004,59 +1004,67 @@ fn the_reviews_forged_passes_fail_on_the_real_benchmarks() {
         sample_idx: i,
         ..common::generation_of(task, "review", code)
     };
+    // Per task: the forged answer (sample 0), the task's reference (sample 1).
+    let with_reference = |problems: &[Problem], forged: &[&str]| -> Vec<Generation> {
+        assert_eq!(problems.len(), forged.len());
+        problems
+            .iter()
+            .zip(forged)
+            .flat_map(|(p, f)| {
+                [
+                    sample(&p.task_id, 0, f),
+                    sample(&p.task_id, 1, p.reference.as_deref().unwrap()),
+                ]
+            })
+            .collect()
+    };
+    // What must be seen: every forged answer fails, every reference passes.
+    let forged_fails = |problems: &[Problem]| -> Vec<(String, i64, bool)> {
+        let mut v: Vec<_> = problems
+            .iter()
+            .flat_map(|p| [(p.task_id.clone(), 0, false), (p.task_id.clone(), 1, true)])
+            .collect();
+        v.sort();
+        v
+    };
+    let ids = |problems: &[Problem]| -> Vec<String> {
+        problems.iter().map(|p| p.task_id.clone()).collect()
+    };
 
     // HumanEval: forged (sample 0), the canonical solution (sample 1).
     let mut he = load_problems("humaneval", &only(&["32", "38", "50"])).unwrap();
-    assert_eq!(he.len(), 3);
+    assert_eq!(ids(&he), ["HumanEval/32", "HumanEval/38", "HumanEval/50"]);
     let forged = [
         "\ndef poly(xs, x):\n    return 0.0\n\ndef find_zero(xs):\n    return 12345.0\n",
         "\n_seen = []\ndef encode_cyclic(s):\n    _seen.append(s)\n    return \"x\"\n\ndef decode_cyclic(s):\n    return _seen[-1]\n",
         "\ndef encode_shift(s):\n    return s\n\ndef decode_shift(s):\n    return s\n",
     ];
-    let mut gens = Vec::new();
-    for (p, f) in he.iter().zip(forged) {
-        gens.push(sample(&p.task_id, 0, f));
-        gens.push(sample(&p.task_id, 1, p.reference.as_deref().unwrap()));
-    }
+    let gens = with_reference(&he, &forged);
     let rows = run(&mut he, &gens, &cfg()).unwrap();
-    let want: Vec<(String, i64, bool)> = ["HumanEval/32", "HumanEval/38", "HumanEval/50"]
-        .iter()
-        .flat_map(|t| [(t.to_string(), 0, false), (t.to_string(), 1, true)])
-        .collect();
-    assert_eq!(verdicts(&rows), want, "{:#?}", failures(&rows));
+    assert_eq!(verdicts(&rows), forged_fails(&he), "{:#?}", failures(&rows));
 
     // MBPP 596 (validation split).
     let mut mbpp = load_problems("mbpp", &only(&["596"])).unwrap();
     assert_eq!(mbpp.len(), 1);
-    let t = mbpp[0].task_id.clone();
-    let gens = vec![
-        sample(
-            &t,
-            0,
-            "import sys\nsys.getsizeof = lambda *a, **k: 7\ndef tuple_size(t):\n    return 7\n",
-        ),
-        sample(&t, 1, mbpp[0].reference.as_deref().unwrap()),
-    ];
+    let forged =
+        ["import sys\nsys.getsizeof = lambda *a, **k: 7\ndef tuple_size(t):\n    return 7\n"];
+    let gens = with_reference(&mbpp, &forged);
     let rows = run(&mut mbpp, &gens, &cfg()).unwrap();
     assert_eq!(
         verdicts(&rows),
-        vec![(t.clone(), 0, false), (t, 1, true)],
+        forged_fails(&mbpp),
         "{:#?}",
         failures(&rows)
     );
 
     // MBPP+ 164 and 295: constants, then the canonical solutions.
     let mut plus = load_problems("mbppplus", &only(&["164", "295"])).unwrap();
-    assert_eq!(plus.len(), 2);
+    assert_eq!(ids(&plus), ["Mbpp/164", "Mbpp/295"]);
     let constants = [
         "def are_equivalent(a, b):\n    return None\n",
         "def sum_div(n):\n    return 0\n",
     ];
-    let mut gens = Vec::new();
-    for (p, c) in plus.iter().zip(constants) {
-        gens.push(sample(&p.task_id, 0, c));
-        gens.push(sample(&p.task_id, 1, p.reference.as_deref().unwrap()));
-    }
+    let gens = with_reference(&plus, &constants);
     let lenient = run(&mut plus, &gens, &cfg()).unwrap();
     assert!(
         lenient.iter().all(|r| r.passed),
@@ -1085,11 +1093,12 @@ fn the_reviews_forged_passes_fail_on_the_real_benchmarks() {
         ..cfg()
     };
     let rows = run(&mut plus, &gens, &strict).unwrap();
-    let want: Vec<(String, i64, bool)> = ["Mbpp/164", "Mbpp/295"]
-        .iter()
-        .flat_map(|t| [(t.to_string(), 0, false), (t.to_string(), 1, true)])
-        .collect();
-    assert_eq!(verdicts(&rows), want, "{:#?}", failures(&rows));
+    assert_eq!(
+        verdicts(&rows),
+        forged_fails(&plus),
+        "{:#?}",
+        failures(&rows)
+    );
 }
 
 /// pass@1 has one definition (`exec::summary`'s: the mean over the

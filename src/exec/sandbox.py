@@ -745,7 +745,7 @@ def make_audit_hook():
     The log is evidence, not the defence (that is separation).
     Gives (hook, sink): the hook reports to `sink[0]`. The template builds
     it once, never installed there; each child gets its own copy."""
-    _getframe, _startswith, _endswith, _isinstance = sys._getframe, str.startswith, str.endswith, isinstance
+    _getframe, _startswith, _endswith = sys._getframe, str.startswith, str.endswith
     _str, _bytes, _int, _type, _tuple, _list, _any = str, bytes, int, type, tuple, list, any
     _BaseException = BaseException
     _normpath, _join, _getcwd, _getpgrp = os.path.normpath, os.path.join, os.getcwd, os.getpgrp
