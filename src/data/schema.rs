@@ -59,7 +59,7 @@
 //! | `tests` | list[struct] | per test: `idx`, `group`, `public`, `passed`, `status`, `error_type`, `message`, `line`, `wall_ms`, `output` (actual value or stdout), `expected` |
 //! | `code` | str? | the program that was executed (for completions: prompt + completion) |
 //! | `run_metadata` | str | JSON: sandbox, limits, Python, hash seed |
-//! | `tamper` | list[struct] | tampering attempts the sandbox recorded, per attempt: `event` (`frame`, `gc`, `ctypes`, `proc`, `file`, `trace`, `signal`, `process`, `exit`, `protocol`, `value`, `disguise`; see [`TamperEvent`]), `detail` (what exactly), `line` (i64?, in the candidate program); empty for a program that tried none, and for rows written before the column existed |
+//! | `tamper` | list[struct] | tampering attempts the sandbox recorded, per attempt: `event` (`frame`, `gc`, `ctypes`, `proc`, `file`, `trace`, `signal`, `process`, `exit`, `protocol`, `value`, `disguise`, `hook`; see [`TamperEvent`]), `detail` (what exactly), `line` (i64?, in the candidate program); empty for a program that tried none, and for rows written before the column existed |
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -767,7 +767,9 @@ pub mod results {
 /// (starting a program), `exit` (exiting before the tests ended), `protocol`
 /// (forged or garbled reports to the harness), `value` (a value built to
 /// attack the judge, such as hash collisions), `disguise` (code compiled
-/// under a library's or the harness's file name). See the threat model in
+/// under a library's or the harness's file name), `hook` (an audited call
+/// made while the audit hook itself ran, which only code of the program's
+/// can make, or the hook failing). See the threat model in
 /// [`crate::exec`].
 ///
 /// ```

@@ -10,6 +10,9 @@
 # size and depth, converts every failure to `BadValue`, and refuses values
 # whose items are built to collide in Python's hash tables.
 
+import _signal
+import _thread
+
 # `ast` also for the template: importing it initializes CPython's AST types,
 # which `compile()` otherwise builds on its first call, in every child
 # (measured: 1.4 ms of CPU per program).
@@ -32,6 +35,7 @@ import json
 import math
 import operator
 import os
+import posix
 import random
 import re
 import resource
@@ -63,6 +67,9 @@ MAX_CHARS = 8 * 1024 * 1024
 MAX_DEPTH = 200
 # Bits a decoded fraction's numerator or denominator may have.
 MAX_FRACTION_BITS = 100_000
+# Decimals whose adjusted exponent is past this are refused: converting one
+# to an int is quadratic in the exponent (1e1000000 took 25 s).
+MAX_DECIMAL_EXPONENT = 10_000
 # Distinct hashable items of one value that may share one hash value.
 MAX_HASH_SHARE = 64
 # CPython's numeric hash modulus (2**61 - 1 on 64-bit builds).
@@ -443,6 +450,11 @@ def _dec(d, depth, state, hashable):
                 if type(val) is not str or len(val) > 10000:
                     raise BadValue("malformed $decimal")
                 v = decimal.Decimal(val)
+                if v.is_finite() and abs(v.adjusted()) > MAX_DECIMAL_EXPONENT:
+                    # int(), round() or math.floor() of it in the judge (MBPP
+                    # 912's test is `int(lobb_num(5, 3)) == 35`) would build
+                    # an integer of that many digits: minutes of CPU.
+                    raise BadValue("decimal exponent too large")
                 if not v.is_snan():
                     hashable.append(v)
                 return v

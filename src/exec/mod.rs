@@ -106,7 +106,11 @@
 //!    filter that refuses `ptrace`, `process_vm_readv/writev`, `kcmp`, the
 //!    keyring calls, `perf_event_open`, `bpf`, `userfaultfd`, module and
 //!    kexec loading, mount and namespace calls, `io_uring`, `memfd_create`
-//!    (memory files that no limit counts) and the x32 ABI.
+//!    (memory files that no limit counts), every new signal action
+//!    (`rt_sigaction` with an action: a Python signal handler is handed
+//!    the frame it interrupts, which may be the audit hook's; asking for
+//!    the disposition a signal already has, as `signal(SIGPIPE, SIG_DFL)`
+//!    does, still succeeds) and the x32 ABI.
 //!    These are the kernel's own mechanisms, called directly rather than
 //!    through bubblewrap: bubblewrap would cost an exec and a fresh
 //!    interpreter per program (about 20 ms), where forking a warm template
@@ -134,10 +138,18 @@
 //!    `__globals__` reaches), the child drops every reference to the hook
 //!    and its reporter and takes the sandbox module out of `sys.modules`
 //!    (both are then reachable only through `gc`, which is recorded before
-//!    the scan returns), and the hook never runs the program's code (it
-//!    reads arguments by exact type: no `__fspath__`, `__eq__`, `__hash__`
-//!    or `__repr__` of a program's object runs inside it, where its own
-//!    events would go unwatched).
+//!    the scan returns), and the hook never runs the program's code, which
+//!    would find the hook's state one frame up: it reads arguments by
+//!    exact type (no `__fspath__`, `__eq__`, `__hash__` or `__repr__` of a
+//!    program's object runs inside it), calls C functions only (never a
+//!    library's Python code, whose module globals a program can patch),
+//!    runs with the collector off (no finalizer starts inside it) and the
+//!    recursion limit raised (a call just below the limit cannot make it
+//!    fail), and no signal handler of the program's exists (seccomp, see
+//!    5). Its re-entrancy guard is per thread, so one thread kept inside
+//!    the hook does not blind the others; an event raised inside the hook
+//!    other than its own frame lookups is recorded (`hook`), and so is the
+//!    hook failing.
 //!
 //! A limit of (1) for tests made of asserts alone: an assert's
 //! candidate-side sub-expressions run in the child as a whole, so a value

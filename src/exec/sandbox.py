@@ -479,6 +479,7 @@ DENIED_SYSCALLS = {
 AUDIT_ARCH = {"x86_64": 0xC000003E}
 # clone and clone3.
 CLONE_SYSCALLS = {"x86_64": (56, 435)}
+SIGACTION_SYSCALL = {"x86_64": 13}
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME.
 CLONE_NEW_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x80
 
@@ -493,31 +494,45 @@ class _SockFprog(ctypes.Structure):
 
 def _seccomp_program():
     """The BPF program (built once, in the template): the calls in
-    DENIED_SYSCALLS fail with EPERM, the x32 ABI is refused whole, another
-    architecture kills the process. None where the table has no entry."""
+    DENIED_SYSCALLS fail with EPERM, clone with a namespace flag too, and
+    rt_sigaction with a new action (a program's signal handler: CPython
+    hands a Python handler the interrupted frame, which may be the audit
+    hook's own); the x32 ABI is refused whole, another architecture kills
+    the process. None where the table has no entry."""
     machine = os.uname().machine
     if machine not in DENIED_SYSCALLS:
         return None
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     allow, eperm, kill = 0x7FFF0000, 0x00050000 | errno.EPERM, 0x80000000
     enosys = 0x00050000 | errno.ENOSYS
-    denied = DENIED_SYSCALLS[machine]
     nr_clone, nr_clone3 = CLONE_SYSCALLS[machine]
-    d = len(denied)
-    # Labels (BPF jumps only forward, relative to the next instruction).
-    check_clone, refuse, no_sys = 7 + d + 1, 7 + d + 4, 7 + d + 5
-    ins = [(ld, 0, 0, 4), (jeq, 1, 0, AUDIT_ARCH[machine]), (ret, 0, 0, kill), (ld, 0, 0, 0),
-           (jge, refuse - 5, 0, 0x40000000),
-           (jeq, check_clone - 6, 0, nr_clone),
-           # clone3 takes its flags in memory the filter cannot read: ENOSYS
-           # makes the C library fall back to clone, whose flags it can.
-           (jeq, no_sys - 7, 0, nr_clone3)]
-    for i, nr in enumerate(denied):
-        ins.append((jeq, refuse - (8 + i), 0, nr))
-    ins += [(ret, 0, 0, allow),
-            # clone: refused when it asks for any new namespace.
-            (ld, 0, 0, 16), (jset, 1, 0, CLONE_NEW_FLAGS), (ret, 0, 0, allow),
-            (ret, 0, 0, eperm), (ret, 0, 0, enosys)]
+    # (code, jump if true, jump if false, k); a jump is a label's name or 0
+    # (the next instruction); `label` marks where a label points.
+    prog = [(ld, 0, 0, 4), (jeq, 0, "kill", AUDIT_ARCH[machine]), (ld, 0, 0, 0),
+            (jge, "refuse", 0, 0x40000000),
+            (jeq, "clone", 0, nr_clone),
+            # clone3 takes its flags in memory the filter cannot read: ENOSYS
+            # makes the C library fall back to clone, whose flags it can.
+            (jeq, "no_sys", 0, nr_clone3),
+            (jeq, "sigaction", 0, SIGACTION_SYSCALL[machine])]
+    prog += [(jeq, "refuse", 0, nr) for nr in DENIED_SYSCALLS[machine]]
+    prog += [(ret, 0, 0, allow),
+             # clone: refused when it asks for any new namespace.
+             ("label", "clone"), (ld, 0, 0, 16), (jset, "refuse", 0, CLONE_NEW_FLAGS), (ret, 0, 0, allow),
+             # rt_sigaction(sig, act, oldact): a NULL act only reads.
+             ("label", "sigaction"), (ld, 0, 0, 24), (jeq, 0, "refuse", 0), (ld, 0, 0, 28),
+             (jeq, 0, "refuse", 0), (ret, 0, 0, allow),
+             ("label", "refuse"), (ret, 0, 0, eperm),
+             ("label", "no_sys"), (ret, 0, 0, enosys),
+             ("label", "kill"), (ret, 0, 0, kill)]
+    at, ins = {}, []
+    for x in prog:
+        if x[0] == "label":
+            at[x[1]] = len(ins)
+        else:
+            ins.append(x)
+    # BPF jumps only forward, relative to the next instruction.
+    ins = [(c, at[t] - i - 1 if t else 0, at[f] - i - 1 if f else 0, k) for i, (c, t, f, k) in enumerate(ins)]
     arr = (_SockFilter * len(ins))(*[_SockFilter(*x) for x in ins])
     return arr, _SockFprog(len(ins), arr)
 
@@ -530,6 +545,22 @@ def install_seccomp():
     if SECCOMP_PROGRAM is None:
         return False
     return LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(SECCOMP_PROGRAM[1]), 0, 0) == 0
+
+
+def refuse_signal_handlers():
+    """`signal.signal` under the seccomp filter, which refuses every new
+    action: asking for the disposition a signal already has (the common
+    `signal(SIGPIPE, SIG_DFL)`) succeeds without a system call, anything
+    else raises PermissionError with the reason. Only the message depends
+    on this wrapper; the filter is the barrier."""
+    current = _signal.getsignal
+
+    def signal_in_sandbox(signalnum, handler):
+        if type(signalnum) is int and type(handler) is int and handler == current(signalnum):
+            return handler
+        raise PermissionError(errno.EPERM, "the sandbox refuses signal handlers (signal.signal)")
+
+    _signal.signal = signal_in_sandbox
 
 
 # SysV shared memory and message queues outlive every mapping (a segment
@@ -640,7 +671,11 @@ def runner(job, ctl, fds, work):
     # Changing the uid cleared the parent-death signal: set it again.
     LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     setlim(resource.RLIMIT_NPROC, int(limits.get("nproc", 64)))
-    install_seccomp()
+    # No Python-level signal handler in the child: SIGINT's would run
+    # inside the audit hook too (see `_seccomp_program`).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if install_seccomp():
+        refuse_signal_handlers()
     if work != "/tmp":
         os.environ["HOME"] = os.environ["TMPDIR"] = work
     # Built, unused, in the template (see `prepare_child_state`): fresh
@@ -730,12 +765,24 @@ def make_audit_hook():
     harness's (`disguise`). Each event is sent once per (kind, detail,
     program line), 64 at most.
 
-    The hook runs no code of the program's: everything it reads is checked
-    by exact type (`type(x) is str`, never `isinstance`, `==` on a subclass,
-    `os.fspath` or `repr` of a program's object), so a program cannot run
-    inside the hook, where the hook's own events are not watched. Everything
-    it consults is bound here, in its closure (never this module's globals,
-    which a program can reach through any harness function's `__globals__`).
+    No code of the program's runs inside the hook, where the hook's own
+    events are not watched and its state is one frame walk away:
+    - it reads arguments by exact type (`type(x) is str`, never
+      `isinstance`, `==` on a subclass, `os.fspath` or `repr` of a
+      program's object) and calls C functions only, all bound here in its
+      closure (never a module's globals, which a program can patch: paths
+      are normalised by posix's C `_path_normpath`, never `posixpath`);
+    - the collector is off while it runs (a finalizer, which a collection
+      can start at any allocation, would run inside it), and the child
+      refuses signal handlers of the program's (seccomp; a Python handler
+      is handed the interrupted frame);
+    - the recursion limit is raised while it runs, so a program that calls
+      an audited function just below the limit does not make it fail;
+    - its re-entrancy guard is per thread (one thread inside the hook does
+      not blind the others), and a path too long for the kernel (which
+      refuses it) is not normalised at all.
+    An event raised while the hook runs, other than its own frame lookup,
+    is recorded as `hook`, and so is the hook failing.
 
     Frames of the Python installation and of this harness are not the
     program's; a frame's file name is trusted only as an exact `str` that
@@ -748,13 +795,20 @@ def make_audit_hook():
     _getframe, _startswith, _endswith = sys._getframe, str.startswith, str.endswith
     _str, _bytes, _int, _type, _tuple, _list, _any = str, bytes, int, type, tuple, list, any
     _BaseException = BaseException
-    _normpath, _join, _getcwd, _getpgrp = os.path.normpath, os.path.join, os.getcwd, os.getpgrp
+    _normpath, _getcwd, _getpgrp = posix._path_normpath, os.getcwd, os.getpgrp
+    _get_ident, _lock = _thread.get_ident, _thread.allocate_lock()
+    _acquire, _release = _lock.acquire, _lock.release
+    _gc_isenabled, _gc_enable, _gc_disable = gc.isenabled, gc.enable, gc.disable
+    _getrecursionlimit, _setrecursionlimit = sys.getrecursionlimit, sys.setrecursionlimit
     _len, _repr = len, repr
     watched, unaudited_spawn, frame_helpers, scratch = WATCHED, UNAUDITED_SPAWN, FRAME_HELPERS, tuple(SCRATCH)
     lib = tuple(p + "/" for p in READABLE if not p.startswith("/dev") and not p.startswith("/etc"))
     readable = tuple(READABLE)
     harness = HARNESS_FILE
-    busy = [False]
+    # Threads inside the hook; the recursion limit and whether the
+    # collector was on before the first of them came in.
+    inside = set()
+    saved = [1000, False]
     seen = set()
     sink = [None]
     # Library-like names the program compiled code under: never trusted again.
@@ -807,13 +861,18 @@ def make_audit_hook():
         t = _type(p)
         if t is _int:
             return ("file", "descriptor %d" % p) if p > 2 else None
-        if t is _bytes:
-            p = p.decode("utf-8", "replace")
-        elif t is not _str:
+        if t is not _str and t is not _bytes:
             # CPython passes paths as str, bytes or int; anything else is an
             # event the program raised itself (`sys.audit`) with its own object.
             return ("file", "a path object the program passed to sys.audit")
-        q = _normpath(p if _startswith(p, "/") else _join(_getcwd(), p))
+        if _len(p) >= 4096:
+            # PATH_MAX: the kernel refuses the call (ENAMETOOLONG).
+            return None
+        if t is _bytes:
+            p = p.decode("utf-8", "replace")
+        q = _normpath(p if _startswith(p, "/") else _getcwd() + "/" + p)
+        if _startswith(q, "//"):
+            q = q[1:]
         if q == "/proc" or _startswith(q, "/proc/"):
             return ("proc", q)
         for d in scratch:
@@ -825,14 +884,39 @@ def make_audit_hook():
         return ("file", q)
 
     def hook(event, args):
-        if busy[0]:
-            return
         if _type(event) is not _str:
             # Only `sys.audit` called with a str subclass gets here.
             event = "sys.audit"
         elif event not in watched and not _startswith(event, "ctypes."):
             return
-        busy[0] = True
+        me = _get_ident()
+        if me in inside:
+            # Raised from inside the hook: its own frame lookups below
+            # (sys._getframe, a frame's f_code), or code that is not the
+            # hook's (which has no other way in).
+            if event != "sys._getframe" and not (
+                    event == "object.__getattr__" and _type(args) is _tuple and _len(args) > 1
+                    and _type(args[1]) is _str and args[1] == "f_code"):
+                try:
+                    record("hook", "%s while the audit hook ran" % event, None)
+                except _BaseException:
+                    pass
+            return
+        # Inline, C calls only: a Python call here could fail at the
+        # recursion limit. The first thread in saves the recursion limit
+        # and the collector's state (both are the interpreter's, not the
+        # thread's), raises the one and turns the other off; the last one
+        # out restores them. The lock keeps the count and the state together.
+        _acquire()
+        try:
+            if not inside:
+                saved[0] = _getrecursionlimit()
+                saved[1] = _gc_isenabled()
+                _setrecursionlimit(saved[0] + 64)
+            inside.add(me)
+            _gc_disable()
+        finally:
+            _release()
         try:
             f = _getframe(1)
             if f is not None and not foreign(f.f_code) and f.f_code.co_filename == harness:
@@ -898,10 +982,25 @@ def make_audit_hook():
                     record("signal", "killpg(%d, %d)" % (pgid, sig), f)
             else:
                 record("process", "%s %s" % (event, plain(args[0]) if args else ""), f)
-        except _BaseException:
-            pass
+        except _BaseException as e:
+            # The hook does not fail on its own: memory ran out, or worse.
+            try:
+                record("hook", "the audit hook failed (%s) on %s" % (
+                    _type(e).__name__ if _type(_type(e)) is _type else "?", event), None)
+            except _BaseException:
+                pass
         finally:
-            busy[0] = False
+            _acquire()
+            try:
+                inside.discard(me)
+                if not inside:
+                    if saved[1]:
+                        _gc_enable()
+                    _setrecursionlimit(saved[0])
+            except _BaseException:
+                pass
+            finally:
+                _release()
 
     return hook, sink
 

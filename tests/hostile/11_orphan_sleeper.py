@@ -11,7 +11,10 @@ def f(x):
     pid = os.fork()
     if pid == 0:
         for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGPIPE, signal.SIGUSR1):
-            signal.signal(s, signal.SIG_IGN)
+            try:
+                signal.signal(s, signal.SIG_IGN)
+            except OSError:
+                pass  # refused in the sandbox (no new signal actions)
         try:
             os.setpgid(0, 0)
         except OSError:

