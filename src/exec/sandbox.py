@@ -707,13 +707,19 @@ def _make_sender(fd, token):
     write, pack, enc_utf8 = _os_write, struct.pack, str.encode
     dumps = ENCODE[1] if ENCODE else _make_dumps()
 
-    def send(obj):
+    def framed(obj):
         obj["k"] = token
         data = enc_utf8(dumps(obj), "utf-8", "surrogatepass")
-        view = memoryview(pack(">I", len(data)) + data)
+        return pack(">I", len(data)) + data
+
+    def send(obj):
+        view = memoryview(framed(obj))
         while view:
             view = view[write(fd, view):]
 
+    # The audit hook's last word, framed now: should the hook fail (memory
+    # run out), it is one write of these bytes, with nothing to allocate.
+    send.last_word = (fd, framed({"t": "tamper", "e": "hook", "d": "the audit hook failed", "n": None}))
     return send
 
 
@@ -745,6 +751,7 @@ def install_audit_hook(send):
     hook, sink = AUDIT_HOOK.pop() if AUDIT_HOOK else make_audit_hook()
     AUDIT_HOOK.clear()
     sink[0] = send
+    sink[1] = getattr(send, "last_word", None)
     sys.addaudithook(hook)
     for name in [n for n, m in sys.modules.items() if m is _THIS_MODULE]:
         del sys.modules[name]
@@ -800,7 +807,7 @@ def make_audit_hook():
     _acquire, _release = _lock.acquire, _lock.release
     _gc_isenabled, _gc_enable, _gc_disable = gc.isenabled, gc.enable, gc.disable
     _getrecursionlimit, _setrecursionlimit = sys.getrecursionlimit, sys.setrecursionlimit
-    _len, _repr = len, repr
+    _len, _repr, _write = len, repr, _os_write
     watched, unaudited_spawn, frame_helpers, scratch = WATCHED, UNAUDITED_SPAWN, FRAME_HELPERS, tuple(SCRATCH)
     lib = tuple(p + "/" for p in READABLE if not p.startswith("/dev") and not p.startswith("/etc"))
     readable = tuple(READABLE)
@@ -810,7 +817,10 @@ def make_audit_hook():
     inside = set()
     saved = [1000, False]
     seen = set()
-    sink = [None]
+    # The reporter, and the framed message that says the hook failed
+    # (descriptor, bytes; see `_make_sender`).
+    sink = [None, None]
+    failed = [False]
     # Library-like names the program compiled code under: never trusted again.
     disguised = set()
 
@@ -984,6 +994,14 @@ def make_audit_hook():
                 record("process", "%s %s" % (event, plain(args[0]) if args else ""), f)
         except _BaseException as e:
             # The hook does not fail on its own: memory ran out, or worse.
+            # First the message framed before the program ran (one write,
+            # nothing to allocate), once; then the details, if they fit.
+            if not failed[0] and sink[1] is not None:
+                failed[0] = True
+                try:
+                    _write(sink[1][0], sink[1][1])
+                except _BaseException:
+                    pass
             try:
                 record("hook", "the audit hook failed (%s) on %s" % (
                     _type(e).__name__ if _type(_type(e)) is _type else "?", event), None)
