@@ -767,9 +767,12 @@ pub mod results {
 /// (starting a program), `exit` (exiting before the tests ended), `protocol`
 /// (forged or garbled reports to the harness), `value` (a value built to
 /// attack the judge, such as hash collisions), `disguise` (code compiled
-/// under a library's or the harness's file name), `hook` (an audited call
-/// made while the audit hook itself ran, which only code of the program's
-/// can make, or the hook failing). See the threat model in
+/// or unmarshalled under a library's or the harness's file name), `hook`
+/// (an audited call made while the audit hook itself ran, which only code
+/// of the program's can make; an audited call at the very recursion limit,
+/// where the hook could not start and let it through unchecked; or the
+/// hook failing). At most 16 events of one kind are kept, then one whose
+/// detail says more were dropped. See the threat model in
 /// [`crate::exec`].
 ///
 /// ```

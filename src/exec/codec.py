@@ -24,6 +24,7 @@ import copy
 import ctypes
 import decimal
 import errno
+import faulthandler
 import fractions
 import functools
 import gc

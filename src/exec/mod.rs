@@ -110,7 +110,12 @@
 //!    (`rt_sigaction` with an action: a Python signal handler is handed
 //!    the frame it interrupts, which may be the audit hook's; asking for
 //!    the disposition a signal already has, as `signal(SIGPIPE, SIG_DFL)`
-//!    does, still succeeds) and the x32 ABI.
+//!    does, still succeeds; a timer signal's handler, the `alarm` time-out
+//!    idiom, is kept but never installed, so a timer that fires ends the
+//!    program; `faulthandler.enable` does nothing), `close`, `dup2`,
+//!    `dup3`, `close_range` and `fcntl(F_SETFL)` on the two pipes to the
+//!    judge (fixed descriptors 250 and 251: a program cannot point the
+//!    report pipe at `/dev/null` while it tampers) and the x32 ABI.
 //!    These are the kernel's own mechanisms, called directly rather than
 //!    through bubblewrap: bubblewrap would cost an exec and a fresh
 //!    interpreter per program (about 20 ms), where forking a warm template
@@ -125,9 +130,14 @@
 //!    `sys.settrace`/`setprofile` (also hooks given to `threading.settrace`,
 //!    installed as each thread starts), signals to other processes, starting
 //!    programs (also the program's own import of `_posixsubprocess`, whose
-//!    `fork_exec` raises no audit event), code compiled under a library's
-//!    or the harness's file name, or under a `str` subclass (`disguise`:
-//!    frames of that name count as the program's from then on). The judge
+//!    `fork_exec` raises no audit event), code compiled or unmarshalled
+//!    under a library's or the harness's file name, or under a `str`
+//!    subclass (`disguise`: frames of that name count as the program's from
+//!    then on). `gc` scans are recorded whichever frame makes them (a
+//!    thread pool's worker or a library function run over the program's
+//!    globals hands the objects to the program all the same), the harness
+//!    excepted. At most 16 events of each kind are sent, then one saying
+//!    more were dropped, so a flood of one kind hides no other. The judge
 //!    adds what it sees itself: exiting before the tests ended (`exit`),
 //!    forged or garbled reports (`protocol`), hash-collision values
 //!    (`value`). They become the results' `tamper` column; `classify` gives
@@ -145,11 +155,23 @@
 //!    library's Python code, whose module globals a program can patch),
 //!    runs with the collector off (no finalizer starts inside it) and the
 //!    recursion limit raised (a call just below the limit cannot make it
-//!    fail), and no signal handler of the program's exists (seccomp, see
-//!    5). Its re-entrancy guard is per thread, so one thread kept inside
-//!    the hook does not blind the others; an event raised inside the hook
-//!    other than its own frame lookups is recorded (`hook`), and so is the
-//!    hook failing.
+//!    fail; CPython refuses to lower a limit below the current depth, so a
+//!    limit the hook could not restore deep down is restored at a later
+//!    exit, and the raise never passes the program's own limit + 128),
+//!    and no signal handler of the program's exists (seccomp, see 5).
+//!    Its re-entrancy guard is per thread, so one thread kept inside the
+//!    hook does not blind the others. No exception leaves it (one would
+//!    carry its frame, and so its state, in a traceback): where it cannot
+//!    even start (an audited call at the very recursion limit) it lets the
+//!    event through and writes a message framed before the program ran,
+//!    with one `os.write` (`hook`: an event went unchecked; an honest
+//!    program that makes an audited call there gets it too). An event raised
+//!    inside the hook other than its own frame lookup (a mark its thread
+//!    consumes before the frame object exists) is recorded (`hook`) by a
+//!    message written directly, which a program that reached the reporter
+//!    cannot stop without the hook function itself (a `gc` event), and so
+//!    is the hook failing. That is how a finalizer run inside the hook
+//!    after another thread turned the collector back on shows.
 //!
 //! A limit of (1) for tests made of asserts alone: an assert's
 //! candidate-side sub-expressions run in the child as a whole, so a value
@@ -166,8 +188,12 @@
 //! `os.readlink`, `os.access`), so looking under `/proc` through them is
 //! not recorded; code that the library compiles on the program's behalf
 //! (a custom import loader naming a library file) is not recorded as
-//! `disguise`; and a program that has found the hook through `gc` (recorded)
-//! can stop the events after that one. The guarantees above rest on
+//! `disguise`; library code run as a function over the program's own
+//! globals is trusted by its file name, so its `sys._getframe` is not
+//! recorded (it reaches the harness's frames, which hold no expected value);
+//! and a program that has found the hook through `gc` (recorded), or code
+//! run inside the hook (recorded, `hook`), can stop the events after that
+//! one. The guarantees above rest on
 //! separation, not on the log. Without root (a
 //! developer's machine) there are no namespaces, uid change or minimal root:
 //! separation (1-4) and the audit log still hold; the sandbox's isolation

@@ -75,7 +75,7 @@ DEVICES = ["/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev
 
 STREAMS = []
 ENCODE = []
-# (hook, sink) from `make_audit_hook`, built in the template.
+# (hook, sink, arm) from `make_audit_hook`, built in the template.
 AUDIT_HOOK = []
 
 
@@ -96,7 +96,44 @@ def prepare_child_state():
                          encoding="utf-8", errors="backslashreplace", line_buffering=True),
     ]
     ENCODE[:] = [_make_enc(), _make_dumps()]
-    AUDIT_HOOK[:] = [make_audit_hook()]
+    hook, sink, arm = make_audit_hook()
+    warm_unchecked_path(hook, arm)
+    AUDIT_HOOK[:] = [(hook, sink, arm)]
+
+
+def warm_unchecked_path(hook, arm):
+    """Run the hook's could-not-start path (an audited call at the very
+    recursion limit) until CPython 3.11 has specialised its os.write call
+    (PRECALL_NO_KW_BUILTIN_FAST): the generic call path checks the
+    recursion limit and fails there too (measured: without this, such an
+    event went through with no message), the specialised one does not.
+    Children inherit the specialised code. The hook writes zero bytes to
+    /dev/null here and is armed afresh in each child."""
+    fd = os.open("/dev/null", os.O_WRONLY)
+    arm((fd, b""), None)
+
+    def at(n):
+        if n:
+            return at(n - 1)
+        # A scratch path, from a harness frame: nothing to record.
+        hook("open", ("/tmp/x", "r", 0))
+
+    limit = sys.getrecursionlimit()
+    try:
+        # One sweep was enough when measured (CPython specialises a call on
+        # its second run); four, for margin: about 15 ms, once per template.
+        for _ in range(4):
+            for depth in range(limit, max(limit - 24, 0), -1):
+                try:
+                    at(depth)
+                except RecursionError:
+                    pass
+        # Once more from up here: a limit the hook could not restore down
+        # there is restored now.
+        hook("open", ("/tmp/x", "r", 0))
+    finally:
+        arm(None, None)
+        os.close(fd)
 
 
 def probe_child():
@@ -480,6 +517,15 @@ AUDIT_ARCH = {"x86_64": 0xC000003E}
 # clone and clone3.
 CLONE_SYSCALLS = {"x86_64": (56, 435)}
 SIGACTION_SYSCALL = {"x86_64": 13}
+# close, dup2, dup3, close_range, fcntl: refused on the harness's two pipes
+# (CHAN_FD, CTL_FD), which a program could otherwise close, point elsewhere
+# (dup2 of /dev/null over the report pipe silences the audit hook's reports
+# without an error) or make non-blocking.
+FD_SYSCALLS = {"x86_64": {"close": 3, "dup2": 33, "dup3": 292, "close_range": 436, "fcntl": 72}}
+# The report pipe (child to judge) and the control pipe (judge to child),
+# moved to these numbers before the program runs (`pin_fd`).
+CHAN_FD, CTL_FD = 250, 251
+F_SETFL = 4
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME.
 CLONE_NEW_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x80
 
@@ -497,8 +543,10 @@ def _seccomp_program():
     DENIED_SYSCALLS fail with EPERM, clone with a namespace flag too, and
     rt_sigaction with a new action (a program's signal handler: CPython
     hands a Python handler the interrupted frame, which may be the audit
-    hook's own); the x32 ABI is refused whole, another architecture kills
-    the process. None where the table has no entry."""
+    hook's own), and close, dup2, dup3, close_range and fcntl(F_SETFL) on
+    the harness's pipes (CHAN_FD, CTL_FD); the x32 ABI is refused whole,
+    another architecture kills the process. None where the table has no
+    entry."""
     machine = os.uname().machine
     if machine not in DENIED_SYSCALLS:
         return None
@@ -515,8 +563,28 @@ def _seccomp_program():
             # makes the C library fall back to clone, whose flags it can.
             (jeq, "no_sys", 0, nr_clone3),
             (jeq, "sigaction", 0, SIGACTION_SYSCALL[machine])]
+    fd = FD_SYSCALLS[machine]
+    prog += [(jeq, "fd_arg0", 0, fd["close"]), (jeq, "fd_arg1", 0, fd["dup2"]),
+             (jeq, "fd_arg1", 0, fd["dup3"]), (jeq, "fd_range", 0, fd["close_range"]),
+             (jeq, "fcntl", 0, fd["fcntl"])]
     prog += [(jeq, "refuse", 0, nr) for nr in DENIED_SYSCALLS[machine]]
+    jgt = 0x25
     prog += [(ret, 0, 0, allow),
+             # close(fd) / dup2(old, fd) / dup3(old, fd, flags) on a pipe of
+             # the harness's (the low 32 bits: the kernel reads an unsigned int).
+             ("label", "fd_arg0"), (ld, 0, 0, 16), (jeq, "refuse", 0, CHAN_FD), (jeq, "refuse", 0, CTL_FD),
+             (ret, 0, 0, allow),
+             ("label", "fd_arg1"), (ld, 0, 0, 24), (jeq, "refuse", 0, CHAN_FD), (jeq, "refuse", 0, CTL_FD),
+             (ret, 0, 0, allow),
+             # close_range(first, last, flags) with first <= CTL_FD and last >= CHAN_FD.
+             ("label", "fd_range"), (ld, 0, 0, 16), (jgt, "allow", 0, CTL_FD), (ld, 0, 0, 24),
+             (jge, "refuse", 0, CHAN_FD), (ret, 0, 0, allow),
+             # fcntl(fd, F_SETFL, ...) on those pipes (O_NONBLOCK would make the
+             # hook's writes fail while the pipe is full).
+             ("label", "fcntl"), (ld, 0, 0, 16), (jeq, "fcntl_cmd", 0, CHAN_FD), (jeq, "fcntl_cmd", 0, CTL_FD),
+             (ret, 0, 0, allow),
+             ("label", "fcntl_cmd"), (ld, 0, 0, 24), (jeq, "refuse", 0, F_SETFL), (ret, 0, 0, allow),
+             ("label", "allow"), (ret, 0, 0, allow),
              # clone: refused when it asks for any new namespace.
              ("label", "clone"), (ld, 0, 0, 16), (jset, "refuse", 0, CLONE_NEW_FLAGS), (ret, 0, 0, allow),
              # rt_sigaction(sig, act, oldact): a NULL act only reads.
@@ -547,20 +615,56 @@ def install_seccomp():
     return LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(SECCOMP_PROGRAM[1]), 0, 0) == 0
 
 
+# Timer signals whose handler a program may set but that is kept, never
+# installed (`refuse_signal_handlers`).
+TIMER_SIGNALS = frozenset({signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF})
+
+
 def refuse_signal_handlers():
     """`signal.signal` under the seccomp filter, which refuses every new
-    action: asking for the disposition a signal already has (the common
-    `signal(SIGPIPE, SIG_DFL)`) succeeds without a system call, anything
-    else raises PermissionError with the reason. Only the message depends
-    on this wrapper; the filter is the barrier."""
-    current = _signal.getsignal
+    action. Asking for the disposition a signal already has (the common
+    `signal(SIGPIPE, SIG_DFL)`) succeeds without a system call. A handler
+    for a timer signal (SIGALRM, SIGVTALRM, SIGPROF: the `alarm`/`setitimer`
+    time-out idiom) is kept and `getsignal` gives it back, but it is never
+    installed: a program that cancels its timer passes as it would
+    elsewhere, one whose timer fires is ended by the signal (its default
+    action), as the judge's own deadline would end it. Anything else raises
+    PermissionError with the reason. `faulthandler.enable`/`register`
+    (C handlers that hand Python no frame, but a new action all the same)
+    do nothing. Only what a program sees depends on these wrappers; the
+    filter is the barrier."""
+    current, kept = _signal.getsignal, {}
+    _int, _type, _callable, _timers = int, type, callable, TIMER_SIGNALS
 
     def signal_in_sandbox(signalnum, handler):
-        if type(signalnum) is int and type(handler) is int and handler == current(signalnum):
+        if _type(signalnum) is _int and signalnum in _timers and (
+                _callable(handler) or (_type(handler) is _int and handler in (0, 1))):
+            previous = kept.get(signalnum, current(signalnum))
+            kept[signalnum] = handler
+            return previous
+        if _type(signalnum) is _int and _type(handler) is _int and handler == current(signalnum):
             return handler
         raise PermissionError(errno.EPERM, "the sandbox refuses signal handlers (signal.signal)")
 
+    def getsignal_in_sandbox(signalnum):
+        # signal.getsignal passes the Signals member itself.
+        try:
+            return kept[signalnum]
+        except (KeyError, TypeError):
+            return current(signalnum)
+
+    # signal.signal and signal.getsignal call these (with plain ints).
     _signal.signal = signal_in_sandbox
+    _signal.getsignal = getsignal_in_sandbox
+
+    def faulthandler_enable(file=None, all_threads=True):
+        return None
+
+    def faulthandler_register(signum, file=None, all_threads=True, chain=False):
+        return None
+
+    faulthandler.enable = faulthandler_enable
+    faulthandler.register = faulthandler_register
 
 
 # SysV shared memory and message queues outlive every mapping (a segment
@@ -585,9 +689,20 @@ def limit_sysv_ipc():
     return True
 
 
+def pin_fd(fd, to):
+    """Move descriptor `fd` to number `to` (close-on-exec), before seccomp:
+    the filter keeps a program from closing or replacing CHAN_FD and CTL_FD."""
+    if fd != to:
+        os.dup2(fd, to, inheritable=False)
+        os.close(fd)
+    return to
+
+
 def child_main(fds, work):
     chan_w, ctl_r, out_w, err_w, stdin_fd = fds
     try:
+        chan_w, ctl_r = pin_fd(chan_w, CHAN_FD), pin_fd(ctl_r, CTL_FD)
+        fds = (chan_w, ctl_r, out_w, err_w, stdin_fd)
         os.setsid()
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if FEATURES["pid_namespace"]:
@@ -720,6 +835,14 @@ def _make_sender(fd, token):
     # The audit hook's last word, framed now: should the hook fail (memory
     # run out), it is one write of these bytes, with nothing to allocate.
     send.last_word = (fd, framed({"t": "tamper", "e": "hook", "d": "the audit hook failed", "n": None}))
+    # And where it could not even start (an audited call at the very
+    # recursion limit): the event went through unchecked.
+    send.unchecked_word = (fd, framed({"t": "tamper", "e": "hook", "n": None,
+                                       "d": "an audited event went unchecked (the hook could not start)"}))
+    # And where code that is not the hook's ran inside it (sent directly,
+    # before anything that code could have changed is used).
+    send.inside_word = (fd, framed({"t": "tamper", "e": "hook", "n": None,
+                                    "d": "code that is not the audit hook's ran inside it"}))
     return send
 
 
@@ -733,12 +856,19 @@ WATCHED = frozenset({
     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "open", "os.listdir", "os.scandir",
     "sys.settrace", "sys.setprofile", "os.kill", "os.killpg", "subprocess.Popen", "os.system", "os.exec",
     "os.posix_spawn", "os.spawn", "os.chdir", "import", "compile", "code.__new__",
+    "marshal.loads", "marshal.load",
 })
 # Modules whose import by the program itself is an attempt to start
 # processes past the audited calls (`_posixsubprocess.fork_exec` raises no
 # audit event of its own; `subprocess` imports it for Popen, which does).
 UNAUDITED_SPAWN = frozenset({"_posixsubprocess"})
 FRAME_HELPERS = ("/inspect.py", "/traceback.py", "/ctypes/")
+# ctypes events that merely loading the package raises (its own module code
+# opens the C library): recorded only when the program's frame made them.
+CTYPES_LOADING = frozenset({"ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle"})
+# At most this many events of one kind are sent (then one saying more were
+# dropped), so that a flood of one kind cannot hide the others.
+EVENTS_PER_KIND = 16
 
 
 def install_audit_hook(send):
@@ -748,10 +878,12 @@ def install_audit_hook(send):
     are held only by the interpreter's hook list and the hook's own closure,
     which a program can reach only through `gc` (an event the hook records
     before the scan returns)."""
-    hook, sink = AUDIT_HOOK.pop() if AUDIT_HOOK else make_audit_hook()
+    hook, sink, arm = AUDIT_HOOK.pop() if AUDIT_HOOK else make_audit_hook()
     AUDIT_HOOK.clear()
     sink[0] = send
     sink[1] = getattr(send, "last_word", None)
+    arm(getattr(send, "unchecked_word", None), getattr(send, "inside_word", None))
+    del arm
     sys.addaudithook(hook)
     for name in [n for n, m in sys.modules.items() if m is _THIS_MODULE]:
         del sys.modules[name]
@@ -768,9 +900,11 @@ def make_audit_hook():
     tb_frame/gi_frame access), gc object scans, ctypes, reads under /proc,
     paths outside the scratch folder and the Python installation, trace and
     profile hooks, signals to other processes, starting programs, and code
-    compiled under a name that would pass it off as the library's or the
-    harness's (`disguise`). Each event is sent once per (kind, detail,
-    program line), 64 at most.
+    compiled (or unmarshalled) under a name that would pass it off as the
+    library's or the harness's (`disguise`). Each event is sent once per
+    (kind, detail cut to 200 characters, program line), at most
+    EVENTS_PER_KIND of each kind (then one event saying that more were
+    dropped), so that a flood of one kind hides no other.
 
     No code of the program's runs inside the hook, where the hook's own
     events are not watched and its state is one frame walk away:
@@ -787,9 +921,18 @@ def make_audit_hook():
       an audited function just below the limit does not make it fail;
     - its re-entrancy guard is per thread (one thread inside the hook does
       not blind the others), and a path too long for the kernel (which
-      refuses it) is not normalised at all.
-    An event raised while the hook runs, other than its own frame lookup,
-    is recorded as `hook`, and so is the hook failing.
+      refuses it) is not normalised at all;
+    - no exception leaves it (one would carry its frame, and with it this
+      closure, in its traceback): where it cannot even start (a call made
+      at the very recursion limit, memory run out), it writes a message
+      framed before the program ran, with one os.write (a call that the
+      recursion limit does not stop), and lets the event through.
+    An event raised while the hook runs, other than its own frame lookup
+    (one `sys._getframe`, consumed by the thread that asked for it, and
+    its reads of `f_code`), is recorded as `hook`, and so is the hook
+    failing. `gc` scans are recorded whichever frame makes them but the
+    harness's (a library frame between the program and the call, such as
+    a thread pool's worker, hides nothing).
 
     Frames of the Python installation and of this harness are not the
     program's; a frame's file name is trusted only as an exact `str` that
@@ -797,8 +940,9 @@ def make_audit_hook():
     `code.__new__`/`replace` under such a name are recorded as `disguise`,
     and frames of that name count as the program's from then on).
     The log is evidence, not the defence (that is separation).
-    Gives (hook, sink): the hook reports to `sink[0]`. The template builds
-    it once, never installed there; each child gets its own copy."""
+    Gives (hook, sink, arm): the hook reports to `sink[0]`; `arm` hands it,
+    once, the two messages it writes itself. The template builds it once,
+    never installed there; each child gets its own copy."""
     _getframe, _startswith, _endswith = sys._getframe, str.startswith, str.endswith
     _str, _bytes, _int, _type, _tuple, _list, _any = str, bytes, int, type, tuple, list, any
     _BaseException = BaseException
@@ -807,20 +951,45 @@ def make_audit_hook():
     _acquire, _release = _lock.acquire, _lock.release
     _gc_isenabled, _gc_enable, _gc_disable = gc.isenabled, gc.enable, gc.disable
     _getrecursionlimit, _setrecursionlimit = sys.getrecursionlimit, sys.setrecursionlimit
-    _len, _repr, _write = len, repr, _os_write
+    _len, _repr, _write, _find = len, repr, _os_write, bytes.find
     watched, unaudited_spawn, frame_helpers, scratch = WATCHED, UNAUDITED_SPAWN, FRAME_HELPERS, tuple(SCRATCH)
+    ctypes_loading, per_kind, pipes = CTYPES_LOADING, EVENTS_PER_KIND, (CHAN_FD, CTL_FD)
     lib = tuple(p + "/" for p in READABLE if not p.startswith("/dev") and not p.startswith("/etc"))
     readable = tuple(READABLE)
     harness = HARNESS_FILE
+    # The names a code object's file name is trusted under, as they stand in
+    # marshal's bytes.
+    trusted_bytes = tuple(n.encode("utf-8", "surrogatepass") for n in lib + ("<frozen ", harness))
+    # Past this the recursion limit is not raised (an int of C's).
+    limit_cap = 2147483647 - 64
     # Threads inside the hook; the recursion limit and whether the
     # collector was on before the first of them came in.
     inside = set()
     saved = [1000, False]
+    # A limit the last one out could not restore (the stack was deeper than
+    # it: CPython refuses a limit below the current depth), restored at a
+    # later exit; until then the next entry starts from it, not from the
+    # raised one (which would ratchet the limit up by 64 each time); and the
+    # limit the hook set last.
+    pending = [None, None]
+    # Threads whose own `sys._getframe` is under way (each consumes its mark).
+    looking = set()
     seen = set()
-    # The reporter, and the framed message that says the hook failed
-    # (descriptor, bytes; see `_make_sender`).
+    counts = {}
+    # The reporter and the framed message that says the hook failed
+    # (descriptor, bytes; `_make_sender`).
     sink = [None, None]
     failed = [False]
+    # The framed messages that say an event went unchecked and that code
+    # not the hook's ran inside it: set once by `arm`, then held by no
+    # function but `hook` (a program that reaches `sink` or `record`
+    # through a frame cannot reach these without the hook function itself,
+    # and finding that is a `gc` event, which this message reports).
+    unchecked_word = inside_word = None
+
+    def arm(unchecked, inside_msg):
+        nonlocal unchecked_word, inside_word
+        unchecked_word, inside_word = unchecked, inside_msg
     # Library-like names the program compiled code under: never trusted again.
     disguised = set()
 
@@ -851,11 +1020,20 @@ def make_audit_hook():
 
     def record(kind, detail, f):
         line = line_of(f)
+        detail = detail[:200]
         key = (kind, detail, line)
-        if key in seen or _len(seen) >= 64:
+        if key in seen:
             return
+        n = counts.get(kind, 0)
+        if n >= per_kind:
+            if n == per_kind:
+                counts[kind] = n + 1
+                sink[0]({"t": "tamper", "e": kind, "d": "more %s events (not sent: %d of a kind at most)"
+                         % (kind, per_kind), "n": None})
+            return
+        counts[kind] = n + 1
         seen.add(key)
-        sink[0]({"t": "tamper", "e": kind, "d": detail[:200], "n": line})
+        sink[0]({"t": "tamper", "e": kind, "d": detail, "n": line})
 
     def plain(x, depth=0):
         """repr of plain data only (str, bytes, int and lists or tuples of
@@ -870,7 +1048,8 @@ def make_audit_hook():
     def path_kind(p):
         t = _type(p)
         if t is _int:
-            return ("file", "descriptor %d" % p) if p > 2 else None
+            # The harness's pipes; descriptors the program opened are its own.
+            return ("file", "descriptor %d" % p) if p in pipes else None
         if t is not _str and t is not _bytes:
             # CPython passes paths as str, bytes or int; anything else is an
             # event the program raised itself (`sys.audit`) with its own object.
@@ -893,42 +1072,72 @@ def make_audit_hook():
                 return None
         return ("file", q)
 
+    def harness_behind(f):
+        """Whether the library frames from `f` up lead to the harness."""
+        g = f
+        while g is not None and not foreign(g.f_code):
+            if g.f_code.co_filename == harness:
+                return True
+            g = g.f_back
+        return False
+
     def hook(event, args):
-        if _type(event) is not _str:
-            # Only `sys.audit` called with a str subclass gets here.
-            event = "sys.audit"
-        elif event not in watched and not _startswith(event, "ctypes."):
-            return
-        me = _get_ident()
-        if me in inside:
-            # Raised from inside the hook: its own frame lookups below
-            # (sys._getframe, a frame's f_code), or code that is not the
-            # hook's (which has no other way in).
-            if event != "sys._getframe" and not (
-                    event == "object.__getattr__" and _type(args) is _tuple and _len(args) > 1
-                    and _type(args[1]) is _str and args[1] == "f_code"):
-                try:
-                    record("hook", "%s while the audit hook ran" % event, None)
-                except _BaseException:
-                    pass
-            return
-        # Inline, C calls only: a Python call here could fail at the
-        # recursion limit. The first thread in saves the recursion limit
-        # and the collector's state (both are the interpreter's, not the
-        # thread's), raises the one and turns the other off; the last one
-        # out restores them. The lock keeps the count and the state together.
-        _acquire()
+        entered = False
         try:
-            if not inside:
-                saved[0] = _getrecursionlimit()
-                saved[1] = _gc_isenabled()
-                _setrecursionlimit(saved[0] + 64)
-            inside.add(me)
-            _gc_disable()
-        finally:
-            _release()
-        try:
+            if _type(event) is not _str:
+                # Only `sys.audit` called with a str subclass gets here.
+                event = "sys.audit"
+            elif event not in watched and not _startswith(event, "ctypes."):
+                return
+            # The first call that can fail at the recursion limit: the ones
+            # below run at the same depth, and then the limit is raised.
+            me = _get_ident()
+            if me in inside:
+                # Raised from inside the hook: its own frame lookup (marked,
+                # and consumed here before the frame object exists, so that
+                # nothing run while it is made gets the same pass) and reads
+                # of a frame's f_code, or code that is not the hook's (a
+                # finalizer, should another thread turn the collector on).
+                if event == "sys._getframe" and me in looking:
+                    looking.discard(me)
+                    return
+                if event == "object.__getattr__" and _type(args) is _tuple and _len(args) > 1 \
+                        and _type(args[1]) is _str and args[1] == "f_code":
+                    return
+                if inside_word is not None:
+                    _write(inside_word[0], inside_word[1])
+                record("hook", "%s while the audit hook ran" % event, None)
+                return
+            # Inline, C calls only. The first thread in saves the recursion
+            # limit and the collector's state (both are the interpreter's,
+            # not the thread's), raises the one and turns the other off; the
+            # last one out restores them. The lock keeps the count and the
+            # state together.
+            _acquire()
+            try:
+                if not inside:
+                    lim = _getrecursionlimit()
+                    # The program's own limit: the one still to restore,
+                    # unless the program set another since.
+                    orig = pending[0] if pending[0] is not None and lim == pending[1] else lim
+                    saved[1] = _gc_isenabled()
+                    # 64 more, and never past the program's own limit + 128
+                    # (a program that went deeper while a limit waited to
+                    # be restored cannot walk it up).
+                    top = (lim + 64) if lim + 64 < orig + 128 else (orig + 128)
+                    if lim < top < limit_cap:
+                        _setrecursionlimit(top)
+                        pending[1] = top
+                    saved[0] = orig
+                    pending[0] = None
+                inside.add(me)
+                entered = True
+                _gc_disable()
+            finally:
+                _release()
+            looking.add(me)
             f = _getframe(1)
+            looking.discard(me)
             if f is not None and not foreign(f.f_code) and f.f_code.co_filename == harness:
                 return
             if _type(args) is not _tuple:
@@ -951,10 +1160,18 @@ def make_audit_hook():
                     record("frame", name, f)
             elif event in ("sys._current_frames", "sys._current_exceptions"):
                 record("frame", event, f)
-            elif _startswith(event, "gc.") or _startswith(event, "ctypes."):
+            elif _startswith(event, "gc."):
+                # Whoever calls it: library code the program had call it (a
+                # thread pool's worker, a library function run with the
+                # program's globals) hands the objects to the program all
+                # the same.
                 g = behind_helpers(f)
-                if g is not None:
-                    record(event.split(".")[0], event, g)
+                if g is not None or not harness_behind(f):
+                    record("gc", event, g if g is not None else f)
+            elif _startswith(event, "ctypes."):
+                g = behind_helpers(f)
+                if g is not None or (event not in ctypes_loading and not harness_behind(f)):
+                    record("ctypes", event, g if g is not None else f)
             elif event in ("open", "os.listdir", "os.scandir", "os.chdir"):
                 k = path_kind(args[0] if args else ".")
                 if k is not None:
@@ -969,6 +1186,18 @@ def make_audit_hook():
                     elif trusted_name(fn):
                         disguised.add(fn)
                         record("disguise", "%s as %s" % (event, fn), f)
+            elif event in ("marshal.loads", "marshal.load"):
+                # Code objects come back from marshal with whatever file
+                # name their bytes carry, and no `compile` event.
+                if f is not None and foreign(f.f_code):
+                    data = args[0] if args else None
+                    if _type(data) is not _bytes:
+                        record("disguise", "%s of bytes it cannot check" % event, f)
+                    else:
+                        for n in trusted_bytes:
+                            if _find(data, n) >= 0:
+                                record("disguise", "%s of a library's or the harness's file name" % event, f)
+                                break
             elif event in ("sys.settrace", "sys.setprofile"):
                 if f is not None and foreign(f.f_code):
                     record("trace", event, f)
@@ -993,6 +1222,17 @@ def make_audit_hook():
             else:
                 record("process", "%s %s" % (event, plain(args[0]) if args else ""), f)
         except _BaseException as e:
+            if not entered:
+                # It could not start (the recursion limit reached, memory run
+                # out): the event goes through unchecked, and the message
+                # framed for that says so. os.write is a fast call, which the
+                # recursion limit does not stop; no exception leaves.
+                try:
+                    if unchecked_word is not None:
+                        _write(unchecked_word[0], unchecked_word[1])
+                except _BaseException:
+                    pass
+                return
             # The hook does not fail on its own: memory ran out, or worse.
             # First the message framed before the program ran (one write,
             # nothing to allocate), once; then the details, if they fit.
@@ -1008,19 +1248,24 @@ def make_audit_hook():
             except _BaseException:
                 pass
         finally:
-            _acquire()
-            try:
-                inside.discard(me)
-                if not inside:
-                    if saved[1]:
-                        _gc_enable()
-                    _setrecursionlimit(saved[0])
-            except _BaseException:
-                pass
-            finally:
-                _release()
+            if entered:
+                looking.discard(me)
+                _acquire()
+                try:
+                    inside.discard(me)
+                    if not inside:
+                        if saved[1]:
+                            _gc_enable()
+                        if saved[0] < limit_cap:
+                            pending[0] = saved[0]
+                            _setrecursionlimit(saved[0])
+                            pending[0] = None
+                except _BaseException:
+                    pass
+                finally:
+                    _release()
 
-    return hook, sink
+    return hook, sink, arm
 
 
 def _exc_info(e, program_lines):

@@ -5,15 +5,16 @@
 # tamper: proc
 # tamper: file
 # test: assert f(3) == 9
-# about: a Python signal handler is handed the frame it interrupted: with a 0.2 ms itimer and a loop of scratch open() calls, the handler caught the audit hook mid-run, took the reporter from the hook frame's locals and swapped it for a no-op, with no audited call at all (review 2, F2). The child now refuses every new signal action (seccomp, rt_sigaction with a non-NULL action; signal.signal says why), through signal.signal or a fresh _signal module alike, so no program code can run inside the hook and every later event is recorded
+# about: a Python signal handler is handed the frame it interrupted: with a 0.2 ms itimer and a loop of scratch open() calls, the handler caught the audit hook mid-run, took the reporter from the hook frame's locals and swapped it for a no-op, with no audited call at all (review 2, F2). The child now refuses every new signal action (seccomp, rt_sigaction with a non-NULL action), so a fresh _signal module fails, and signal.signal keeps a timer signal's handler without installing it (hostile 116: the timer then ends the program): no program code can run inside the hook and every later event is recorded
 import os
 import signal
 import sys
 
-state = {"done": False, "installed": []}
+state = {"done": False, "installed": [], "ran": False}
 
 
 def _h(signum, frame):
+    state["ran"] = True
     f = frame
     while f is not None:
         if f.f_code.co_name == "hook" and "record" in f.f_locals:
@@ -26,11 +27,10 @@ def _h(signum, frame):
         f = f.f_back
 
 
-try:
-    signal.signal(signal.SIGALRM, _h)
-    state["installed"].append("signal.signal")
-except OSError:
-    pass
+# signal.signal keeps a timer signal's handler without installing it (the
+# alarm time-out idiom passes; a timer that fires ends the program): no
+# timer is armed for it here (hostile 116 arms one).
+signal.signal(signal.SIGALRM, _h)
 try:
     import _imp
     import importlib.machinery
@@ -61,4 +61,4 @@ os.listdir("/")
 def f(x):
     # A handler the sandbox let in makes this test pass, which the corpus
     # never allows: the test fails if either way in works.
-    return 9 if state["installed"] else 0
+    return 9 if state["installed"] or state["ran"] else 0

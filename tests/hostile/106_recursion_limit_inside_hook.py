@@ -1,8 +1,8 @@
 # expect: failed
 # expect_error: AssertionError
-# tamper: file
+# tamper: hook
 # test: assert f(3) == 9
-# about: an audited call made just below the recursion limit: the hook itself starts, but its own calls (to find the frame, to record) hit the limit, and it swallowed the RecursionError, so the call went ahead unrecorded. The program finds the deepest depth at which os.listdir("/") succeeds and lists there only. The hook now raises the limit while it runs: the listing is recorded
+# about: an audited call made just below the recursion limit: the hook itself starts, but its own calls (to find the frame, to record) hit the limit, and it swallowed the RecursionError, so the call went ahead unrecorded. The program finds the deepest depth at which os.listdir("/") succeeds and lists there only. The hook now raises the limit while it runs, so one level above the limit the listing is recorded; at the very limit the hook cannot make its first call, and (third review, F1b) it lets no exception out: it writes a message framed before the program ran (`hook`: an audited event went unchecked) with one os.write, a call CPython's specialised fast path makes without a recursion check
 import os
 import sys
 
