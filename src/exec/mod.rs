@@ -112,10 +112,12 @@
 //!    the disposition a signal already has, as `signal(SIGPIPE, SIG_DFL)`
 //!    does, still succeeds; a timer signal's handler, the `alarm` time-out
 //!    idiom, is kept but never installed, so a timer that fires ends the
-//!    program; `faulthandler.enable` does nothing), `close`, `dup2`,
-//!    `dup3`, `close_range` and `fcntl(F_SETFL)` on the two pipes to the
-//!    judge (fixed descriptors 250 and 251: a program cannot point the
-//!    report pipe at `/dev/null` while it tampers) and the x32 ABI.
+//!    program (SIG_IGN for one blocks it instead); `faulthandler.enable` does
+//!    nothing), `close`, `dup`, `dup2`, `dup3`, `close_range`, `ioctl` and
+//!    `fcntl` (but reading flags) on the two pipes to the judge (fixed
+//!    descriptors 250 and 251: a program can neither point the report pipe
+//!    at `/dev/null` while it tampers nor make it non-blocking so that a
+//!    full pipe drops the hook's writes) and the x32 ABI.
 //!    These are the kernel's own mechanisms, called directly rather than
 //!    through bubblewrap: bubblewrap would cost an exec and a fresh
 //!    interpreter per program (about 20 ms), where forking a warm template
@@ -133,7 +135,8 @@
 //!    `fork_exec` raises no audit event), code compiled or unmarshalled
 //!    under a library's or the harness's file name, or under a `str`
 //!    subclass (`disguise`: frames of that name count as the program's from
-//!    then on). `gc` scans are recorded whichever frame makes them (a
+//!    then on; a file name is trusted only as it stands normalised, so a
+//!    module imported through `/usr/../tmp` is the program's). `gc` scans are recorded whichever frame makes them (a
 //!    thread pool's worker or a library function run over the program's
 //!    globals hands the objects to the program all the same), the harness
 //!    excepted. At most 16 events of each kind are sent, then one saying
@@ -188,8 +191,11 @@
 //! `os.readlink`, `os.access`), so looking under `/proc` through them is
 //! not recorded; code that the library compiles on the program's behalf
 //! (a custom import loader naming a library file) is not recorded as
-//! `disguise`; library code run as a function over the program's own
-//! globals is trusted by its file name, so its `sys._getframe` is not
+//! `disguise`; `marshal.loads` of plain data that holds a library's path
+//! is `disguise` (the check looks for the name, not for a code object),
+//! and `ctypes.util.find_library` starts `/sbin/ldconfig` (`process`):
+//! false events on honest programs, both rare; library code run as a
+//! function over the program's own globals is trusted by its file name, so its `sys._getframe` is not
 //! recorded (it reaches the harness's frames, which hold no expected value);
 //! and a program that has found the hook through `gc` (recorded), or code
 //! run inside the hook (recorded, `hook`), can stop the events after that

@@ -517,15 +517,19 @@ AUDIT_ARCH = {"x86_64": 0xC000003E}
 # clone and clone3.
 CLONE_SYSCALLS = {"x86_64": (56, 435)}
 SIGACTION_SYSCALL = {"x86_64": 13}
-# close, dup2, dup3, close_range, fcntl: refused on the harness's two pipes
-# (CHAN_FD, CTL_FD), which a program could otherwise close, point elsewhere
-# (dup2 of /dev/null over the report pipe silences the audit hook's reports
-# without an error) or make non-blocking.
-FD_SYSCALLS = {"x86_64": {"close": 3, "dup2": 33, "dup3": 292, "close_range": 436, "fcntl": 72}}
+# close, dup, dup2, dup3, close_range, ioctl and fcntl (but F_GETFD and
+# F_GETFL): refused on the harness's two pipes (CHAN_FD, CTL_FD), which a
+# program could otherwise close, point elsewhere (dup2 of /dev/null over the
+# report pipe silences the audit hook's reports without an error), share
+# (a copy's file description is the pipe's), make non-blocking (ioctl
+# FIONBIO, fcntl F_SETFL: a full pipe then drops the hook's writes) or
+# shrink (F_SETPIPE_SZ).
+FD_SYSCALLS = {"x86_64": {"close": 3, "dup": 32, "dup2": 33, "dup3": 292, "close_range": 436, "fcntl": 72,
+                          "ioctl": 16}}
+F_GETFD, F_GETFL = 1, 3
 # The report pipe (child to judge) and the control pipe (judge to child),
 # moved to these numbers before the program runs (`pin_fd`).
 CHAN_FD, CTL_FD = 250, 251
-F_SETFL = 4
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME.
 CLONE_NEW_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x80
 
@@ -543,8 +547,8 @@ def _seccomp_program():
     DENIED_SYSCALLS fail with EPERM, clone with a namespace flag too, and
     rt_sigaction with a new action (a program's signal handler: CPython
     hands a Python handler the interrupted frame, which may be the audit
-    hook's own), and close, dup2, dup3, close_range and fcntl(F_SETFL) on
-    the harness's pipes (CHAN_FD, CTL_FD); the x32 ABI is refused whole,
+    hook's own), and close, dup, dup2, dup3, close_range, ioctl and fcntl
+    (but reading flags) on the harness's pipes (CHAN_FD, CTL_FD); the x32 ABI is refused whole,
     another architecture kills the process. None where the table has no
     entry."""
     machine = os.uname().machine
@@ -564,26 +568,27 @@ def _seccomp_program():
             (jeq, "no_sys", 0, nr_clone3),
             (jeq, "sigaction", 0, SIGACTION_SYSCALL[machine])]
     fd = FD_SYSCALLS[machine]
-    prog += [(jeq, "fd_arg0", 0, fd["close"]), (jeq, "fd_arg1", 0, fd["dup2"]),
-             (jeq, "fd_arg1", 0, fd["dup3"]), (jeq, "fd_range", 0, fd["close_range"]),
+    prog += [(jeq, "fd_arg0", 0, fd["close"]), (jeq, "fd_arg0", 0, fd["dup"]),
+             (jeq, "fd_arg0", 0, fd["ioctl"]), (jeq, "fd_arg01", 0, fd["dup2"]),
+             (jeq, "fd_arg01", 0, fd["dup3"]), (jeq, "fd_range", 0, fd["close_range"]),
              (jeq, "fcntl", 0, fd["fcntl"])]
     prog += [(jeq, "refuse", 0, nr) for nr in DENIED_SYSCALLS[machine]]
     jgt = 0x25
     prog += [(ret, 0, 0, allow),
-             # close(fd) / dup2(old, fd) / dup3(old, fd, flags) on a pipe of
-             # the harness's (the low 32 bits: the kernel reads an unsigned int).
+             # close(fd), dup(fd), ioctl(fd, ...), dup2/dup3(old, new) with a
+             # pipe of the harness's on either side (the low 32 bits: the
+             # kernel reads an unsigned int).
+             ("label", "fd_arg01"), (ld, 0, 0, 24), (jeq, "refuse", 0, CHAN_FD), (jeq, "refuse", 0, CTL_FD),
              ("label", "fd_arg0"), (ld, 0, 0, 16), (jeq, "refuse", 0, CHAN_FD), (jeq, "refuse", 0, CTL_FD),
-             (ret, 0, 0, allow),
-             ("label", "fd_arg1"), (ld, 0, 0, 24), (jeq, "refuse", 0, CHAN_FD), (jeq, "refuse", 0, CTL_FD),
              (ret, 0, 0, allow),
              # close_range(first, last, flags) with first <= CTL_FD and last >= CHAN_FD.
              ("label", "fd_range"), (ld, 0, 0, 16), (jgt, "allow", 0, CTL_FD), (ld, 0, 0, 24),
              (jge, "refuse", 0, CHAN_FD), (ret, 0, 0, allow),
-             # fcntl(fd, F_SETFL, ...) on those pipes (O_NONBLOCK would make the
-             # hook's writes fail while the pipe is full).
+             # fcntl on those pipes: reading their flags only.
              ("label", "fcntl"), (ld, 0, 0, 16), (jeq, "fcntl_cmd", 0, CHAN_FD), (jeq, "fcntl_cmd", 0, CTL_FD),
              (ret, 0, 0, allow),
-             ("label", "fcntl_cmd"), (ld, 0, 0, 24), (jeq, "refuse", 0, F_SETFL), (ret, 0, 0, allow),
+             ("label", "fcntl_cmd"), (ld, 0, 0, 24), (jeq, "allow", 0, F_GETFD), (jeq, "allow", 0, F_GETFL),
+             (ret, 0, 0, eperm),
              ("label", "allow"), (ret, 0, 0, allow),
              # clone: refused when it asks for any new namespace.
              ("label", "clone"), (ld, 0, 0, 16), (jset, "refuse", 0, CLONE_NEW_FLAGS), (ret, 0, 0, allow),
@@ -628,19 +633,30 @@ def refuse_signal_handlers():
     time-out idiom) is kept and `getsignal` gives it back, but it is never
     installed: a program that cancels its timer passes as it would
     elsewhere, one whose timer fires is ended by the signal (its default
-    action), as the judge's own deadline would end it. Anything else raises
+    action), as the judge's own deadline would end it; SIG_IGN blocks the
+    signal in the calling thread instead (seccomp lets masks change). Anything else raises
     PermissionError with the reason. `faulthandler.enable`/`register`
     (C handlers that hand Python no frame, but a new action all the same)
     do nothing. Only what a program sees depends on these wrappers; the
     filter is the barrier."""
     current, kept = _signal.getsignal, {}
     _int, _type, _callable, _timers = int, type, callable, TIMER_SIGNALS
+    mask, pending, take = _signal.pthread_sigmask, _signal.sigpending, _signal.sigtimedwait
+    block, unblock, ign = _signal.SIG_BLOCK, _signal.SIG_UNBLOCK, _signal.SIG_IGN
 
     def signal_in_sandbox(signalnum, handler):
         if _type(signalnum) is _int and signalnum in _timers and (
                 _callable(handler) or (_type(handler) is _int and handler in (0, 1))):
             previous = kept.get(signalnum, current(signalnum))
             kept[signalnum] = handler
+            if _type(handler) is _int and handler == ign:
+                # Ignored: blocked in this thread, never delivered.
+                mask(block, (signalnum,))
+            else:
+                # What came while it was ignored is dropped, as it would be.
+                if signalnum in pending():
+                    take((signalnum,), 0)
+                mask(unblock, (signalnum,))
             return previous
         if _type(signalnum) is _int and _type(handler) is _int and handler == current(signalnum):
             return handler
@@ -972,8 +988,6 @@ def make_audit_hook():
     # raised one (which would ratchet the limit up by 64 each time); and the
     # limit the hook set last.
     pending = [None, None]
-    # Threads whose own `sys._getframe` is under way (each consumes its mark).
-    looking = set()
     seen = set()
     counts = {}
     # The reporter and the framed message that says the hook failed
@@ -986,6 +1000,10 @@ def make_audit_hook():
     # through a frame cannot reach these without the hook function itself,
     # and finding that is a `gc` event, which this message reports).
     unchecked_word = inside_word = None
+    # The thread whose own `sys._getframe` is under way: a mark in a cell
+    # that no function but `hook` holds (a frame's f_locals show its value,
+    # and cannot set it), set and consumed without a call or an allocation.
+    look_id = None
 
     def arm(unchecked, inside_msg):
         nonlocal unchecked_word, inside_word
@@ -994,9 +1012,12 @@ def make_audit_hook():
     disguised = set()
 
     def trusted_name(fn):
-        """A file name that marks library or harness code (exact str only)."""
+        """A file name that marks library or harness code (exact str only;
+        a path only as it stands normalised: `/usr/../tmp/x.py` is the
+        program's scratch folder)."""
         return _type(fn) is _str and fn not in disguised and (
-            fn == harness or _startswith(fn, lib) or _startswith(fn, "<frozen "))
+            fn == harness or _startswith(fn, "<frozen ")
+            or (_startswith(fn, lib) and _len(fn) < 4096 and _normpath(fn) == fn))
 
     def foreign(code):
         return not trusted_name(code.co_filename)
@@ -1031,9 +1052,10 @@ def make_audit_hook():
                 sink[0]({"t": "tamper", "e": kind, "d": "more %s events (not sent: %d of a kind at most)"
                          % (kind, per_kind), "n": None})
             return
+        # Sent first: an event whose write failed is not marked as sent.
+        sink[0]({"t": "tamper", "e": kind, "d": detail, "n": line})
         counts[kind] = n + 1
         seen.add(key)
-        sink[0]({"t": "tamper", "e": kind, "d": detail, "n": line})
 
     def plain(x, depth=0):
         """repr of plain data only (str, bytes, int and lists or tuples of
@@ -1082,6 +1104,7 @@ def make_audit_hook():
         return False
 
     def hook(event, args):
+        nonlocal look_id
         entered = False
         try:
             if _type(event) is not _str:
@@ -1098,8 +1121,8 @@ def make_audit_hook():
                 # nothing run while it is made gets the same pass) and reads
                 # of a frame's f_code, or code that is not the hook's (a
                 # finalizer, should another thread turn the collector on).
-                if event == "sys._getframe" and me in looking:
-                    looking.discard(me)
+                if event == "sys._getframe" and look_id == me:
+                    look_id = None
                     return
                 if event == "object.__getattr__" and _type(args) is _tuple and _len(args) > 1 \
                         and _type(args[1]) is _str and args[1] == "f_code":
@@ -1112,7 +1135,8 @@ def make_audit_hook():
             # limit and the collector's state (both are the interpreter's,
             # not the thread's), raises the one and turns the other off; the
             # last one out restores them. The lock keeps the count and the
-            # state together.
+            # state together, and one thread at a time in its own frame
+            # lookup (the mark is one cell).
             _acquire()
             try:
                 if not inside:
@@ -1133,11 +1157,11 @@ def make_audit_hook():
                 inside.add(me)
                 entered = True
                 _gc_disable()
+                look_id = me
+                f = _getframe(1)
+                look_id = None
             finally:
                 _release()
-            looking.add(me)
-            f = _getframe(1)
-            looking.discard(me)
             if f is not None and not foreign(f.f_code) and f.f_code.co_filename == harness:
                 return
             if _type(args) is not _tuple:
@@ -1166,11 +1190,12 @@ def make_audit_hook():
                 # program's globals) hands the objects to the program all
                 # the same.
                 g = behind_helpers(f)
-                if g is not None or not harness_behind(f):
-                    record("gc", event, g if g is not None else f)
+                record("gc", event, g if g is not None else f)
             elif _startswith(event, "ctypes."):
                 g = behind_helpers(f)
-                if g is not None or (event not in ctypes_loading and not harness_behind(f)):
+                if g is not None or (event not in ctypes_loading and not harness_behind(f)
+                                     and not (f is not None and "/multiprocessing/" in f.f_code.co_filename)):
+                    # multiprocessing's shared values are ctypes objects.
                     record("ctypes", event, g if g is not None else f)
             elif event in ("open", "os.listdir", "os.scandir", "os.chdir"):
                 k = path_kind(args[0] if args else ".")
@@ -1249,7 +1274,8 @@ def make_audit_hook():
                 pass
         finally:
             if entered:
-                looking.discard(me)
+                if look_id == me:
+                    look_id = None
                 _acquire()
                 try:
                     inside.discard(me)

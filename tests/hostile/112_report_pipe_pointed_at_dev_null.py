@@ -16,7 +16,10 @@ for fd in range(3, 1024):
             break
     except OSError:
         pass
-saved = os.dup(chan)
+try:
+    saved = os.dup(chan)
+except OSError:
+    saved = None
 null = os.open("/dev/null", os.O_WRONLY)     # a device path: never recorded
 try:
     os.dup2(null, chan)
@@ -29,11 +32,12 @@ try:
 except Exception as e:
     print("environ failed", e)
 print("listdir /:", sorted(os.listdir("/")))
-try:
-    os.dup2(saved, chan)
-except OSError:
-    pass
-os.close(saved)
+if saved is not None:
+    try:
+        os.dup2(saved, chan)
+    except OSError:
+        pass
+    os.close(saved)
 os.close(null)
 print("chan fd", chan)
 
