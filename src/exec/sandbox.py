@@ -548,9 +548,9 @@ def _seccomp_program():
     rt_sigaction with a new action (a program's signal handler: CPython
     hands a Python handler the interrupted frame, which may be the audit
     hook's own), and close, dup, dup2, dup3, close_range, ioctl and fcntl
-    (but reading flags) on the harness's pipes (CHAN_FD, CTL_FD); the x32 ABI is refused whole,
-    another architecture kills the process. None where the table has no
-    entry."""
+    (but reading flags) on the harness's pipes (CHAN_FD, CTL_FD); the x32
+    ABI is refused whole, another architecture kills the process. None
+    where the table has no entry."""
     machine = os.uname().machine
     if machine not in DENIED_SYSCALLS:
         return None
@@ -634,19 +634,20 @@ def refuse_signal_handlers():
     installed: a program that cancels its timer passes as it would
     elsewhere, one whose timer fires is ended by the signal (its default
     action), as the judge's own deadline would end it; SIG_IGN blocks the
-    signal in the calling thread instead (seccomp lets masks change). Anything else raises
-    PermissionError with the reason. `faulthandler.enable`/`register`
+    signal in the calling thread instead (seccomp lets masks change).
+    Anything else raises PermissionError with the reason. `faulthandler.enable`/`register`
     (C handlers that hand Python no frame, but a new action all the same)
     do nothing. Only what a program sees depends on these wrappers; the
     filter is the barrier."""
     current, kept = _signal.getsignal, {}
     _int, _type, _callable, _timers = int, type, callable, TIMER_SIGNALS
     mask, pending, take = _signal.pthread_sigmask, _signal.sigpending, _signal.sigtimedwait
-    block, unblock, ign = _signal.SIG_BLOCK, _signal.SIG_UNBLOCK, _signal.SIG_IGN
+    block, unblock = _signal.SIG_BLOCK, _signal.SIG_UNBLOCK
+    dfl, ign = _signal.SIG_DFL, _signal.SIG_IGN
 
     def signal_in_sandbox(signalnum, handler):
         if _type(signalnum) is _int and signalnum in _timers and (
-                _callable(handler) or (_type(handler) is _int and handler in (0, 1))):
+                _callable(handler) or (_type(handler) is _int and handler in (dfl, ign))):
             previous = kept.get(signalnum, current(signalnum))
             kept[signalnum] = handler
             if _type(handler) is _int and handler == ign:
@@ -848,17 +849,18 @@ def _make_sender(fd, token):
         while view:
             view = view[write(fd, view):]
 
-    # The audit hook's last word, framed now: should the hook fail (memory
-    # run out), it is one write of these bytes, with nothing to allocate.
-    send.last_word = (fd, framed({"t": "tamper", "e": "hook", "d": "the audit hook failed", "n": None}))
-    # And where it could not even start (an audited call at the very
-    # recursion limit): the event went through unchecked.
-    send.unchecked_word = (fd, framed({"t": "tamper", "e": "hook", "n": None,
-                                       "d": "an audited event went unchecked (the hook could not start)"}))
-    # And where code that is not the hook's ran inside it (sent directly,
-    # before anything that code could have changed is used).
-    send.inside_word = (fd, framed({"t": "tamper", "e": "hook", "n": None,
-                                    "d": "code that is not the audit hook's ran inside it"}))
+    def hook_word(detail):
+        return (fd, framed({"t": "tamper", "e": "hook", "d": detail, "n": None}))
+
+    # The audit hook's own messages, framed now, each one write of these
+    # bytes with nothing to allocate: its last word, should it fail (memory
+    # run out); an event it could not even start on (an audited call at the
+    # very recursion limit), which went through unchecked; and code that is
+    # not the hook's run inside it (sent directly, before anything that code
+    # could have changed is used).
+    send.last_word = hook_word("the audit hook failed")
+    send.unchecked_word = hook_word("an audited event went unchecked (the hook could not start)")
+    send.inside_word = hook_word("code that is not the audit hook's ran inside it")
     return send
 
 
@@ -1048,9 +1050,9 @@ def make_audit_hook():
         n = counts.get(kind, 0)
         if n >= per_kind:
             if n == per_kind:
-                counts[kind] = n + 1
                 sink[0]({"t": "tamper", "e": kind, "d": "more %s events (not sent: %d of a kind at most)"
                          % (kind, per_kind), "n": None})
+                counts[kind] = n + 1
             return
         # Sent first: an event whose write failed is not marked as sent.
         sink[0]({"t": "tamper", "e": kind, "d": detail, "n": line})
